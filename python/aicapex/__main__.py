@@ -1,0 +1,3 @@
+from aicapex.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Reported figures: the bundled snapshot, SEC companyfacts loader and overrides."""

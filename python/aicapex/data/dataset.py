@@ -1,0 +1,409 @@
+"""The reported figures: the bundled snapshot plus a user overrides folder.
+
+The snapshot (``aicapex/data/snapshot``) is a copy of the project's audited data set: one row
+per reported figure, USD millions, with the filing it came from. Figures are never filled
+in; a missing figure is NaN everywhere downstream.
+
+An *overrides folder* (``load_dataset(overrides=...)`` or the ``AICAPEX_OVERRIDES``
+environment variable) may hold tidy CSVs in the snapshot's layout (annual, or quarterly with
+``fiscal_quarter`` and ``period_end`` columns) and SEC companyfacts JSON files. Their rows
+add to the snapshot or replace a snapshot row with the same key, and keep their own source;
+the ``origin`` column says which file each row came from. This is what a refresh picks up.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from aicapex.data.companyfacts import load_companyfacts
+from aicapex.errors import DataError
+
+SNAPSHOT_DIR = Path(__file__).resolve().parent / "snapshot"
+ANNUAL_FILE = "hyperscalers_annual.csv"
+QUARTERLY_FILE = "hyperscalers_quarterly.csv"
+SOURCES_FILE = "SOURCES.md"
+
+ANNUAL_COLUMNS = ["ticker", "fiscal_year", "fiscal_year_end", "field", "value_musd", "source", "note"]
+QUARTERLY_COLUMNS = [
+    "ticker",
+    "fiscal_year",
+    "fiscal_quarter",
+    "period_end",
+    "fiscal_year_end",
+    "field",
+    "value_musd",
+    "source",
+    "note",
+]
+ANNUAL_KEY = ["ticker", "fiscal_year", "field"]
+QUARTERLY_KEY = ["ticker", "fiscal_year", "fiscal_quarter", "field"]
+
+#: Order in which companies appear in every table and workbook block.
+TICKER_ORDER = ["MSFT", "GOOGL", "AMZN", "META", "ORCL", "AAPL"]
+
+#: Balance-sheet (point-in-time) fields; every other field is a flow over the period.
+STOCK_FIELDS = frozenset(
+    {
+        "ppe_net",
+        "op_lease_rou_assets",
+        "op_lease_liabilities_total",
+        "fin_lease_liabilities_total",
+        "total_debt",
+        "cash_and_marketable_securities",
+        "rpo",
+        "ltd_noncurrent_incl_fin_leases",
+        "short_term_debt",
+    }
+)
+
+#: Fields whose value must not be negative (flows stored as reported magnitudes).
+NON_NEGATIVE_FIELDS = frozenset({"capex", "revenue", "ppe_net", "da_cashflow", "rpo"})
+
+OVERRIDES_ENV = "AICAPEX_OVERRIDES"
+
+
+def _read_table(path: Path, columns: list[str], key: list[str], origin: str) -> pd.DataFrame:
+    """Read and validate one tidy CSV; errors name the file, row, ticker and field."""
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: not a readable CSV ({exc})") from exc
+    except pd.errors.EmptyDataError as exc:
+        raise DataError(f"{path}: empty file") from exc
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataError(f"{path}: missing column(s) {', '.join(missing)}")
+    frame = frame[columns].copy()
+    frame["ticker"] = frame["ticker"].str.strip().str.upper()
+    frame["field"] = frame["field"].str.strip()
+    for col, kind in (("fiscal_year", "integer"), ("value_musd", "number")):
+        raw = frame[col].str.replace(",", "", regex=False).str.strip()
+        num = pd.to_numeric(raw, errors="coerce")
+        bad = num.isna() | ~np.isfinite(num.astype(float))
+        if kind == "integer":
+            bad |= num.notna() & (num % 1 != 0)
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            row = frame.iloc[i]
+            raise DataError(
+                f"{path}: row {i + 2} ({row['ticker']} {row['fiscal_year']} {row['field']}): "
+                f"{col} {row[col]!r} is not a{'n' if kind == 'integer' else ''} {kind}"
+            )
+        frame[col] = num.astype("int64" if kind == "integer" else "float64")
+    if (frame["ticker"] == "").any() or (frame["field"] == "").any():
+        i = int(np.flatnonzero(((frame["ticker"] == "") | (frame["field"] == "")).to_numpy())[0])
+        raise DataError(f"{path}: row {i + 2}: empty ticker or field")
+    neg = frame["field"].isin(NON_NEGATIVE_FIELDS) & (frame["value_musd"] < 0)
+    if neg.any():
+        row = frame[neg].iloc[0]
+        raise DataError(
+            f"{path}: {row['ticker']} {row['fiscal_year']} {row['field']} is negative "
+            f"({row['value_musd']:g}); outflows are stored as positive magnitudes"
+        )
+    dup = frame.duplicated(key, keep=False)
+    if dup.any():
+        row = frame[dup].iloc[0]
+        raise DataError(
+            f"{path}: duplicate fact {row['ticker']} {row['fiscal_year']} "
+            f"{row.get('fiscal_quarter', '')} {row['field']}".replace("  ", " ")
+        )
+    frame["origin"] = origin
+    return frame
+
+
+def _merge(base: pd.DataFrame, extra: pd.DataFrame, key: list[str]) -> pd.DataFrame:
+    """Rows of ``extra`` replace rows of ``base`` with the same key and add the rest."""
+    if extra.empty:
+        return base
+    if base.empty:
+        return extra.reset_index(drop=True)
+    keep = ~base.set_index(key).index.isin(extra.set_index(key).index)
+    return pd.concat([base[keep], extra], ignore_index=True)
+
+
+@dataclass
+class Dataset:
+    """Tidy annual and quarterly figures with their sources.
+
+    ``annual`` columns: ticker, fiscal_year, fiscal_year_end, field, value_musd, source, note,
+    origin. ``quarterly`` adds fiscal_quarter and period_end.
+    """
+
+    annual: pd.DataFrame
+    quarterly: pd.DataFrame
+    origins: list[str] = field(default_factory=list)
+
+    # -- catalogue ---------------------------------------------------------------------------
+    @property
+    def tickers(self) -> list[str]:
+        present = set(self.annual["ticker"]) | set(self.quarterly["ticker"])
+        ordered = [t for t in TICKER_ORDER if t in present]
+        return ordered + sorted(present - set(ordered))
+
+    @property
+    def fields(self) -> list[str]:
+        return sorted(set(self.annual["field"]) | set(self.quarterly["field"]))
+
+    @property
+    def fiscal_years(self) -> list[int]:
+        return sorted(int(y) for y in set(self.annual["fiscal_year"]))
+
+    def check_ticker(self, ticker: str) -> str:
+        t = str(ticker).strip().upper()
+        if t not in self.tickers:
+            raise DataError(f"unknown ticker {ticker!r}; covered: {', '.join(self.tickers)}")
+        return t
+
+    def check_field(self, name: str) -> str:
+        f = str(name).strip()
+        if f not in self.fields:
+            raise DataError(f"unknown field {name!r}; see CPX_FIELDS() for the list")
+        return f
+
+    # -- selection ---------------------------------------------------------------------------
+    def select(
+        self,
+        tickers: Iterable[str] | None = None,
+        fields: Iterable[str] | None = None,
+        years: tuple[int | None, int | None] = (None, None),
+        freq: str = "annual",
+    ) -> pd.DataFrame:
+        """Rows for the given tickers, fields and fiscal-year range (inclusive)."""
+        frame = self._frame(freq)
+        mask = pd.Series(True, index=frame.index)
+        if tickers is not None:
+            mask &= frame["ticker"].isin([self.check_ticker(t) for t in tickers])
+        if fields is not None:
+            mask &= frame["field"].isin([self.check_field(f) for f in fields])
+        lo, hi = years
+        if lo is not None:
+            mask &= frame["fiscal_year"] >= int(lo)
+        if hi is not None:
+            mask &= frame["fiscal_year"] <= int(hi)
+        return frame[mask].reset_index(drop=True)
+
+    def _frame(self, freq: str) -> pd.DataFrame:
+        if freq in ("annual", "A", "FY", "a", "fy"):
+            return self.annual
+        if freq in ("quarterly", "Q", "q"):
+            return self.quarterly
+        raise DataError(f"unknown frequency {freq!r}; use 'annual' or 'quarterly'")
+
+    def value(self, ticker: str, field_name: str, fiscal_year: int) -> float:
+        """One annual figure, NaN when it was not reported."""
+        t = self.check_ticker(ticker)
+        f = self.check_field(field_name)
+        hit = self.annual[
+            (self.annual["ticker"] == t)
+            & (self.annual["field"] == f)
+            & (self.annual["fiscal_year"] == int(fiscal_year))
+        ]
+        return float(hit["value_musd"].iloc[0]) if len(hit) else float("nan")
+
+    def row(self, ticker: str, field_name: str, period: int | str) -> pd.Series | None:
+        """The full row (with source) behind one figure; ``period`` is a fiscal year or
+        ``'2025Q3'``-style fiscal quarter. ``None`` when not reported."""
+        t = self.check_ticker(ticker)
+        f = self.check_field(field_name)
+        text = str(period).strip().upper().replace("FY", "")
+        if "Q" in text:
+            year, quarter = text.split("Q", 1)
+            frame = self.quarterly
+            hit = frame[
+                (frame["ticker"] == t)
+                & (frame["field"] == f)
+                & (frame["fiscal_year"] == int(float(year)))
+                & (frame["fiscal_quarter"] == f"Q{int(float(quarter))}")
+            ]
+        else:
+            frame = self.annual
+            hit = frame[
+                (frame["ticker"] == t)
+                & (frame["field"] == f)
+                & (frame["fiscal_year"] == int(float(text)))
+            ]
+        return hit.iloc[0] if len(hit) else None
+
+    def series(self, ticker: str, field_name: str, freq: str = "annual") -> pd.Series:
+        """One company's field over time: by fiscal year, or by quarter end date."""
+        t = self.check_ticker(ticker)
+        f = self.check_field(field_name)
+        frame = self._frame(freq)
+        hit = frame[(frame["ticker"] == t) & (frame["field"] == f)]
+        index = "fiscal_year" if frame is self.annual else "period_end"
+        return hit.set_index(index)["value_musd"].sort_index().rename(f)
+
+    def wide(self, ticker: str, years: Sequence[int] | None = None) -> pd.DataFrame:
+        """Company × fiscal year: index fiscal_year, one column per field (NaN = missing)."""
+        t = self.check_ticker(ticker)
+        hit = self.annual[self.annual["ticker"] == t]
+        out = hit.pivot(index="fiscal_year", columns="field", values="value_musd")
+        out.columns.name = None
+        if years is not None:
+            out = out.reindex(list(years))
+        return out.sort_index()
+
+    def panel(self, field_name: str, tickers: Iterable[str] | None = None) -> pd.DataFrame:
+        """One field across companies: index fiscal_year, one column per ticker."""
+        f = self.check_field(field_name)
+        names = [self.check_ticker(t) for t in tickers] if tickers is not None else self.tickers
+        hit = self.annual[(self.annual["field"] == f) & self.annual["ticker"].isin(names)]
+        out = hit.pivot(index="fiscal_year", columns="ticker", values="value_musd")
+        out.columns.name = None
+        return out.reindex(columns=names).sort_index()
+
+    def latest(self, ticker: str, field_name: str) -> tuple[int, float]:
+        """Latest reported (fiscal_year, value); DataError when never reported."""
+        s = self.series(ticker, field_name).dropna()
+        if s.empty:
+            raise DataError(f"{ticker} has no reported {field_name}")
+        return int(s.index[-1]), float(s.iloc[-1])
+
+    def fiscal_year_end_month(self, ticker: str) -> int:
+        t = self.check_ticker(ticker)
+        ends = self.annual.loc[self.annual["ticker"] == t, "fiscal_year_end"]
+        if ends.empty:
+            ends = self.quarterly.loc[self.quarterly["ticker"] == t, "fiscal_year_end"]
+        months = pd.to_datetime(ends).dt.month
+        return int(months.mode().iloc[0])
+
+    def vintage(self) -> pd.DataFrame:
+        """Latest fiscal year and latest period end per company (the data vintage)."""
+        rows = []
+        for t in self.tickers:
+            a = self.annual[self.annual["ticker"] == t]
+            q = self.quarterly[self.quarterly["ticker"] == t]
+            rows.append(
+                {
+                    "ticker": t,
+                    "latest_fiscal_year": int(a["fiscal_year"].max()) if len(a) else None,
+                    "latest_fiscal_year_end": a["fiscal_year_end"].max() if len(a) else None,
+                    "latest_quarter_end": q["period_end"].max() if len(q) else None,
+                }
+            )
+        return pd.DataFrame(rows)
+
+    # -- derived views -----------------------------------------------------------------------
+    def ttm(self, ticker: str, field_name: str) -> pd.Series:
+        """Trailing-twelve-month sums of a quarterly flow, indexed by quarter end.
+
+        A TTM value needs four consecutive reported quarters; otherwise it is NaN.
+        """
+        f = self.check_field(field_name)
+        if f in STOCK_FIELDS:
+            raise DataError(f"{f} is a balance, not a flow: a trailing-twelve-month sum is meaningless")
+        s = self.series(ticker, f, freq="quarterly")
+        if s.empty:
+            return s
+        ends = pd.to_datetime(pd.Series(s.index))
+        full = pd.Series(s.to_numpy(), index=ends.dt.to_period("M"))
+        months = pd.period_range(full.index.min(), full.index.max(), freq="M")
+        quarterly = full.reindex(months)[::-1][::3][::-1]  # one point every three months
+        ttm = quarterly.rolling(4, min_periods=4).sum()
+        ttm.index = ttm.index.to_timestamp(how="end").normalize().strftime("%Y-%m-%d")
+        return ttm.dropna(how="all").rename(f"{f}_ttm")
+
+    def calendar_year(self, field_name: str, tickers: Iterable[str] | None = None) -> pd.DataFrame:
+        """Calendarised view: index calendar year, one column per ticker.
+
+        A flow for calendar year *t* of a company whose fiscal year ends in month *m* is
+        ``(m/12) * FY_t + (1 - m/12) * FY_{t+1}`` (MSFT, June: half of FY_t plus half of
+        FY_{t+1}; ORCL, May: 5/12 and 7/12; AAPL, September: 3/4 and 1/4; December: FY_t).
+        A balance is taken at the last fiscal year end on or before 31 December (FY_t).
+        Missing components give NaN. See :meth:`calendar_mapping`.
+        """
+        f = self.check_field(field_name)
+        wide = self.panel(f, tickers)
+        out = pd.DataFrame(index=wide.index, columns=wide.columns, dtype=float)
+        for t in wide.columns:
+            fy = wide[t]
+            if f in STOCK_FIELDS:
+                out[t] = fy
+                continue
+            w = self.fiscal_year_end_month(t) / 12.0
+            nxt = fy.reindex(fy.index + 1).to_numpy()
+            out[t] = fy.to_numpy() if w == 1.0 else w * fy.to_numpy() + (1 - w) * nxt
+        out.index.name = "calendar_year"
+        return out
+
+    def calendar_mapping(self) -> pd.DataFrame:
+        """How each company's fiscal years map to calendar years (weights of FY_t, FY_t+1)."""
+        rows = []
+        for t in self.tickers:
+            m = self.fiscal_year_end_month(t)
+            rows.append(
+                {
+                    "ticker": t,
+                    "fiscal_year_end_month": m,
+                    "weight_fy_t": m / 12.0,
+                    "weight_fy_t_plus_1": 1 - m / 12.0,
+                    "rule": "calendar = fiscal" if m == 12 else
+                    f"CY t = {m}/12 FY t + {12 - m}/12 FY t+1 (FY ends month {m})",
+                }
+            )
+        return pd.DataFrame(rows)
+
+
+def _empty(columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in columns + ["origin"]})
+
+
+def read_overrides(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Read every ``*.csv`` and ``*.json`` in ``folder`` (sorted by name; later files win)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataError(f"overrides folder {folder} does not exist")
+    annual = _empty(ANNUAL_COLUMNS)
+    quarterly = _empty(QUARTERLY_COLUMNS)
+    origins = []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith((".", "~")):
+            continue
+        suffix = path.suffix.lower()
+        if suffix == ".csv":
+            header = pd.read_csv(path, nrows=0).columns
+            if "fiscal_quarter" in header:
+                q = _read_table(path, QUARTERLY_COLUMNS, QUARTERLY_KEY, str(path))
+                quarterly = _merge(quarterly, q, QUARTERLY_KEY)
+            else:
+                a = _read_table(path, ANNUAL_COLUMNS, ANNUAL_KEY, str(path))
+                annual = _merge(annual, a, ANNUAL_KEY)
+        elif suffix == ".json":
+            cf = load_companyfacts(path)
+            a = cf.annual.assign(origin=str(path))
+            q = cf.quarterly.assign(origin=str(path))
+            annual = _merge(annual, a, ANNUAL_KEY)
+            quarterly = _merge(quarterly, q, QUARTERLY_KEY)
+        else:
+            continue
+        origins.append(str(path))
+    return annual, quarterly, origins
+
+
+def load_dataset(overrides: str | Path | None = None, *, snapshot_dir: Path | None = None) -> Dataset:
+    """Load the bundled snapshot, then apply the overrides folder if one is given.
+
+    ``overrides`` defaults to the ``AICAPEX_OVERRIDES`` environment variable (unset: none).
+    """
+    base = Path(snapshot_dir) if snapshot_dir else SNAPSHOT_DIR
+    annual = _read_table(base / ANNUAL_FILE, ANNUAL_COLUMNS, ANNUAL_KEY, "snapshot")
+    quarterly = _read_table(base / QUARTERLY_FILE, QUARTERLY_COLUMNS, QUARTERLY_KEY, "snapshot")
+    origins = ["snapshot"]
+    if overrides is None:
+        overrides = os.environ.get(OVERRIDES_ENV) or None
+    if overrides is not None:
+        oa, oq, more = read_overrides(overrides)
+        annual = _merge(annual, oa, ANNUAL_KEY)
+        quarterly = _merge(quarterly, oq, QUARTERLY_KEY)
+        origins += more
+    annual = annual.astype({"fiscal_year": "int64", "value_musd": "float64"})
+    quarterly = quarterly.astype({"fiscal_year": "int64", "value_musd": "float64"})
+    annual = annual.sort_values(ANNUAL_KEY, kind="stable").reset_index(drop=True)
+    quarterly = quarterly.sort_values(["ticker", "period_end", "field"], kind="stable")
+    return Dataset(annual=annual, quarterly=quarterly.reset_index(drop=True), origins=origins)

@@ -1,0 +1,1 @@
+"""The pure engine: numpy/pandas only, no Excel imports."""

@@ -1,0 +1,54 @@
+"""Shared fixtures and the rule that LibreOffice tests fail (not skip) under CI=true."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+# Hypothesis: short locally, at least 1,000 examples per property in CI.
+settings.register_profile("dev", max_examples=60, deadline=None)
+settings.register_profile(
+    "ci", max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if IN_CI else "dev"))
+
+
+def require_or_skip(ok: bool, why: str) -> None:
+    """Skip when a tool is absent locally; fail when CI=true, where it must be installed."""
+    if ok:
+        return
+    if IN_CI:
+        pytest.fail(f"{why} (required under CI=true)")
+    pytest.skip(why)
+
+
+def soffice_path() -> str | None:
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+@pytest.fixture
+def soffice() -> str:
+    path = soffice_path()
+    require_or_skip(path is not None, "LibreOffice (soffice) is not installed")
+    return path
+
+
+@pytest.fixture(scope="session")
+def dataset():
+    from aicapex.data.dataset import load_dataset
+
+    return load_dataset(overrides=None)
+
+
+@pytest.fixture(autouse=True)
+def _no_user_overrides(monkeypatch):
+    # Tests never pick up an analyst's own overrides folder.
+    monkeypatch.delenv("AICAPEX_OVERRIDES", raising=False)
