@@ -407,3 +407,34 @@ def load_dataset(overrides: str | Path | None = None, *, snapshot_dir: Path | No
     annual = annual.sort_values(ANNUAL_KEY, kind="stable").reset_index(drop=True)
     quarterly = quarterly.sort_values(["ticker", "period_end", "field"], kind="stable")
     return Dataset(annual=annual, quarterly=quarterly.reset_index(drop=True), origins=origins)
+
+
+_CACHE: dict[tuple, Dataset] = {}
+
+
+def _folder_stamp(folder: str | Path | None) -> tuple:
+    if folder is None:
+        return ()
+    path = Path(folder)
+    if not path.is_dir():
+        return (str(path), "missing")
+    return (str(path),) + tuple(
+        (p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(path.iterdir()) if p.is_file()
+    )
+
+
+def current_dataset(overrides: str | Path | None = None) -> Dataset:
+    """:func:`load_dataset`, cached until a file in the overrides folder changes.
+
+    Excel functions call this on every recalculation; reloading only when the folder's
+    file names, sizes or modification times change keeps them fast and still fresh.
+    """
+    if overrides is None:
+        overrides = os.environ.get(OVERRIDES_ENV) or None
+    key = _folder_stamp(overrides)
+    ds = _CACHE.get(key)
+    if ds is None:
+        ds = load_dataset(overrides)
+        _CACHE.clear()
+        _CACHE[key] = ds
+    return ds

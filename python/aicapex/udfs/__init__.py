@@ -1,0 +1,43 @@
+"""The CPX_ Excel functions: the one module Excel points at (``UDF Modules = aicapex.udfs``).
+
+Each submodule holds the functions of one concept; importing them here is what makes xlwings
+(desktop "Import Functions", xlwings Server and xlwings Lite alike) see the whole catalogue.
+"""
+
+from aicapex.udfs.data import cpx_data, cpx_fields, cpx_source, cpx_tickers, cpx_value
+from aicapex.udfs.ratios import (
+    cpx_capex_to_ocf,
+    cpx_capex_to_revenue,
+    cpx_cagr,
+    cpx_da_to_revenue,
+    cpx_fcf,
+    cpx_fcf_margin,
+    cpx_growth,
+    cpx_highest_since,
+    cpx_lease_to_fixed,
+    cpx_net_debt,
+    cpx_peer,
+    cpx_ratios,
+    cpx_ttm,
+)
+
+__all__ = [
+    "cpx_data",
+    "cpx_fields",
+    "cpx_source",
+    "cpx_tickers",
+    "cpx_value",
+    "cpx_capex_to_ocf",
+    "cpx_capex_to_revenue",
+    "cpx_cagr",
+    "cpx_da_to_revenue",
+    "cpx_fcf",
+    "cpx_fcf_margin",
+    "cpx_growth",
+    "cpx_highest_since",
+    "cpx_lease_to_fixed",
+    "cpx_net_debt",
+    "cpx_peer",
+    "cpx_ratios",
+    "cpx_ttm",
+]

@@ -1,0 +1,179 @@
+"""CPX_ ratio functions over ranges, and the company and peer tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from aicapex.data.dataset import current_dataset
+from aicapex.engine import metrics as m
+from aicapex.engine.company_metrics import DEFAULT_METRICS, metric_frame, peer_series
+from aicapex.udfs._excel import (
+    cpx_function,
+    elementwise,
+    flag,
+    optional_number,
+    shape,
+    table,
+    text,
+    text_list,
+    vector,
+    year,
+)
+from aicapex.xlerrors import XlError
+
+CAPEX = "Capex, USD m, positive = cash spent (cell or row/column range)"
+OCF = "Operating cash flow, USD m (same shape as capex)"
+REVENUE = "Revenue, USD m"
+
+
+@cpx_function(capex=CAPEX, ocf=OCF)
+def cpx_capex_to_ocf(capex, ocf) -> Any:
+    """Capex / operating cash flow (fraction; above 1 = capex exceeds OCF)."""
+    return elementwise(m.capex_to_ocf, [vector(capex, "capex"), vector(ocf, "ocf")], ["capex", "ocf"])
+
+
+@cpx_function(ocf=OCF, capex=CAPEX)
+def cpx_fcf(ocf, capex) -> Any:
+    """Free cash flow = OCF - capex, USD m."""
+    return elementwise(m.fcf, [vector(ocf, "ocf"), vector(capex, "capex")], ["ocf", "capex"])
+
+
+@cpx_function(ocf=OCF, capex=CAPEX, revenue=REVENUE)
+def cpx_fcf_margin(ocf, capex, revenue) -> Any:
+    """FCF margin = (OCF - capex) / revenue."""
+    args = [vector(ocf, "ocf"), vector(capex, "capex"), vector(revenue, "revenue")]
+    return elementwise(m.fcf_margin, args, ["ocf", "capex", "revenue"])
+
+
+@cpx_function(capex=CAPEX, revenue=REVENUE)
+def cpx_capex_to_revenue(capex, revenue) -> Any:
+    """Capex intensity = capex / revenue."""
+    return elementwise(m.capex_to_revenue, [vector(capex, "capex"), vector(revenue, "revenue")],
+                       ["capex", "revenue"])
+
+
+@cpx_function(da="Depreciation & amortization, USD m", revenue=REVENUE)
+def cpx_da_to_revenue(da, revenue) -> Any:
+    """D&A / revenue."""
+    return elementwise(m.da_to_revenue, [vector(da, "da"), vector(revenue, "revenue")], ["da", "revenue"])
+
+
+@cpx_function(rou="Operating-lease right-of-use assets, USD m", ppe="Net PP&E, USD m")
+def cpx_lease_to_fixed(rou, ppe) -> Any:
+    """Operating-lease ROU assets / net PP&E (leasing relative to self-build)."""
+    return elementwise(m.lease_to_fixed_assets, [vector(rou, "rou"), vector(ppe, "ppe")], ["rou", "ppe"])
+
+
+@cpx_function(debt="Total debt, USD m", cash="Cash and marketable securities, USD m")
+def cpx_net_debt(debt, cash) -> Any:
+    """Net debt = debt - cash & securities, USD m (negative = net cash)."""
+    return elementwise(m.net_debt, [vector(debt, "debt"), vector(cash, "cash")], ["debt", "cash"])
+
+
+def _zero_prior(values: np.ndarray):
+    def reason(i: int) -> XlError:
+        if i == 0:
+            return XlError("#N/A", "no prior period")
+        return XlError("#DIV/0!", "prior period is zero")
+
+    return reason
+
+
+@cpx_function(values="A series in time order (row or column)")
+def cpx_growth(values) -> Any:
+    """Period-on-period growth; the first period is #N/A (no prior period)."""
+    v = vector(values, "values")
+    out = elementwise(lambda x: m.growth(x), [v], ["values"], nan_reason=_zero_prior(v.values))
+    if len(v) > 1:  # the first cell has no prior period, whatever its value
+        out[0][0] = XlError("#N/A", "no prior period")
+    return out
+
+
+@cpx_function(values="A series in time order", years="Years from first to last (optional; default count - 1)")
+def cpx_cagr(values, years=None) -> Any:
+    """Compound annual growth rate from the first to the last value."""
+    v = vector(values, "values")
+    err = next((e for e in v.errors if e is not None), None)
+    if err is not None:
+        return err
+    n = optional_number(years, "years")
+    if len(v) < 2 and n is None:
+        return XlError("#VALUE!", "values: need at least two values")
+    first, last = v.values[0], v.values[-1]
+    if np.isnan(first) or np.isnan(last):
+        return XlError("#N/A", "missing first or last value")
+    r = m.cagr(v.values, years=n)
+    if np.isnan(r):
+        return XlError("#NUM!", "CAGR needs positive first and last values and years > 0")
+    return float(r)
+
+
+@cpx_function(quarterly="Quarterly values in time order (row or column)")
+def cpx_ttm(quarterly) -> Any:
+    """Trailing-twelve-month sums; the first three quarters and gaps give #N/A."""
+    v = vector(quarterly, "quarterly")
+
+    def reason(i: int) -> XlError:
+        return XlError("#N/A", "needs four consecutive reported quarters")
+
+    out = m.ttm(v.values)
+    cells = []
+    for i in range(len(v)):
+        window = v.errors[max(0, i - 3): i + 1]
+        err = next((e for e in window if e is not None), None)
+        cells.append(err if err is not None else (reason(i) if np.isnan(out[i]) else float(out[i])))
+    return shape(cells, v.orientation)
+
+
+@cpx_function(values="A series in time order", periods="The period label of each value (same length)")
+def cpx_highest_since(values, periods) -> Any:
+    """The most recent earlier period whose value was at least the latest one ("highest since");
+    for a record high, the first period with data."""
+    v = vector(values, "values")
+    p_rows = [c for row in (periods if isinstance(periods, list) else [[periods]]) for c in row]
+    if len(p_rows) != len(v):
+        return XlError("#VALUE!", f"values ({len(v)}) and periods ({len(p_rows)}) differ in length")
+    since, _record = m.highest_since(v.values, np.asarray(p_rows, dtype=object))
+    if since is None:
+        return XlError("#N/A", "need at least two values")
+    return since
+
+
+@cpx_function(
+    tickers="Tickers: a range or comma-separated text",
+    from_year="First fiscal year (optional)",
+    to_year="Last fiscal year (optional)",
+    headers="TRUE (default) to include a header row",
+)
+def cpx_ratios(tickers, from_year=None, to_year=None, headers=None) -> Any:
+    """Companies × fiscal years × metrics: one row per company and year, one column per metric."""
+    ds = current_dataset()
+    names = [ds.check_ticker(t) for t in text_list(tickers, "tickers")]
+    lo, hi = year(from_year, "from_year"), year(to_year, "to_year")
+    rows = []
+    for t in names:
+        frame = metric_frame(ds, t, DEFAULT_METRICS)
+        for fy, r in frame.iterrows():
+            if (lo is None or fy >= lo) and (hi is None or fy <= hi):
+                rows.append([t, int(fy)] + [r[c] for c in DEFAULT_METRICS])
+    return table(["ticker", "fiscal_year", *DEFAULT_METRICS] if flag(headers, "headers", True) else None, rows)
+
+
+@cpx_function(
+    tickers="Tickers of the peer set",
+    metric="Metric name, e.g. capex_to_ocf",
+    from_year="First fiscal year (optional)",
+    to_year="Last fiscal year (optional)",
+    headers="TRUE (default) to include a header row",
+)
+def cpx_peer(tickers, metric, from_year=None, to_year=None, headers=None) -> Any:
+    """Correctly weighted peer aggregate by fiscal year: ratio of sums, not mean of ratios."""
+    ds = current_dataset()
+    names = [ds.check_ticker(t) for t in text_list(tickers, "tickers")]
+    series = peer_series(ds, names, text(metric, "metric"))
+    lo, hi = year(from_year, "from_year"), year(to_year, "to_year")
+    rows = [[int(fy), v] for fy, v in series.items()
+            if (lo is None or fy >= lo) and (hi is None or fy <= hi)]
+    return table(["fiscal_year", series.name] if flag(headers, "headers", True) else None, rows)

@@ -1,0 +1,229 @@
+"""The CPX_ catalogue: direct calls with Excel-shaped arguments, and xlwings' Office.js path."""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+import math
+
+import pytest
+
+import aicapex.udfs as udfs
+from aicapex.xlerrors import XlError
+from officejs import call_officejs, meta
+
+ALL = sorted(n for n in udfs.__all__)
+
+#: One realistic call per function (Excel shapes: scalars, 1×N rows, N×1 columns).
+CASES: dict[str, list] = {
+    "cpx_capex_to_ocf": [[[64551, 44477, 1]], [[136162, 118548, 0]]],
+    "cpx_fcf": [[[136162], [164713]], [[64551], [91447]]],
+    "cpx_fcf_margin": [136162, 64551, 281724],
+    "cpx_capex_to_revenue": [[[64551, None]], [[281724, 245122]]],
+    "cpx_da_to_revenue": [[[34153]], [[281724]]],
+    "cpx_lease_to_fixed": [20, 80],
+    "cpx_net_debt": [[[40, 50]], [[100, 10]]],
+    "cpx_growth": [[[100], [110], [0], [5]]],
+    "cpx_cagr": [[[13925, 15441, 20622, 23886, 28107, 44477, 64551]]],
+    "cpx_ttm": [[[1, 2, 3, 4, 5, None, 7, 8, 9, 10]]],
+    "cpx_highest_since": [[[5, 9, 4, 7]], [[2019, 2020, 2021, 2022]]],
+    "cpx_data": ["MSFT", "capex", 2023],
+    "cpx_value": ["GOOGL", "ocf", 2025],
+    "cpx_tickers": [],
+    "cpx_fields": [],
+    "cpx_source": ["MSFT", "capex", 2025],
+    "cpx_ratios": ["MSFT", 2024, 2025],
+    "cpx_peer": [[["MSFT"], ["GOOGL"], ["AMZN"], ["META"]], "capex_to_ocf", 2024],
+}
+
+
+def norm(value):
+    """Direct and Office.js results in one comparable form."""
+    officejs_codes = {"Div0": "#DIV/0!", "NotAvailable": "#N/A", "Num": "#NUM!", "Value": "#VALUE!",
+                      "Name": "#NAME?", "Ref": "#REF!", "Null": "#NULL!"}
+    if isinstance(value, list):
+        rows = value if value and isinstance(value[0], list) else [value]
+        return [[norm(c) for c in r] for r in rows]
+    if isinstance(value, dict) and value.get("type") == "Error":
+        return ("error", officejs_codes[value["errorType"]])
+    if isinstance(value, str) and value.startswith("#"):
+        return ("error", str(value))
+    return value
+
+
+def as_grid(value):
+    n = norm(value)
+    return n if isinstance(n, list) else [[n]]
+
+
+def test_every_function_has_an_officejs_case():
+    assert set(CASES) == set(ALL)
+
+
+def test_catalogue_names_are_the_interface():
+    expected = {"CPX_DATA", "CPX_TICKERS", "CPX_FIELDS", "CPX_SOURCE", "CPX_CAPEX_TO_OCF", "CPX_FCF",
+                "CPX_FCF_MARGIN", "CPX_CAPEX_TO_REVENUE", "CPX_DA_TO_REVENUE", "CPX_LEASE_TO_FIXED",
+                "CPX_NET_DEBT", "CPX_GROWTH", "CPX_CAGR", "CPX_TTM", "CPX_HIGHEST_SINCE",
+                "CPX_RATIOS", "CPX_PEER"}
+    assert expected <= {n.upper() for n in ALL}
+
+
+# --- direct calls, hand-computed ------------------------------------------------------------
+
+
+def test_ratio_over_a_row_keeps_orientation_and_flags_zero_denominator():
+    out = udfs.cpx_capex_to_ocf([[64551, 44477, 1]], [[136162, 118548, 0]])
+    assert len(out) == 1 and len(out[0]) == 3
+    assert out[0][0] == pytest.approx(64551 / 136162)
+    assert out[0][1] == pytest.approx(44477 / 118548)
+    assert out[0][2] == "#DIV/0!" and "zero" in out[0][2].reason
+
+
+def test_ratio_over_a_column_returns_a_column():
+    out = udfs.cpx_fcf([[136162], [164713]], [[64551], [91447]])
+    assert out == [[136162 - 64551], [164713 - 91447]]
+
+
+def test_single_cells_return_a_scalar():
+    assert udfs.cpx_fcf_margin(136162, 64551, 281724) == pytest.approx((136162 - 64551) / 281724)
+    assert udfs.cpx_lease_to_fixed(20, 80) == 0.25
+
+
+def test_blank_is_missing_not_zero():
+    out = udfs.cpx_capex_to_revenue([[64551, None]], [[281724, 245122]])
+    assert out[0][1] == "#N/A" and "missing capex" in out[0][1].reason
+
+
+@pytest.mark.parametrize(
+    "capex, code, reason",
+    [
+        ("12", "#VALUE!", "number stored as text"),
+        ("lots", "#VALUE!", "text 'lots'"),
+        (True, "#VALUE!", "TRUE/FALSE"),
+        ("#N/A", "#N/A", "input is #N/A"),
+        ("#DIV/0!", "#DIV/0!", "input is #DIV/0!"),
+        (float("inf"), "#NUM!", "infinite"),
+        (dt.datetime(2025, 1, 1), "#VALUE!", "date"),
+    ],
+)
+def test_bad_cells_give_error_values_with_reasons(capex, code, reason):
+    out = udfs.cpx_capex_to_ocf(capex, 100)
+    assert isinstance(out, XlError) and out == code and reason in out.reason
+
+
+@pytest.mark.parametrize(
+    "args, reason",
+    [
+        (([[1, 2]], [[1, 2, 3]]), "ranges differ in length"),
+        (([[1, 2], [3, 4]], [[1, 2], [3, 4]]), "single row or column"),
+        (([[1, 2], [3]], 1), "ragged"),
+    ],
+)
+def test_mismatched_ranges_are_value_errors(args, reason):
+    out = udfs.cpx_capex_to_ocf(*args)
+    assert out == "#VALUE!" and reason in out.reason
+
+
+def test_growth_cagr_ttm_highest_since_by_hand():
+    g = udfs.cpx_growth([[100], [110], [0], [5]])
+    assert g[0][0] == "#N/A" and g[1][0] == pytest.approx(0.1) and g[2][0] == -1.0
+    assert g[3][0] == "#DIV/0!"
+    assert udfs.cpx_cagr([[100, 110, 121]]) == pytest.approx(0.1)
+    assert udfs.cpx_cagr([[100, 121]], 2) == pytest.approx(0.1)
+    assert udfs.cpx_cagr([[-1, 5]]) == "#NUM!"
+    t = udfs.cpx_ttm([[1, 2, 3, 4, 5, None, 7, 8, 9, 10]])[0]
+    assert t[:3] == ["#N/A"] * 3 and t[3] == 10 and t[4] == 14
+    assert t[5:9] == ["#N/A"] * 4 and t[9] == 34
+    assert udfs.cpx_highest_since([[5, 9, 4, 7]], [[2019, 2020, 2021, 2022]]) == 2020
+
+
+def test_data_functions_return_reported_figures_and_sources():
+    assert udfs.cpx_data("MSFT", "capex", 2024) == [["fiscal_year", "capex"], [2024, 44477], [2025, 64551]]
+    assert udfs.cpx_data("msft", "capex", 2025, None, None, False) == [[2025, 64551]]
+    q = udfs.cpx_data("AMZN", "capex", 2025, 2025, "quarterly")
+    assert q[0] == ["period", "period_end", "capex"] and q[-1] == ["2025Q4", "2025-12-31", 39522]
+    assert udfs.cpx_value("GOOGL", "ocf", 2025) == 164713
+    assert "0000950170-25-100235" in udfs.cpx_source("MSFT", "capex", 2025)
+    assert udfs.cpx_tickers()[0] == ["MSFT"]
+    assert ["capex"] in udfs.cpx_fields()
+
+
+def test_data_errors_name_what_is_wrong():
+    assert udfs.cpx_value("XX", "capex", 2025) == "#N/A"
+    assert "unknown ticker 'XX'" in udfs.cpx_value("XX", "capex", 2025).reason
+    missing = udfs.cpx_value("META", "rpo", 2025)
+    assert missing == "#N/A" and "not reported" in missing.reason
+    assert "not a fiscal year" in udfs.cpx_data("MSFT", "capex", 99).reason
+
+
+def test_ratios_table_and_peer_are_weighted_correctly(dataset):
+    t = udfs.cpx_ratios("MSFT", 2025)
+    header, row = t
+    assert header[:3] == ["ticker", "fiscal_year", "capex_to_ocf"]
+    assert row[2] == pytest.approx(64551 / 136162)
+    p = udfs.cpx_peer([["MSFT"], ["GOOGL"]], "capex_to_ocf", 2025, 2025, False)
+    assert p == [[2025, pytest.approx((64551 + 91447) / (136162 + 164713))]]
+
+
+def test_no_function_raises_on_garbage():
+    garbage = [None, "", "#N/A", [[None]], [[1, "x"], [None, True]], float("nan"), {"a": 1}]
+    for name in ALL:
+        func = getattr(udfs, name)
+        n = len(inspect.signature(func).parameters)
+        for g in garbage:
+            out = func(*([g] * n))
+            assert out is not None
+
+
+# --- xlwings' Office.js path -----------------------------------------------------------------
+
+
+def test_officejs_metadata_describes_every_function():
+    functions = {f["name"]: f for f in meta()["functions"]}
+    assert set(functions) == {n.upper() for n in ALL}
+    for name, f in functions.items():
+        params = inspect.signature(getattr(udfs, name.lower())).parameters
+        assert [p["name"] for p in f["parameters"]] == list(params)
+        assert f["description"], name
+        for p, (pname, sig) in zip(f["parameters"], params.items(), strict=True):
+            assert p["description"], (name, pname)
+            assert p.get("optional", False) == (sig.default is not inspect.Parameter.empty)
+
+
+def test_officejs_calls_return_the_same_numbers_as_direct_calls():
+    names = sorted(CASES)
+    results = call_officejs([{"func_name": n, "args": CASES[n]} for n in names])
+    for name, res in zip(names, results, strict=True):
+        assert "result" in res, (name, res)
+        direct = getattr(udfs, name)(*CASES[name])
+        got, want = as_grid(res["result"]), as_grid(direct)
+        assert len(got) == len(want) and all(len(a) == len(b) for a, b in zip(got, want, strict=True))
+        for a_row, b_row in zip(got, want, strict=True):
+            for a, b in zip(a_row, b_row, strict=True):
+                if isinstance(b, float) and not isinstance(a, tuple):
+                    assert a == pytest.approx(b, rel=1e-12), name
+                else:
+                    assert a == b, name
+
+
+def test_officejs_errors_carry_the_reason_as_message():
+    res = call_officejs([
+        {"func_name": "cpx_capex_to_ocf", "args": [[[1, 2]], [[0, None]]]},
+        {"func_name": "cpx_capex_to_ocf", "args": [[[1, 2]], [[0, None]]], "runtime": "1.3"},
+        {"func_name": "cpx_value", "args": ["NOPE", "capex", 2025]},
+    ])
+    row = res[0]["result"][0]
+    assert row[0] == {"type": "Error", "errorType": "Div0", "message": "ocf is zero"}
+    assert row[1]["errorType"] == "NotAvailable" and "missing ocf" in row[1]["message"]
+    assert res[1]["result"][0] == ["#DIV/0!", "#N/A"]  # runtime 1.3: plain error strings
+    assert "unknown ticker" in res[2]["result"][0][0]["message"]
+
+
+def test_officejs_blank_optional_arguments_use_defaults():
+    res = call_officejs([{"func_name": "cpx_data", "args": ["MSFT", "capex", 2025]}])
+    assert res[0]["result"] == [["fiscal_year", "capex"], [2025, 64551]]
+
+
+def test_math_nan_in_results_never_leaks():
+    out = udfs.cpx_ratios("ORCL", 2025, 2025, False)[0]
+    assert not any(isinstance(v, float) and math.isnan(v) for v in out)
