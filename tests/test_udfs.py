@@ -6,9 +6,8 @@ import datetime as dt
 import inspect
 import math
 
-import pytest
-
 import aicapex.udfs as udfs
+import pytest
 from aicapex.xlerrors import XlError
 from officejs import call_officejs, meta
 

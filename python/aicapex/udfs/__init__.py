@@ -6,9 +6,9 @@ Each submodule holds the functions of one concept; importing them here is what m
 
 from aicapex.udfs.data import cpx_data, cpx_fields, cpx_source, cpx_tickers, cpx_value
 from aicapex.udfs.ratios import (
+    cpx_cagr,
     cpx_capex_to_ocf,
     cpx_capex_to_revenue,
-    cpx_cagr,
     cpx_da_to_revenue,
     cpx_fcf,
     cpx_fcf_margin,
