@@ -1,0 +1,1 @@
+"""Excel layer: workbook builder, refresh, headless evaluation, export and the add-in."""
