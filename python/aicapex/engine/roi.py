@@ -1,0 +1,646 @@
+"""Return on AI capex: what each year's capex must earn, and whether it is earning it.
+
+*Required* side: a vintage of capex, split across asset classes with their own useful lives
+(servers ~5-6 years, buildings ~15-40), must earn its cost of capital over those lives. The
+capital-recovery factor turns it into a level annual charge; running costs and the operating
+margin on the revenue it enables turn the charge into the revenue it must generate
+(:func:`required_revenue`), vintage by vintage and cumulated across vintages
+(:func:`required_revenue_schedule`). :func:`revenue_gap` is the industry-level version
+(Sequoia's "$600B question").
+
+*Realised* side, from filings: the change in operating cash flow per dollar of earlier capex
+(:func:`incremental_return`), simple payback, and capex and D&A growth against revenue growth
+(:func:`roi_table`). The data set has no operating-income field, so operating cash flow (OCF)
+is the documented proxy for the income the capex produces.
+
+Functions follow numpy-financial's pattern: scalars or arrays in, broadcast like ufuncs, a
+float back for scalar input. NaN or a zero denominator gives NaN; out-of-range arguments
+(negative life, margin <= 0, hurdle <= -1...) raise :class:`~aicapex.errors.ArgumentError`.
+Money in USD millions, rates as fractions (0.10 = 10%).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+
+from aicapex.engine.metrics import divide, growth
+from aicapex.errors import ArgumentError
+
+__all__ = [
+    "ROI_COLUMNS",
+    "blended_recovery_factor",
+    "capital_recovery_factor",
+    "cumulative_required_revenue",
+    "growth_gap",
+    "incremental_return",
+    "payback_years",
+    "required_revenue",
+    "required_revenue_schedule",
+    "revenue_gap",
+    "roi_table",
+]
+
+
+def _out(x: ArrayLike) -> NDArray | float:
+    x = np.asarray(x, dtype=float)
+    return float(x) if x.ndim == 0 else x
+
+
+def _finite(a: NDArray) -> NDArray:
+    return a[~np.isnan(a)]
+
+
+def _fail(name: str, a: NDArray, bad: NDArray, expected: str) -> None:
+    if bad.any():
+        v = _finite(a)[bad][0]
+        raise ArgumentError(f"{name}={v:g} is out of range: expected {expected}")
+
+
+def _check_life(name: str, lives: ArrayLike) -> NDArray:
+    a = np.asarray(lives, dtype=float)
+    f = _finite(a)
+    _fail(name, a, f <= 0, "a useful life in years > 0")
+    _fail(name, a, f > 50, "a useful life in years <= 50 (did you pass months?)")
+    return a
+
+
+def _check_rate(name: str, rate: ArrayLike) -> NDArray:
+    a = np.asarray(rate, dtype=float)
+    f = _finite(a)
+    _fail(name, a, f <= -1, "a rate as a fraction > -1 (0.10 = 10%)")
+    _fail(name, a, f > 1, "a rate as a fraction <= 1 (0.10 = 10%; did you pass a percentage?)")
+    return a
+
+
+def _check_margin(name: str, margin: ArrayLike) -> NDArray:
+    a = np.asarray(margin, dtype=float)
+    f = _finite(a)
+    _fail(name, a, f <= 0, "a margin as a fraction in (0, 1] (margin must be positive)")
+    _fail(name, a, f > 1, "a margin as a fraction in (0, 1] (did you pass a percentage?)")
+    return a
+
+
+def _check_share(name: str, share: ArrayLike) -> NDArray:
+    a = np.asarray(share, dtype=float)
+    f = _finite(a)
+    _fail(name, a, (f < 0) | (f > 1), "a fraction in [0, 1] (did you pass a percentage?)")
+    return a
+
+
+def _check_nonneg(name: str, x: ArrayLike, unit: str = "USD millions") -> NDArray:
+    a = np.asarray(x, dtype=float)
+    _fail(name, a, _finite(a) < 0, f"{unit} >= 0 (outflows are positive)")
+    return a
+
+
+def _check_lag(lag: int) -> int:
+    if isinstance(lag, bool) or int(lag) != lag or lag < 0:
+        raise ArgumentError(f"lag={lag!r} is out of range: expected a whole number of years >= 0")
+    return int(lag)
+
+
+# -- required revenue -------------------------------------------------------------------------
+
+
+def capital_recovery_factor(rate: ArrayLike, life: ArrayLike) -> NDArray | float:
+    """Level annual charge per dollar of capital that earns ``rate`` over ``life`` years.
+
+    Parameters
+    ----------
+    rate : array_like
+        Required pre-tax return (hurdle), a fraction in (-1, 1].
+    life : array_like
+        Useful life, years, in (0, 50] (longer looks like months).
+
+    Returns
+    -------
+    ndarray or float
+        Annual charge per unit of capital (end-of-year payments).
+
+    Notes
+    -----
+    The annuity whose present value at ``rate`` equals 1:
+
+    .. math:: \\text{CRF}(r, n) = \\frac{r}{1 - (1+r)^{-n}}, \\qquad \\text{CRF}(0, n) = 1/n
+
+    Examples
+    --------
+    10% over 6 years: 0.1 / (1 - 1.1**-6) = 0.1 / 0.435526 = 0.229607.
+
+    >>> round(capital_recovery_factor(0.10, 6), 6)
+    0.229607
+    >>> capital_recovery_factor(0.0, [4, 5]).tolist()
+    [0.25, 0.2]
+    """
+    r = _check_rate("rate", rate)
+    n = _check_life("life", life)
+    r, n = np.broadcast_arrays(r, n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # 1 - (1+r)^-n computed as -expm1(-n log1p(r)): exact for tiny r (-> r n)
+        denom = -np.expm1(-n * np.log1p(r))
+        crf = np.where(r == 0, 1.0 / n, r / np.where(denom == 0, 1.0, denom))
+    return _out(crf)
+
+
+def _lives_split(lives: ArrayLike, split: ArrayLike | None) -> tuple[NDArray, NDArray]:
+    lv = np.atleast_1d(_check_life("lives", lives))
+    sp = np.ones(lv.shape[-1:]) / lv.shape[-1] if split is None and lv.shape[-1] == 1 else split
+    if sp is None:
+        raise ArgumentError(
+            f"split is required with {lv.shape[-1]} lives: give the share of capex in each"
+        )
+    sp = np.atleast_1d(_check_share("split", sp))
+    try:
+        lv, sp = np.broadcast_arrays(lv, sp)
+    except ValueError as exc:
+        raise ArgumentError(
+            f"lives ({lv.shape[-1]} values) and split ({sp.shape[-1]} values) must have the "
+            "same length: one share per asset class"
+        ) from exc
+    total = sp.sum(axis=-1)
+    bad = ~np.isnan(total) & (np.abs(total - 1.0) > 1e-6)
+    if np.any(bad):
+        v = np.asarray(total)[bad].flat[0]
+        raise ArgumentError(f"split sums to {v:g}: expected shares that sum to 1")
+    return lv, sp
+
+
+def blended_recovery_factor(
+    lives: ArrayLike, split: ArrayLike | None, hurdle: ArrayLike
+) -> NDArray | float:
+    """Capital-recovery factor of a capex mix: the split-weighted CRF of each asset class.
+
+    Parameters
+    ----------
+    lives : array_like
+        Useful life of each asset class, years (last axis = asset class).
+    split : array_like or None
+        Share of capex in each class (last axis), summing to 1; None with a single life.
+    hurdle : array_like
+        Required pre-tax return, fraction in (-1, 1]; broadcasts over the leading axes.
+
+    Returns
+    -------
+    ndarray or float
+        Annual capital charge per dollar of capex, while every class is in service.
+
+    Notes
+    -----
+    .. math:: \\text{CRF}_{\\text{mix}} = \\sum_k s_k\\, \\text{CRF}(h, n_k)
+
+    Examples
+    --------
+    70% servers over 6 years and 30% buildings over 20 years at 10%:
+    0.7 x 0.229607 + 0.3 x 0.117460 = 0.160725 + 0.035238 = 0.195963.
+
+    >>> round(blended_recovery_factor([6, 20], [0.7, 0.3], 0.10), 6)
+    0.195963
+    """
+    lv, sp = _lives_split(lives, split)
+    h = _check_rate("hurdle", hurdle)
+    crf = capital_recovery_factor(np.asarray(h)[..., np.newaxis], lv)
+    return _out(np.sum(sp * crf, axis=-1))
+
+
+def required_revenue(
+    capex: ArrayLike,
+    lives: ArrayLike,
+    split: ArrayLike | None,
+    hurdle: ArrayLike,
+    margin: ArrayLike,
+    opex_share: ArrayLike = 0.0,
+) -> NDArray | float:
+    """Annual revenue a vintage of capex must generate to earn its hurdle over its lives.
+
+    Parameters
+    ----------
+    capex : array_like
+        Capex of the vintage, USD millions (>= 0).
+    lives : array_like
+        Useful life of each asset class, years, in (0, 50] (last axis = asset class,
+        e.g. ``[6, 20]`` for servers and buildings).
+    split : array_like or None
+        Share of the capex in each class (last axis), in [0, 1], summing to 1. May be None
+        when ``lives`` has a single value.
+    hurdle : array_like
+        Required pre-tax return on the capex, a fraction in (-1, 1].
+    margin : array_like
+        Operating margin on the revenue the capex enables, in (0, 1]: the share of each
+        revenue dollar left to pay for this capex after every cost that is *not* this
+        vintage's capital charge or running cost (other cost of sales, R&D, sales...).
+    opex_share : array_like, default 0
+        Running costs of the vintage (energy, staff, maintenance) per year, as a fraction of
+        its capex, in [0, 1].
+
+    Returns
+    -------
+    ndarray or float
+        Required revenue, USD millions per year, for each year in which every asset class is
+        in service (see :func:`required_revenue_schedule` for the year-by-year profile).
+
+    Notes
+    -----
+    With capex :math:`K`, classes :math:`k` (life :math:`n_k`, share :math:`s_k`), hurdle
+    :math:`h`, opex share :math:`o` and margin :math:`m`:
+
+    .. math::
+
+        \\text{charge} &= K \\sum_k s_k \\frac{h}{1 - (1+h)^{-n_k}} \\\\
+        \\text{running} &= o\\,K \\\\
+        R_{\\text{req}} &= \\frac{\\text{charge} + \\text{running}}{m}
+
+    That is, margin :math:`m` of the revenue must cover the capital charge (return of and on
+    capital) plus the running costs. Pre-tax; taxes and working capital are ignored.
+
+    Examples
+    --------
+    $100 over 6 years at 10%: charge 100 x 0.1 / (1 - 1.1**-6) = 22.96 a year. At a 100%
+    margin and no running costs that is the required revenue; at a 50% margin 45.92; with
+    running costs of 5% of capex a year, (22.96 + 5) / 0.5 = 55.92.
+
+    >>> round(required_revenue(100, 6, None, 0.10, 1.0), 2)
+    22.96
+    >>> round(required_revenue(100, 6, None, 0.10, 0.5), 2)
+    45.92
+    >>> round(required_revenue(100, 6, None, 0.10, 0.5, opex_share=0.05), 2)
+    55.92
+    >>> np.round(required_revenue([100, 200], [6, 20], [0.7, 0.3], 0.10, 1.0), 4).tolist()
+    [19.5963, 39.1926]
+    """
+    k = _check_nonneg("capex", capex)
+    m = _check_margin("margin", margin)
+    o = _check_share("opex_share", opex_share)
+    crf = np.asarray(blended_recovery_factor(lives, split, hurdle))
+    return _out((k * crf + k * o) / m)
+
+
+def required_revenue_schedule(
+    capex: ArrayLike,
+    lives: ArrayLike,
+    split: ArrayLike | None,
+    hurdle: float,
+    margin: float,
+    opex_share: float = 0.0,
+    delay: int = 1,
+    horizon: int | None = None,
+) -> NDArray:
+    """Required revenue by capex vintage and year: the vintage matrix.
+
+    Parameters
+    ----------
+    capex : array_like
+        Capex by consecutive year (1-D, one entry per vintage), USD millions, >= 0.
+    lives, split, hurdle, margin, opex_share
+        As in :func:`required_revenue`; ``lives`` and ``split`` are 1-D (one entry per asset
+        class), the others scalars.
+    delay : int, default 1
+        Years from spending to the first year of required revenue (1: capex in year v must
+        earn from year v+1, matching the annuity's end-of-year payments).
+    horizon : int, optional
+        Number of years (columns). Default: long enough for the last vintage to run out,
+        ``len(capex) + delay + ceil(max(lives)) - 1``.
+
+    Returns
+    -------
+    ndarray, shape (n_vintages, horizon)
+        Row v, column t: revenue vintage v requires in year t (year 0 = the first vintage's
+        year). Sum over rows (:func:`cumulative_required_revenue`) for the industry total.
+
+    Notes
+    -----
+    Asset class :math:`k` of vintage :math:`v` is charged in year :math:`t` with weight
+    :math:`w = \\mathrm{clip}(n_k - a, 0, 1)` where :math:`a = t - v - \\text{delay} \\ge 0` is
+    its age, so a fractional life charges a fraction of its last year:
+
+    .. math::
+
+        R_{v,t} = \\frac{K_v}{m} \\sum_k s_k\\, w_{k,v,t}\\,
+                  \\left(\\text{CRF}(h, n_k) + o\\right)
+
+    Examples
+    --------
+    Two vintages of $100, 2-year life, 0% hurdle (CRF = 1/2 = 0.5), 100% margin:
+    vintage 0 requires 50 in years 1 and 2, vintage 1 in years 2 and 3.
+
+    >>> required_revenue_schedule([100, 100], 2, None, 0.0, 1.0).tolist()
+    [[0.0, 50.0, 50.0, 0.0], [0.0, 0.0, 50.0, 50.0]]
+    >>> cumulative_required_revenue([100, 100], 2, None, 0.0, 1.0).tolist()
+    [0.0, 50.0, 100.0, 50.0]
+    """
+    k = np.asarray(_check_nonneg("capex", capex), dtype=float)
+    if k.ndim != 1:
+        raise ArgumentError(f"capex must be 1-D (one value per vintage year), got shape {k.shape}")
+    lv, sp = _lives_split(lives, split)
+    if lv.ndim != 1:
+        raise ArgumentError("lives and split must be 1-D in a schedule (one entry per class)")
+    m = float(_check_margin("margin", margin))
+    o = float(_check_share("opex_share", opex_share))
+    crf = np.asarray(capital_recovery_factor(hurdle, lv), dtype=float)
+    delay = _check_lag(delay)
+    n_v = k.shape[0]
+    if horizon is None:
+        horizon = n_v + delay + int(np.ceil(np.nanmax(lv))) - 1
+    if int(horizon) != horizon or horizon < 0:
+        raise ArgumentError(f"horizon={horizon!r} is out of range: expected a whole number >= 0")
+    v = np.arange(n_v)[:, None, None]
+    t = np.arange(int(horizon))[None, :, None]
+    age = t - v - delay
+    weight = np.where(age >= 0, np.clip(lv - age, 0.0, 1.0), 0.0)
+    per_class = sp * weight * (crf + o)
+    return k[:, None] * per_class.sum(axis=-1) / m
+
+
+def cumulative_required_revenue(
+    capex: ArrayLike,
+    lives: ArrayLike,
+    split: ArrayLike | None,
+    hurdle: float,
+    margin: float,
+    opex_share: float = 0.0,
+    delay: int = 1,
+    horizon: int | None = None,
+) -> NDArray:
+    """Required revenue by year summed across every vintage still in service.
+
+    Parameters and Notes as :func:`required_revenue_schedule`;
+    :math:`R_t = \\sum_v R_{v,t}`.
+
+    Returns
+    -------
+    ndarray, shape (horizon,)
+        USD millions per year.
+
+    Examples
+    --------
+    $100 a year for 3 years, 2-year life, 0% hurdle, 50% margin: each live vintage requires
+    50 / 0.5 = 100; years 1..4 have 1, 2, 2, 1 live vintages.
+
+    >>> cumulative_required_revenue([100, 100, 100], 2, None, 0.0, 0.5).tolist()
+    [0.0, 100.0, 200.0, 200.0, 100.0]
+    """
+    sched = required_revenue_schedule(
+        capex, lives, split, hurdle, margin, opex_share, delay, horizon
+    )
+    return sched.sum(axis=0)
+
+
+def revenue_gap(
+    capex: ArrayLike, cost_multiple: ArrayLike, margin: ArrayLike, ai_revenue: ArrayLike
+) -> NDArray | float:
+    """Industry-level AI revenue gap: revenue the infrastructure spend implies, less actual.
+
+    Parameters
+    ----------
+    capex : array_like
+        Annual infrastructure spend, e.g. NVIDIA data-center revenue run-rate, USD millions.
+    cost_multiple : array_like
+        Total data-center cost per dollar of that spend, >= 1 (Sequoia: 2, GPUs are about
+        half of the cost of an AI data center once energy, buildings and backup are added).
+    margin : array_like
+        End-customer gross margin, in (0, 1] (Sequoia: 0.5).
+    ai_revenue : array_like
+        AI revenue actually earned (the user's estimate), USD millions, >= 0. Pass 0 for the
+        required revenue alone.
+
+    Returns
+    -------
+    ndarray or float
+        Gap, USD millions (positive = revenue short of what the spend requires).
+
+    Notes
+    -----
+    .. math:: \\text{gap} = \\frac{K \\times c}{m} - R_{\\text{AI}}
+
+    Framing from David Cahn (Sequoia Capital), "AI's $600B Question" (June 2024).
+
+    Examples
+    --------
+    Sequoia's numbers: $150B run-rate x 2 / 0.5 = $600B required; less ~$100B of AI revenue
+    leaves a $500B gap.
+
+    >>> revenue_gap(150_000, 2, 0.5, 100_000)
+    500000.0
+    """
+    k = _check_nonneg("capex", capex)
+    c = np.asarray(cost_multiple, dtype=float)
+    _fail("cost_multiple", c, _finite(c) < 1, "a multiple >= 1 (total cost per dollar of capex)")
+    m = _check_margin("margin", margin)
+    r = _check_nonneg("ai_revenue", ai_revenue)
+    return _out(k * c / m - r)
+
+
+# -- realised returns -------------------------------------------------------------------------
+
+
+def incremental_return(op_income: ArrayLike, capex: ArrayLike, lag: int = 1) -> NDArray:
+    """Change in income per dollar of earlier capex, along the last axis (time).
+
+    Parameters
+    ----------
+    op_income : array_like
+        Operating income or its proxy (operating cash flow) by consecutive year, USD millions.
+    capex : array_like
+        Capex by the same years, USD millions (>= 0, outflows positive).
+    lag : int, default 1
+        Years between the capex and the income change it is credited with.
+
+    Returns
+    -------
+    ndarray
+        Same shape as the broadcast inputs; NaN for the first ``max(1, lag)`` years, where
+        capex is 0 and where an input is missing.
+
+    Notes
+    -----
+    .. math:: r_t = \\frac{I_t - I_{t-1}}{K_{t-\\text{lag}}}
+
+    A crude, pre-tax, undiscounted proxy: it credits all of the income change to capex.
+
+    Examples
+    --------
+    Income 10, 12, 15 and capex 20, 25, 30: (12 - 10) / 20 = 0.1, (15 - 12) / 25 = 0.12.
+
+    >>> incremental_return([10, 12, 15], [20, 25, 30]).tolist()
+    [nan, 0.1, 0.12]
+    >>> incremental_return([10, 12, 15], [20, 25, 30], lag=0).tolist()
+    [nan, 0.08, 0.1]
+    """
+    lag = _check_lag(lag)
+    i = np.asarray(op_income, dtype=float)
+    k = _check_nonneg("capex", capex)
+    i, k = np.broadcast_arrays(np.atleast_1d(i), np.atleast_1d(k))
+    out = np.full(i.shape, np.nan)
+    n = i.shape[-1]
+    start = max(1, lag)
+    if n > start:
+        delta = i[..., start:] - i[..., start - 1 : n - 1]
+        base = k[..., start - lag : n - lag]
+        out[..., start:] = divide(delta, base)
+    return out
+
+
+def payback_years(capex: ArrayLike, annual_cash_flow: ArrayLike) -> NDArray | float:
+    """Simple payback: years of cash flow needed to recover the capex.
+
+    Parameters
+    ----------
+    capex : array_like
+        Capex, USD millions (>= 0).
+    annual_cash_flow : array_like
+        Annual cash flow (or income) the capex produces, USD millions.
+
+    Returns
+    -------
+    ndarray or float
+        Years; NaN where the cash flow is zero, negative (never pays back) or missing.
+
+    Notes
+    -----
+    .. math:: P = K / CF, \\quad CF > 0
+
+    Undiscounted and pre-tax.
+
+    Examples
+    --------
+    >>> payback_years(100, 25)
+    4.0
+    >>> payback_years([100, 100], [0, -5]).tolist()
+    [nan, nan]
+    """
+    k = _check_nonneg("capex", capex)
+    cf = np.asarray(annual_cash_flow, dtype=float)
+    k, cf = np.broadcast_arrays(k, cf)
+    return _out(divide(k, np.where(cf > 0, cf, np.where(np.isnan(cf), np.nan, 0.0))))
+
+
+def growth_gap(x: ArrayLike, revenue: ArrayLike, axis: int = -1) -> NDArray:
+    """Growth of ``x`` minus growth of revenue, period on period along ``axis``.
+
+    Parameters
+    ----------
+    x : array_like
+        The series to compare (capex, D&A...), by consecutive period.
+    revenue : array_like
+        Revenue by the same periods.
+    axis : int, default -1
+        Time axis.
+
+    Returns
+    -------
+    ndarray
+        Percentage-point difference as a fraction (0.2 = capex grew 20 points faster); NaN
+        for the first period and wherever a growth rate is missing.
+
+    Notes
+    -----
+    .. math:: \\Delta g_t = \\left(\\frac{x_t}{x_{t-1}} - 1\\right)
+              - \\left(\\frac{R_t}{R_{t-1}} - 1\\right)
+
+    Examples
+    --------
+    Capex 100 -> 150 (+50%), revenue 200 -> 220 (+10%): gap 0.4.
+
+    >>> np.round(growth_gap([100, 150], [200, 220]), 10).tolist()
+    [nan, 0.4]
+    """
+    return growth(x, axis=axis) - growth(revenue, axis=axis)
+
+
+#: Columns of :func:`roi_table`.
+ROI_COLUMNS = [
+    "ticker",
+    "fiscal_year",
+    "revenue",
+    "ocf",
+    "capex",
+    "da_cashflow",
+    "revenue_growth",
+    "capex_growth",
+    "da_growth",
+    "capex_growth_minus_revenue_growth",
+    "da_growth_minus_revenue_growth",
+    "incremental_return",
+    "payback_years",
+]
+
+
+def roi_table(ds: object, tickers: Iterable[str] | None = None, lag: int = 1) -> pd.DataFrame:
+    """Realised-return proxies per company and fiscal year, from the reported figures.
+
+    Parameters
+    ----------
+    ds : aicapex.data.dataset.Dataset
+        Anything with ``tickers`` and ``wide(ticker)`` (index fiscal_year, one column per
+        field; NaN = missing). Fields used: ``revenue``, ``ocf``, ``capex``, ``da_cashflow``.
+    tickers : iterable of str, optional
+        Companies, in order (default: ``ds.tickers``).
+    lag : int, default 1
+        Years between capex and the OCF change credited to it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`ROI_COLUMNS`: ticker, fiscal_year, the four inputs (USD millions),
+        year-on-year growth of revenue, capex and D&A, capex and D&A growth minus revenue
+        growth, ``incremental_return`` (ΔOCF_t / capex_{t-lag}) and ``payback_years``
+        (capex_{t-lag} / ΔOCF_t, NaN when OCF did not rise). Missing figures stay NaN;
+        growth and changes compare consecutive fiscal years only.
+
+    Notes
+    -----
+    OCF stands in for operating income (not in the data set): it is after cash taxes and
+    working capital and before D&A. ``da_cashflow`` is the cash-flow statement's D&A line;
+    for MSFT it includes other non-cash items.
+
+    .. math::
+
+        r_t = \\frac{OCF_t - OCF_{t-1}}{K_{t-\\text{lag}}}, \\qquad
+        P_t = \\frac{K_{t-\\text{lag}}}{OCF_t - OCF_{t-1}}
+    """
+    lag = _check_lag(lag)
+    names = list(ds.tickers) if tickers is None else [str(t).strip().upper() for t in tickers]
+    parts = []
+    for t in names:
+        w = ds.wide(t)
+        years = [int(y) for y in w.index]
+        if not years:
+            continue
+        full = pd.RangeIndex(min(years), max(years) + 1)
+
+        def col(name: str, w: pd.DataFrame = w, full: pd.RangeIndex = full) -> NDArray:
+            s = w[name] if name in w.columns else pd.Series(np.nan, index=w.index)
+            return s.astype(float).reindex(full).to_numpy()
+
+        rev, ocf, capex, da = col("revenue"), col("ocf"), col("capex"), col("da_cashflow")
+        inc = incremental_return(ocf, capex, lag)
+        delta = np.full(ocf.shape, np.nan)
+        delta[1:] = ocf[1:] - ocf[:-1]
+        base = np.full(ocf.shape, np.nan)
+        if lag < len(capex):
+            base[lag:] = capex[: len(capex) - lag]
+        base[: max(1, lag)] = np.nan
+        part = pd.DataFrame(
+            {
+                "ticker": t,
+                "fiscal_year": full,
+                "revenue": rev,
+                "ocf": ocf,
+                "capex": capex,
+                "da_cashflow": da,
+                "revenue_growth": growth(rev),
+                "capex_growth": growth(capex),
+                "da_growth": growth(da),
+                "capex_growth_minus_revenue_growth": growth_gap(capex, rev),
+                "da_growth_minus_revenue_growth": growth_gap(da, rev),
+                "incremental_return": inc,
+                "payback_years": payback_years(base, delta),
+            }
+        )
+        parts.append(part[part["fiscal_year"].isin(years)])
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in ROI_COLUMNS})
+    return pd.concat(parts, ignore_index=True)[ROI_COLUMNS]

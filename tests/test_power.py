@@ -1,0 +1,369 @@
+"""Data-center power economics: hand-worked chains, sourced chip defaults, unit-mistake guards."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from aicapex.engine import power
+from aicapex.engine.power import (
+    ALL_IN_CAPEX_USD_BN_PER_GW,
+    FACILITY_CAPEX_MUSD_PER_MW,
+    backlog_conversion,
+    backlog_coverage,
+    backlog_growth,
+    backlog_table,
+    capacity_revenue,
+    capex_per_mw,
+    chip_table,
+    dc_economics,
+    energy_cost_per_mtok,
+    tokens_per_watt,
+)
+from aicapex.errors import ArgumentError
+from hypothesis import given
+from hypothesis import strategies as st
+
+SNAPSHOT = (
+    Path(__file__).resolve().parents[1]
+    / "python/aicapex/data/snapshot/hyperscalers_annual.csv"
+)
+
+
+# -- tokens per watt ---------------------------------------------------------------------------
+
+
+def test_tokens_per_watt_hopper_claim():
+    # 1 MW at 180,000 tokens/s -> 180,000 / 1,000,000 = 0.18 tokens per joule
+    assert tokens_per_watt(180_000, 1e6) == pytest.approx(0.18)
+    # ... i.e. 1 / 0.18 = 5.5556 J per token (NVIDIA's "~5.6 J per token")
+    assert 1 / tokens_per_watt(180_000, 1e6) == pytest.approx(5.5556, abs=1e-4)
+
+
+def test_tokens_per_watt_scalar_in_scalar_out_and_broadcast():
+    assert isinstance(tokens_per_watt(10, 5), float)
+    out = tokens_per_watt([[100], [300]], [50, 100])  # (2,1) x (2,) -> (2,2)
+    np.testing.assert_allclose(out, [[2.0, 1.0], [6.0, 3.0]])
+
+
+def test_tokens_per_watt_zero_and_nan_give_nan():
+    out = tokens_per_watt([1.0, np.nan, 1.0], [0.0, 1.0, np.nan])
+    assert np.isnan(out).all()
+
+
+def test_tokens_per_watt_negative_raises():
+    with pytest.raises(ArgumentError, match="watts=-1"):
+        tokens_per_watt(1, -1)
+
+
+def test_energy_cost_per_mtok_hand():
+    # $50/MWh at 0.2 tokens/J: a MWh (3.6e9 J) yields 7.2e8 tokens = 720 Mtok -> 50/720
+    assert energy_cost_per_mtok(50, 0.2) == pytest.approx(50 / 720)
+    assert math.isnan(energy_cost_per_mtok(50, 0.0))
+
+
+# -- the chain -------------------------------------------------------------------------------
+
+
+def test_dc_economics_hand_worked_chain():
+    # 10 MW at PUE 1.25 -> 8 MW IT; 8e6 W / 1,600 W = 5,000 accelerators x 400 tok/s = 2e6 tok/s
+    r = dc_economics(
+        10, 1.25, 1_600, 400, 1.0, 50, 1.0, accelerator_usd=40_000, facility_capex_musd_per_mw=10
+    )
+    assert r["it_mw"] == pytest.approx(8.0)
+    assert r["accelerators"] == pytest.approx(5_000)
+    assert r["tokens_per_s"] == pytest.approx(2e6)
+    assert r["tokens_per_joule_it"] == pytest.approx(0.25)  # 2e6 / 8e6
+    assert r["tokens_per_joule"] == pytest.approx(0.2)  # 2e6 / 10e6
+    assert r["joules_per_token"] == pytest.approx(5.0)
+    # full year: 2e6 x 31,536,000 s = 6.3072e13 tokens
+    assert r["annual_tokens"] == pytest.approx(6.3072e13)
+    # 10 MW x 8,760 h = 87,600 MWh x $50 = $4.38M
+    assert r["energy_mwh_per_year"] == pytest.approx(87_600)
+    assert r["energy_cost_musd_per_year"] == pytest.approx(4.38)
+    # $4.38M / 63,072,000 Mtok = $0.069444 = 50 / (3600 x 0.2)
+    assert r["energy_cost_per_mtok"] == pytest.approx(50 / 720)
+    # 63,072,000 Mtok x $1 = $63.072M
+    assert r["revenue_musd_per_year"] == pytest.approx(63.072)
+    # 5,000 x $40,000 = $200M + 8 MW x $10M = $80M
+    assert r["capex_musd"] == pytest.approx(280.0)
+    assert r["capex_musd_per_mw"] == pytest.approx(35.0)
+    assert r["operating_profit_musd_per_year"] == pytest.approx(63.072 - 4.38)
+    assert r["payback_years"] == pytest.approx(280 / 58.692)
+    assert list(r) == list(power.DC_ECONOMICS_FIELDS)
+
+
+def test_dc_economics_idle_power_and_other_opex():
+    # utilisation 0.5, idle draw 20%: energy factor 0.5 + 0.5 x 0.2 = 0.6 -> 1 x 8760 x 0.6
+    r = dc_economics(1, 1.0, 1000, 100, 0.5, 100, 1.0, idle_power_share=0.2,
+                     other_opex_musd_per_year=0.1)
+    assert r["energy_mwh_per_year"] == pytest.approx(5_256)
+    assert r["energy_cost_musd_per_year"] == pytest.approx(0.5256)
+    # 1000 acc x 100 tok/s x 0.5 x 31,536,000 = 1.5768e12 tokens -> 1.5768e6 Mtok x $1
+    assert r["revenue_musd_per_year"] == pytest.approx(1.5768)
+    assert r["operating_profit_musd_per_year"] == pytest.approx(1.5768 - 0.5256 - 0.1)
+    assert math.isnan(r["payback_years"])  # no accelerator price -> no capex
+
+
+def test_dc_economics_broadcasts_and_is_nan_aware():
+    r = dc_economics([1, 2, np.nan], 1.0, 1000, 100, 1.0, 50, 1.0, accelerator_usd=20_000)
+    assert r["accelerators"].shape == (3,)
+    np.testing.assert_allclose(r["accelerators"][:2], [1000, 2000])
+    assert np.isnan(r["revenue_musd_per_year"][2])
+    # doubling MW doubles tokens, revenue and capex
+    assert r["annual_tokens"][1] == pytest.approx(2 * r["annual_tokens"][0])
+    assert r["capex_musd"][1] == pytest.approx(2 * r["capex_musd"][0])
+
+
+def test_dc_economics_payback_nan_when_not_profitable():
+    r = dc_economics(1, 1.0, 1000, 100, 1.0, 100, 0.0, accelerator_usd=20_000)
+    assert r["revenue_musd_per_year"] == 0.0
+    assert r["operating_profit_musd_per_year"] < 0
+    assert math.isnan(r["payback_years"])
+
+
+@given(
+    mw=st.floats(0.1, 5_000),
+    pue=st.floats(1.0, 3.0),
+    watts=st.floats(50, 5_000),
+    tps=st.floats(1, 1e5),
+    util=st.floats(0.01, 1.0),
+    price_mwh=st.floats(1, 1_000),
+)
+def test_dc_economics_identities(mw, pue, watts, tps, util, price_mwh):
+    r = dc_economics(mw, pue, watts, tps, util, price_mwh, 1.0)
+    # IT-level tokens per joule is per-accelerator throughput over per-accelerator watts
+    assert r["tokens_per_joule_it"] == pytest.approx(tps / watts, rel=1e-9)
+    assert r["tokens_per_joule"] == pytest.approx(tps / watts / pue, rel=1e-9)
+    # with no idle draw the cost per Mtok is the closed form p / (3600 tau)
+    assert r["energy_cost_per_mtok"] == pytest.approx(
+        energy_cost_per_mtok(price_mwh, r["tokens_per_joule"]), rel=1e-9
+    )
+    # revenue at $1/Mtok is the token count in millions, in USD millions
+    assert r["revenue_musd_per_year"] == pytest.approx(r["annual_tokens"] / 1e12, rel=1e-9)
+
+
+# -- unit mistakes ---------------------------------------------------------------------------
+
+BASE = dict(
+    facility_mw=100,
+    pue=1.2,
+    watts_per_accelerator=1_275,
+    tokens_per_s_per_accelerator=229.5,
+    utilization=0.6,
+    electricity_usd_per_mwh=80,
+    price_per_mtok=2.0,
+)
+
+
+@pytest.mark.parametrize(
+    "name, value, words",
+    [
+        ("watts_per_accelerator", 0.7, ["watts_per_accelerator=0.7", "W per accelerator", "kW"]),
+        ("watts_per_accelerator", 700_000, ["watts_per_accelerator=700000", "mW"]),
+        ("watts_per_accelerator", 120_000, ["rack"]),
+        ("facility_mw", 1e6, ["facility_mw=1e+06", "MW", "kW or W"]),
+        ("facility_mw", 0, ["facility_mw=0", "MW"]),
+        ("pue", 0.9, ["pue=0.9", "[1, 3]"]),
+        ("pue", 120, ["pue=120", "percentage"]),
+        ("utilization", 60, ["utilization=60", "[0, 1]", "percentage"]),
+        ("utilization", -0.1, ["utilization=-0.1"]),
+        ("electricity_usd_per_mwh", 0.08, ["electricity_usd_per_mwh=0.08", "per kWh"]),
+        ("price_per_mtok", 2e-6, ["price_per_mtok=2e-06", "per token"]),
+        ("tokens_per_s_per_accelerator", 1.8e7, ["per MW"]),
+    ],
+)
+def test_unit_mistakes_raise_with_clear_message(name, value, words):
+    args = dict(BASE, **{name: value})
+    with pytest.raises(ArgumentError) as info:
+        dc_economics(**args)
+    for w in words:
+        assert w in str(info.value)
+
+
+def test_plausible_edges_are_accepted():
+    dc_economics(**dict(BASE, watts_per_accelerator=50, facility_mw=10_000, pue=1.0))
+    dc_economics(**dict(BASE, watts_per_accelerator=5_000, pue=3.0, utilization=0.0))
+    dc_economics(**dict(BASE, electricity_usd_per_mwh=0.0, price_per_mtok=0.0))
+
+
+def test_accelerator_price_mistakes():
+    with pytest.raises(ArgumentError, match="rack"):
+        capex_per_mw(5.9e6, 1_666.7)  # a rack's price passed as a GPU's
+    with pytest.raises(ArgumentError, match="USD millions"):
+        capex_per_mw(0.03, 1_000)  # $30k written in USD millions
+    with pytest.raises(ArgumentError, match="facility_capex_musd_per_mw"):
+        capex_per_mw(30_000, 1_000, facility_capex_musd_per_mw=10_700_000)
+
+
+def test_every_bound_is_documented_in_the_table():
+    for name, (lo, hi, unit, *_hints) in power.BOUNDS.items():
+        assert lo < hi, name
+        assert unit, name
+
+
+# -- capex per MW ----------------------------------------------------------------------------
+
+
+def test_capex_per_mw_gb200_nvl72():
+    # $5.9M / 72 GPUs over 120 kW / 72 GPUs = 5.9e6 / 120,000 W = $49.1667 per W
+    racks = 5.9e6 / 120_000
+    assert capex_per_mw(5.9e6 / 72, 120_000 / 72, 10.7) == pytest.approx(racks + 10.7)
+    # the all-in figure sits inside the $35-60B per GW range for both CBRE bounds
+    lo, hi = ALL_IN_CAPEX_USD_BN_PER_GW
+    for facility in FACILITY_CAPEX_MUSD_PER_MW:
+        per_gw_bn = capex_per_mw(5.9e6 / 72, 120_000 / 72, facility)  # $M/MW == $B/GW
+        assert lo <= per_gw_bn <= hi
+
+
+def test_capex_per_mw_per_facility_mw():
+    # $30,000 / 1,500 W = $20M per IT MW + $10M facility = 30; at PUE 1.5 -> 20 per grid MW
+    assert capex_per_mw(30_000, 1_500, 10.0) == pytest.approx(30.0)
+    assert capex_per_mw(30_000, 1_500, 10.0, pue=1.5) == pytest.approx(20.0)
+
+
+# -- chip table ------------------------------------------------------------------------------
+
+
+def test_chip_table_defaults_match_sourced_figures():
+    t = chip_table().set_index("chip")
+    assert list(t.index) == ["H100", "B200", "GB200", "GB200-NVL72", "GB300-NVL72"]
+    assert t.loc["H100", "gpu_watts"] == 700
+    assert t.loc["B200", "gpu_watts"] == 1_000
+    assert t.loc["GB200", "gpu_watts"] == 1_200
+    assert t.loc["GB200-NVL72", "unit_watts"] == 120_000
+    assert t.loc["GB200-NVL72", "unit_price_usd"] == 5.9e6
+    assert t.loc["GB200-NVL72", "gpus_per_unit"] == 72
+    assert t.loc["H100", "tokens_per_s_per_mw"] == 180_000
+    assert t.loc["GB200-NVL72", "x_hopper"] == pytest.approx(10)
+    assert t.loc["GB300-NVL72", "x_hopper"] == pytest.approx(50)
+    # Hopper: 1e6 J/s / 180,000 tokens/s = 5.56 J per token
+    assert t.loc["H100", "joules_per_token"] == pytest.approx(5.5556, abs=1e-4)
+    # 120 kW / 72 = 1,666.7 W per GPU; DGX H100 10.2 kW / 8 = 1,275 W
+    assert t.loc["GB200-NVL72", "watts_per_gpu"] == pytest.approx(1_666.667, abs=1e-3)
+    assert t.loc["H100", "watts_per_gpu"] == 1_275
+    assert t.loc["H100", "host_overhead"] == pytest.approx(1_275 / 700 - 1)
+
+
+def test_chip_table_every_row_sourced_and_claims_labelled():
+    t = chip_table()
+    assert "source" in t.columns
+    assert t["source"].str.len().gt(20).all()
+    claimed = t[t["tokens_per_s_per_mw"].notna()]
+    assert claimed["claim"].str.contains("vendor claim").all()
+    # a figure with no source stays missing rather than invented
+    assert np.isnan(t.set_index("chip").loc["B200", "tokens_per_s_per_mw"])
+    assert np.isnan(t.set_index("chip").loc["GB300-NVL72", "unit_price_usd"])
+
+
+def test_chip_table_overrides():
+    t = chip_table({"b200": {"tokens_per_s_per_mw": 1e6, "unit_price_usd": 400_000}})
+    row = t.set_index("chip").loc["B200"]
+    assert row["tokens_per_s_per_mw"] == 1e6
+    assert row["price_per_gpu_usd"] == pytest.approx(50_000)  # 400,000 / 8
+    assert "user override of tokens_per_s_per_mw, unit_price_usd" in row["source"]
+    # defaults are untouched for the next call
+    assert np.isnan(chip_table().set_index("chip").loc["B200", "tokens_per_s_per_mw"])
+
+
+def test_chip_table_new_chip_and_errors():
+    t = chip_table(
+        {"MI300X": {"unit": "server", "gpus_per_unit": 8, "gpu_watts": 750,
+                    "unit_watts": 12_000, "source": "user"}},
+        chips=["MI300X"],
+    )
+    assert t.loc[0, "watts_per_gpu"] == 1_500
+    with pytest.raises(ArgumentError, match="unknown chip field 'watt'"):
+        chip_table({"H100": {"watt": 1}})
+    with pytest.raises(ArgumentError, match="unknown chip 'H200'"):
+        chip_table(chips=["H200"])
+    with pytest.raises(ArgumentError, match="watts_per_accelerator"):
+        chip_table({"H100": {"unit_watts": 10.2}})  # kW typed for W
+
+
+# -- backlog ---------------------------------------------------------------------------------
+
+
+def test_backlog_coverage_hand():
+    assert backlog_coverage(375_000, 281_724) == pytest.approx(375_000 / 281_724)
+    assert backlog_coverage(300, 100) == pytest.approx(3.0)
+    out = backlog_coverage([100, np.nan, 100], [0, 10, np.nan])
+    assert np.isnan(out).all()
+    with pytest.raises(ArgumentError, match="rpo=-1"):
+        backlog_coverage(-1, 10)
+
+
+def test_backlog_growth_hand():
+    out = backlog_growth([100, 150, np.nan, 200, 0, 10])
+    np.testing.assert_allclose(out, [np.nan, 0.5, np.nan, np.nan, -1.0, np.nan])
+
+
+def test_capacity_to_backlog_conversion():
+    # 500 MW at $12M per MW-year = $6,000M a year; against a $120,000M backlog -> 5% a year
+    rev = capacity_revenue(500, 12.0)
+    assert rev == pytest.approx(6_000)
+    assert backlog_conversion(120_000, rev) == pytest.approx(0.05)
+    assert math.isnan(backlog_conversion(0, rev))
+    with pytest.raises(ArgumentError, match="mw_online"):
+        capacity_revenue(5e6, 1.0)
+
+
+class FakeDataset:
+    def __init__(self, frames: dict[str, pd.DataFrame]):
+        self._frames = frames
+        self.tickers = list(frames)
+
+    def wide(self, ticker: str) -> pd.DataFrame:
+        return self._frames[ticker]
+
+
+def test_backlog_table_keeps_missing_and_breaks_growth_at_gaps():
+    a = pd.DataFrame(
+        {"rpo": [100.0, np.nan, 150.0, 300.0], "revenue": [50.0, 60.0, 75.0, np.nan]},
+        index=pd.Index([2020, 2021, 2022, 2023], name="fiscal_year"),
+    )
+    gap = pd.DataFrame(  # 2021 absent altogether
+        {"rpo": [10.0, 20.0], "revenue": [5.0, 5.0]},
+        index=pd.Index([2020, 2022], name="fiscal_year"),
+    )
+    no_rpo = pd.DataFrame({"revenue": [1.0]}, index=pd.Index([2020], name="fiscal_year"))
+    ds = FakeDataset({"AAA": a, "GAP": gap, "NORPO": no_rpo})
+
+    t = backlog_table(ds)
+    assert list(t.columns) == power.BACKLOG_COLUMNS
+    assert set(t["ticker"]) == {"AAA", "GAP"}  # default: only companies reporting RPO
+    aaa = t[t["ticker"] == "AAA"].set_index("fiscal_year")
+    assert aaa.loc[2020, "backlog_coverage_years"] == pytest.approx(2.0)  # 100 / 50
+    assert np.isnan(aaa.loc[2021, "rpo"])  # never filled
+    assert np.isnan(aaa.loc[2022, "backlog_growth"])  # prior year missing
+    assert aaa.loc[2023, "backlog_growth"] == pytest.approx(1.0)  # 300 / 150 - 1
+    assert np.isnan(aaa.loc[2023, "backlog_coverage_years"])  # revenue missing
+    g = t[t["ticker"] == "GAP"].set_index("fiscal_year")
+    assert list(g.index) == [2020, 2022]
+    assert np.isnan(g.loc[2022, "backlog_growth"])  # 2020 -> 2022 is not a year-on-year change
+
+    explicit = backlog_table(ds, ["NORPO"])
+    assert len(explicit) == 1 and np.isnan(explicit.loc[0, "rpo"])
+
+
+def test_backlog_table_on_reported_figures():
+    from aicapex.data.dataset import load_dataset
+
+    raw = pd.read_csv(SNAPSHOT)
+
+    def fig(t, y, f):
+        return float(raw.query("ticker == @t and fiscal_year == @y and field == @f")["value_musd"].iloc[0])
+
+    t = backlog_table(load_dataset(), ["MSFT", "AMZN"]).set_index(["ticker", "fiscal_year"])
+    assert t.loc[("MSFT", 2025), "backlog_coverage_years"] == pytest.approx(
+        fig("MSFT", 2025, "rpo") / fig("MSFT", 2025, "revenue")
+    )
+    assert t.loc[("MSFT", 2025), "backlog_growth"] == pytest.approx(
+        fig("MSFT", 2025, "rpo") / fig("MSFT", 2024, "rpo") - 1
+    )
+    # AMZN FY2023 RPO is not in the data set: it stays missing, and so does FY2024's growth
+    assert np.isnan(t.loc[("AMZN", 2023), "rpo"])
+    assert np.isnan(t.loc[("AMZN", 2024), "backlog_growth"])
