@@ -1,0 +1,236 @@
+"""Where everything sits in the analyst workbook: one definition read by the builder, the
+refresh plan, the charts and the tests (WORKBOOK_STYLE.md §2–3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+
+WORKBOOK_NAME = "ai_capex_monitor.xlsm"
+UDF_MODULE = "aicapex.udfs"
+
+#: Tab order (xlwings.conf last, analyst copy only).
+SHEETS = ["Cover", "Inputs", "Data", "Ratios", "Scenarios", "Power_Cloud", "Dashboard",
+          "Sources", "Changes", "xlwings.conf"]
+TIMELINE_SHEETS = ("Ratios", "Scenarios", "Power_Cloud")
+
+COVERAGE = ["MSFT", "GOOGL", "AMZN", "META", "ORCL", "AAPL"]
+PEER_SET = ["MSFT", "GOOGL", "AMZN", "META", "ORCL"]
+COMPANY_NAMES = {
+    "MSFT": "Microsoft",
+    "GOOGL": "Alphabet",
+    "AMZN": "Amazon",
+    "META": "Meta Platforms",
+    "ORCL": "Oracle",
+    "AAPL": "Apple",
+}
+FY_END = {"MSFT": "June", "GOOGL": "December", "AMZN": "December", "META": "December",
+          "ORCL": "May", "AAPL": "late September"}
+
+FIRST_FY = 2019
+LAST_ACTUAL_FY = 2025
+MAX_HORIZON = 10  # columns reserved for estimates; Inputs chooses 5-10
+FIRST_PERIOD_COL = 5  # column F (0-based)
+N_PERIODS = (LAST_ACTUAL_FY - FIRST_FY + 1) + MAX_HORIZON
+LAST_PERIOD_COL = FIRST_PERIOD_COL + N_PERIODS - 1
+NOTES_COL = LAST_PERIOD_COL + 2
+HEADER_ROWS = 5  # rows 1-5; the first block starts on row 7 (index 6)
+YEAR_ROW = 3  # 0-based row 4
+FLAG_ROW = 4  # 0-based row 5
+N_ACTUAL = LAST_ACTUAL_FY - FIRST_FY + 1
+
+
+def period_col(fiscal_year: int) -> int:
+    return FIRST_PERIOD_COL + fiscal_year - FIRST_FY
+
+
+def col(c: int) -> str:
+    return xl_col_to_name(c)
+
+
+def cell(r: int, c: int, row_abs: bool = False, col_abs: bool = False) -> str:
+    return xl_rowcol_to_cell(r, c, row_abs, col_abs)
+
+
+def actual_cols() -> range:
+    return range(FIRST_PERIOD_COL, FIRST_PERIOD_COL + N_ACTUAL)
+
+
+def period_range(r: int, *, actual_only: bool = True, absolute: bool = False) -> str:
+    last = FIRST_PERIOD_COL + (N_ACTUAL if actual_only else N_PERIODS) - 1
+    return f"{cell(r, FIRST_PERIOD_COL, absolute, absolute)}:{cell(r, last, absolute, absolute)}"
+
+
+@dataclass(frozen=True)
+class LinkRow:
+    field: str
+    label: str
+    unit: str = "$m"
+
+
+@dataclass(frozen=True)
+class CalcRow:
+    key: str
+    label: str
+    unit: str
+    function: str  # CPX_ function
+    args: tuple[str, ...]  # link-row fields or calc keys, in argument order
+
+
+#: Reported figures linked into each company block (green in FAST terms, purple: engine).
+LINK_ROWS = [
+    LinkRow("capex", "Capex (cash spent, positive)"),
+    LinkRow("ocf", "Operating cash flow"),
+    LinkRow("revenue", "Revenue"),
+    LinkRow("da_cashflow", "Depreciation & amortization (cash-flow line)"),
+    LinkRow("ppe_net", "PP&E, net (year end)"),
+    LinkRow("op_lease_rou_assets", "Operating-lease ROU assets (year end)"),
+    LinkRow("total_debt", "Total debt (year end)"),
+    LinkRow("cash_and_marketable_securities", "Cash & marketable securities (year end)"),
+    LinkRow("debt_issuance_proceeds", "Debt issuance proceeds"),
+]
+
+#: Metric rows computed by the engine from the link rows above, same order in every block.
+CALC_ROWS = [
+    CalcRow("capex_to_ocf", "Capex / operating cash flow", "%", "CPX_CAPEX_TO_OCF", ("capex", "ocf")),
+    CalcRow("fcf", "Free cash flow (OCF - capex)", "$m", "CPX_FCF", ("ocf", "capex")),
+    CalcRow("fcf_margin", "FCF margin", "%", "CPX_FCF_MARGIN", ("ocf", "capex", "revenue")),
+    CalcRow("capex_to_revenue", "Capex / revenue", "%", "CPX_CAPEX_TO_REVENUE", ("capex", "revenue")),
+    CalcRow("da_to_revenue", "D&A / revenue", "%", "CPX_DA_TO_REVENUE", ("da_cashflow", "revenue")),
+    CalcRow("lease_to_fixed", "Operating-lease ROU assets / PP&E", "%", "CPX_LEASE_TO_FIXED",
+            ("op_lease_rou_assets", "ppe_net")),
+    CalcRow("net_debt", "Net debt (debt - cash & securities)", "$m", "CPX_NET_DEBT",
+            ("total_debt", "cash_and_marketable_securities")),
+]
+
+
+@dataclass
+class CompanyBlock:
+    ticker: str
+    header_row: int
+    rows: dict[str, int] = field(default_factory=dict)  # field or calc key -> row
+    highest_since_row: int = 0
+    check_row: int = 0  # FCF identity check for this company
+    last_row: int = 0
+
+
+@dataclass
+class RatiosLayout:
+    blocks: dict[str, CompanyBlock]
+    peer_header: int
+    peer_rows: dict[str, int]
+    checks_header: int
+    check_rows: dict[str, int]
+    alert_rows: dict[str, int]
+    sheet_total_row: int
+    last_row: int
+
+
+def ratios_layout(tickers: list[str] | None = None) -> RatiosLayout:
+    r = HEADER_ROWS + 1  # one blank row under the header
+    blocks: dict[str, CompanyBlock] = {}
+    for t in tickers or COVERAGE:
+        b = CompanyBlock(t, r)
+        r += 1
+        for link in LINK_ROWS:
+            b.rows[link.field] = r
+            r += 1
+        for calc in CALC_ROWS:
+            b.rows[calc.key] = r
+            r += 1
+        b.highest_since_row = r
+        r += 1
+        b.check_row = r
+        r += 1
+        b.last_row = r - 1
+        blocks[t] = b
+        r += 1  # blank
+    peer_header = r
+    r += 1
+    peer_rows = {}
+    for key in ("capex", "ocf", "revenue", "da_cashflow", "capex_to_ocf", "fcf", "fcf_margin",
+                "da_to_revenue", "company_fcf_sum"):
+        peer_rows[key] = r
+        r += 1
+    r += 1
+    checks_header = r
+    r += 1
+    check_rows = {}
+    for t in blocks:
+        check_rows[f"fcf_{t}"] = r
+        r += 1
+    check_rows["peer_fcf"] = r
+    r += 1
+    alert_rows = {}
+    for key in ("capex_over_ocf", "data_gaps"):
+        alert_rows[key] = r
+        r += 1
+    sheet_total_row = r
+    return RatiosLayout(blocks, peer_header, peer_rows, checks_header, check_rows, alert_rows,
+                        sheet_total_row, r)
+
+
+# Inputs sheet rows (0-based) and the names that point at them.
+@dataclass(frozen=True)
+class InputRow:
+    name: str | None
+    label: str
+    unit: str
+    value: object
+    validation: dict | None = None
+    note: str = ""
+
+
+INPUT_ROWS: list[InputRow] = [
+    InputRow("in_FirstFY", "First fiscal year on the timeline", "FY", FIRST_FY,
+             {"validate": "integer", "criteria": "between", "minimum": 2010, "maximum": 2030},
+             "Whole year; column F of every timeline sheet"),
+    InputRow("in_LastActualFY", "Last actual fiscal year", "FY", LAST_ACTUAL_FY,
+             {"validate": "integer", "criteria": "between", "minimum": 2010, "maximum": 2040},
+             "Columns after it are estimates"),
+    InputRow("in_Horizon", "Scenario horizon", "years", 5,
+             {"validate": "integer", "criteria": "between", "minimum": 5, "maximum": 10},
+             "Whole number of years, 5 to 10"),
+    InputRow("in_CheckTol", "Check tolerance", "$m", 0.5,
+             {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 100},
+             "Differences up to this many $m pass the checks"),
+    InputRow("in_StaleDays", "Staleness limit for data", "days", 120,
+             {"validate": "integer", "criteria": "between", "minimum": 1, "maximum": 3650},
+             "Alert when the newest fiscal year end is older than this"),
+    InputRow("in_CapexAlert", "Alert when capex / OCF exceeds", "%", 1.0,
+             {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 5},
+             "Fraction; 1.0 = capex equals operating cash flow"),
+]
+COVERAGE_HEADER_ROW = 6  # 0-based; "Coverage" section header
+INPUTS_FIRST_ROW = COVERAGE_HEADER_ROW + 1 + len(COVERAGE) + 1 + 1  # after tickers and a blank
+
+
+def input_row_index(name: str) -> int:
+    for i, row in enumerate(INPUT_ROWS):
+        if row.name == name:
+            return INPUTS_FIRST_ROW + i
+    raise KeyError(name)
+
+
+def input_ref(name: str) -> str:
+    """Absolute reference of a named input: ``Inputs!$D$16``."""
+    return f"Inputs!{cell(input_row_index(name), 3, True, True)}"
+
+
+def coverage_ref() -> str:
+    first = COVERAGE_HEADER_ROW + 1
+    return f"Inputs!{cell(first, 3, True, True)}:{cell(first + len(COVERAGE) - 1, 3, True, True)}"
+
+
+# Cover cells (0-based)
+COVER_AS_OF = (6, 2)  # C7, name in_AsOf
+COVER_REFRESHED = (7, 2)
+COVER_VINTAGE = (8, 2)
+COVER_MASTER = (9, 2)  # chk_Master
+COVER_STATUS_FIRST = 11
+DATA_HEADER_ROW = 4  # tables' header on row 5
+DATA_COLUMNS = ["ticker", "fiscal_year", "fiscal_year_end", "field", "value_musd", "source", "note"]
+SOURCES_COLUMNS = ["ticker", "fiscal_year", "field", "value_musd", "form", "accession",
+                   "filing", "url", "note"]
+CHANGES_COLUMNS = ["sheet", "cell", "label", "old", "new", "change"]
