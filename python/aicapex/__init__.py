@@ -6,3 +6,13 @@ engine and shapes results; nothing is computed twice.
 """
 
 __version__ = "0.1.0"
+
+
+def main() -> None:
+    """Entry point of the ``aicapex.xlam`` add-in's Refresh button (``import aicapex;
+    aicapex.main()``): refresh the workbook the add-in was called from."""
+    import xlwings as xw
+
+    from aicapex.excel.refresh import refresh_book
+
+    refresh_book(xw.Book.caller())

@@ -1,0 +1,177 @@
+"""Headless refresh of a workbook file, without Excel: ``python -m aicapex refresh PATH``.
+
+1. read and validate the data (a failure here changes nothing);
+2. load the workbook with openpyxl (VBA and buttons kept) and its current cached values;
+3. apply the refresh plan (:mod:`aicapex.excel.refresh`);
+4. evaluate every formula — CPX_ calls through the same UDF functions Excel calls, native
+   formulas with :mod:`aicapex.excel.evaluator` — and list what changed on Changes;
+5. save to a temporary file, stamp every formula's cached value, then atomically replace
+   the original (one ``.bak`` backup kept).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aicapex.errors import AicapexError
+from aicapex.excel import layout as L
+from aicapex.excel.refresh import (
+    TableWrite,
+    apply_to_openpyxl,
+    changes_rows,
+    dataset_for_refresh,
+    plan_refresh,
+    value_changes,
+)
+
+
+@dataclass
+class RefreshResult:
+    path: Path
+    formulas: int
+    changes: int
+    errors: list[str]
+    master_check: Any
+    seconds: float
+
+
+def udf_registry() -> dict[str, Callable[..., Any]]:
+    """Excel name → Python function for every CPX_ function."""
+    import aicapex.udfs as udfs
+
+    return {name.upper(): getattr(udfs, name) for name in udfs.__all__}
+
+
+def read_values(path: Path) -> dict[tuple[str, str], Any]:
+    """Every cell's cached value, by (sheet, coordinate), with python-calamine (fast)."""
+    from openpyxl.utils.cell import get_column_letter
+    from python_calamine import CalamineWorkbook
+
+    out: dict[tuple[str, str], Any] = {}
+    book = CalamineWorkbook.from_path(str(path))
+    for name in book.sheet_names:
+        rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        for i, row in enumerate(rows):
+            for j, v in enumerate(row):
+                if v != "" and v is not None:
+                    out[(name, f"{get_column_letter(j + 1)}{i + 1}")] = v
+    return out
+
+
+def check_workbook_file(path: Path) -> None:
+    """One-line errors for a target that is missing, not a workbook, or read-only."""
+    import os
+    import zipfile
+
+    from aicapex.excel.safety import check_zip_limits
+
+    if not path.exists():
+        raise AicapexError(f"{path}: no such file")
+    if path.is_dir():
+        raise AicapexError(f"{path}: is a folder, not a workbook")
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise AicapexError(f"{path}: not an .xlsx or .xlsm workbook")
+    if not zipfile.is_zipfile(path):
+        raise AicapexError(f"{path}: not a workbook (not a zip package)")
+    check_zip_limits(path)
+    if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
+        raise AicapexError(f"{path}: read-only; nothing was changed")
+
+
+def _labels(wb: Any) -> Callable[[str, str], str]:
+    def label(sheet: str, coord: str) -> str:
+        ws = wb[sheet]
+        row = int("".join(ch for ch in coord if ch.isdigit()))
+        text = ws.cell(row=row, column=2).value
+        year = ws.cell(row=4, column=_col_index(coord)).value
+        block = ""
+        for r in range(row, 5, -1):  # nearest block header above: its ticker is in column D
+            v = ws.cell(row=r, column=4).value
+            if isinstance(v, str) and v in L.COVERAGE and ws.cell(row=r, column=2).value:
+                block = v + " "
+                break
+        fy = ""
+        if isinstance(year, (int, float)):
+            fy = f" FY{int(year)}"
+        return f"{block}{text or ''}{fy}".strip()
+
+    return label
+
+
+def _col_index(coord: str) -> int:
+    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+
+    return column_index_from_string(coordinate_from_string(coord)[0])
+
+
+def refresh_file(
+    path: str | Path,
+    *,
+    overrides: str | Path | None = None,
+    now: dt.datetime | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> RefreshResult:
+    """Refresh a workbook file in place; see the module docstring."""
+    import openpyxl
+
+    from aicapex.excel.atomic import atomic_write
+    from aicapex.excel.cached import stamp_cached_values
+    from aicapex.excel.evaluator import evaluate_workbook
+
+    start = time.perf_counter()
+    say = progress or (lambda msg: None)
+    path = Path(path)
+    check_workbook_file(path)
+    ds = dataset_for_refresh(overrides)  # validated before anything is written
+    say(f"data: {len(ds.annual)} annual figures from {len(ds.origins)} source(s)")
+    old = read_values(path)
+    keep_vba = path.suffix.lower() == ".xlsm"
+    try:
+        wb = openpyxl.load_workbook(path, keep_vba=keep_vba, keep_links=False)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a bad file
+        raise AicapexError(f"{path}: cannot be read as a workbook ({type(exc).__name__}: {exc})") from exc
+    missing = [s for s in ("Cover", "Data", "Sources", "Changes") if s not in wb.sheetnames]
+    if missing:
+        raise AicapexError(f"{path}: not an AI Capex workbook (no {', '.join(missing)} sheet)")
+    plan = plan_refresh(ds, old, now=now)
+    apply_to_openpyxl(wb, plan, changes_rows(plan, []))
+    say("evaluating formulas")
+
+    def tick(done: int, total: int) -> None:
+        if total >= 2000 and done % 2000 == 0:
+            say(f"  {done:,}/{total:,} formulas")
+
+    result = evaluate_workbook(wb, udf_registry(), progress=tick)
+    changes = value_changes(old, result.values, _labels(wb))
+    rows = changes_rows(plan, changes)
+    change_table = TableWrite("Changes", "tblChanges", L.CHANGES_COLUMNS, rows)
+    from aicapex.excel.refresh import _write_table_openpyxl
+
+    _write_table_openpyxl(wb, change_table)
+    wb.calculation.fullCalcOnLoad = True
+    values = dict(result.values)
+    values.update(result.spills)
+
+    def write(tmp: Path) -> None:
+        raw = tmp.with_name(tmp.name + ".raw")
+        try:
+            wb.save(raw)
+            stamp_cached_values(raw, tmp, values)
+        finally:
+            raw.unlink(missing_ok=True)
+
+    atomic_write(path, write, backup=True)
+    master = result.get("Cover", L.cell(*L.COVER_MASTER))
+    errors = [str(e) for e in result.errors]
+    return RefreshResult(path, len(result.values), len(plan.data_changes) + len(changes), errors,
+                         master, time.perf_counter() - start)
+
+
+def print_progress(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)

@@ -1,0 +1,295 @@
+"""One refresh, three runners.
+
+:func:`plan_refresh` computes *what to write* — sheet → cells → values — from the dataset
+(snapshot plus overrides folder), the workbook's current values and the clock. It never
+touches the Inputs sheet. Small adapters apply a plan:
+
+* :func:`apply_to_openpyxl` for the headless ``python -m aicapex refresh PATH`` (which then
+  evaluates every formula with :mod:`aicapex.excel.evaluator` and stamps cached values);
+* :func:`apply_to_xlwings` for an ``xw.Book`` — desktop Excel through the workbook's
+  Refresh button, or xlwings Server/Lite through the ``@xw.script`` in ``workbook/``.
+
+A plan is computed completely before anything is written, so a failed data load changes
+nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openpyxl.utils.cell import coordinate_from_string, get_column_letter
+
+from aicapex.data.dataset import Dataset, current_dataset
+from aicapex.excel import layout as L
+from aicapex.excel.builder import data_rows, source_rows
+
+#: Sheets whose cell values the Changes sheet compares (never Changes itself or the stamps).
+COMPARED_SHEETS = ("Data", "Ratios", "Scenarios", "Power_Cloud")
+MAX_CHANGES = 5000
+
+
+@dataclass
+class TableWrite:
+    """Replace the body of an Excel table whose header sits on row 5."""
+
+    sheet: str
+    name: str
+    columns: list[str]
+    rows: list[list[Any]]
+
+    @property
+    def ref(self) -> str:
+        first = L.DATA_HEADER_ROW + 1
+        last = first + max(1, len(self.rows))
+        return f"A{first}:{get_column_letter(len(self.columns))}{last}"
+
+
+@dataclass
+class RefreshPlan:
+    cells: dict[tuple[str, str], Any] = field(default_factory=dict)  # (sheet, "C7") -> value
+    tables: list[TableWrite] = field(default_factory=list)
+    data_changes: list[list[Any]] = field(default_factory=list)
+    as_of: dt.date | None = None
+    refreshed_at: dt.datetime | None = None
+    vintage: str = ""
+
+    def writes(self) -> Iterable[tuple[str, int, int, Any]]:
+        """Every single-cell write as (sheet, row, column, value), 1-based; tables expanded."""
+        for (sheet, coord), value in self.cells.items():
+            col, row = coordinate_from_string(coord)
+            from openpyxl.utils.cell import column_index_from_string
+
+            yield sheet, row, column_index_from_string(col), value
+        for t in self.tables:
+            first = L.DATA_HEADER_ROW + 2
+            for i, row in enumerate(t.rows):
+                for j, v in enumerate(row):
+                    yield t.sheet, first + i, j + 1, v
+
+
+def _vintage(ds: Dataset) -> tuple[str, dt.date | None]:
+    v = ds.vintage()
+    parts, latest = [], None
+    for r in v.itertuples(index=False):
+        if r.latest_fiscal_year_end:
+            parts.append(f"{r.ticker} FY{r.latest_fiscal_year}")
+            d = dt.date.fromisoformat(str(r.latest_fiscal_year_end))
+            latest = d if latest is None or d > latest else latest
+    return "; ".join(parts), latest
+
+
+def _key_values(rows: list[list[Any]]) -> dict[tuple[str, int, str], float]:
+    return {(r[0], int(r[1]), r[3]): r[4] for r in rows}
+
+
+def data_changes(old_rows: list[list[Any]], new_rows: list[list[Any]]) -> list[list[Any]]:
+    """Changed, added and removed figures, keyed by (ticker, fiscal year, field)."""
+    old, new = _key_values(old_rows), _key_values(new_rows)
+    position = {(r[0], int(r[1]), r[3]): i for i, r in enumerate(new_rows)}
+    out = []
+    for key in sorted(set(old) | set(new), key=lambda k: (k[0], k[1], k[2])):
+        a, b = old.get(key), new.get(key)
+        if a == b or (isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b)):
+            continue
+        where = f"E{L.DATA_HEADER_ROW + 2 + position[key]}" if key in position else "(removed)"
+        label = f"{key[0]} FY{key[1]} {key[2]}"
+        out.append(["Data", where, label, _blank(a), _blank(b), _delta(a, b)])
+    return out
+
+
+def _blank(v: Any) -> Any:
+    return "" if v is None else v
+
+
+def _delta(a: Any, b: Any) -> Any:
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return b - a
+    return ""
+
+
+def plan_refresh(
+    ds: Dataset,
+    current: Mapping[tuple[str, str], Any],
+    *,
+    now: dt.datetime | None = None,
+) -> RefreshPlan:
+    """What a refresh writes, given the dataset and the workbook's current cell values.
+
+    ``current`` maps (sheet, coordinate) to the cell's current (cached) value; only the Data
+    table is read from it, to list what changed.
+    """
+    now = now or dt.datetime.now(dt.timezone.utc).replace(microsecond=0, tzinfo=None)
+    new_data = data_rows(ds)
+    old_data = _read_table(current, "Data", len(L.DATA_COLUMNS))
+    plan = RefreshPlan(refreshed_at=now)
+    plan.tables.append(TableWrite("Data", "tblData", L.DATA_COLUMNS, new_data))
+    plan.tables.append(TableWrite("Sources", "tblSources", L.SOURCES_COLUMNS, source_rows(ds)))
+    plan.data_changes = data_changes(old_data, new_data) if old_data else []
+    plan.vintage, latest = _vintage(ds)
+    plan.as_of = latest
+    plan.cells[("Cover", L.cell(*L.COVER_AS_OF))] = latest
+    plan.cells[("Cover", L.cell(*L.COVER_REFRESHED))] = now
+    plan.cells[("Cover", L.cell(*L.COVER_VINTAGE))] = plan.vintage
+    return plan
+
+
+def _read_table(current: Mapping[tuple[str, str], Any], sheet: str, width: int) -> list[list[Any]]:
+    rows = []
+    r = L.DATA_HEADER_ROW + 2
+    while True:
+        row = [current.get((sheet, f"{get_column_letter(j + 1)}{r}")) for j in range(width)]
+        if row[0] in (None, ""):
+            return rows
+        rows.append(row)
+        r += 1
+
+
+def changes_rows(plan: RefreshPlan, value_changes: list[list[Any]]) -> list[list[Any]]:
+    rows = plan.data_changes + value_changes
+    if len(rows) > MAX_CHANGES:
+        rows = rows[:MAX_CHANGES] + [["", "", f"... {len(rows) - MAX_CHANGES} more changes not listed",
+                                      "", "", ""]]
+    return rows or [["", "", "no change since the last refresh", "", "", ""]]
+
+
+def value_changes(
+    old: Mapping[tuple[str, str], Any],
+    new: Mapping[tuple[str, str], Any],
+    labels: Callable[[str, str], str] | None = None,
+) -> list[list[Any]]:
+    """Formula cells whose value changed (old cached value vs newly computed)."""
+    out = []
+    for (sheet, coord), b in new.items():
+        if sheet not in COMPARED_SHEETS or sheet == "Data":
+            continue
+        a = old.get((sheet, coord))
+        if _same(a, b):
+            continue
+        out.append([sheet, coord, labels(sheet, coord) if labels else "", _show(a), _show(b), _delta(a, b)])
+    out.sort(key=lambda r: (COMPARED_SHEETS.index(r[0]), _row_col(r[1])))
+    return out
+
+
+def _row_col(coord: str) -> tuple[int, str]:
+    col, row = coordinate_from_string(coord)
+    return row, col.rjust(3)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if a is None or a == "":
+        return b is None or b == ""
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+        return a == b or abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
+    return str(a) == str(b)
+
+
+def _show(v: Any) -> Any:
+    if v is None:
+        return ""
+    if isinstance(v, (int, float, str)):
+        return v if not isinstance(v, str) else str(v)
+    return str(v)
+
+
+# -- adapters ------------------------------------------------------------------------------------
+
+
+def apply_to_openpyxl(wb: Any, plan: RefreshPlan, changes: list[list[Any]]) -> None:
+    """Write a plan into an openpyxl workbook (tables resized, old rows below cleared)."""
+    for sheet, row, col, value in plan.writes():
+        set_openpyxl_value(wb[sheet].cell(row=row, column=col), value)
+    _write_table_openpyxl(wb, TableWrite("Changes", "tblChanges", L.CHANGES_COLUMNS, changes))
+    for t in plan.tables:
+        _resize_table_openpyxl(wb, t)
+    if plan.as_of is not None:
+        wb["Cover"][L.cell(*L.COVER_AS_OF)].number_format = "yyyy-mm-dd"
+    wb["Cover"][L.cell(*L.COVER_REFRESHED)].number_format = 'yyyy-mm-dd hh:mm "UTC"'
+
+
+def set_openpyxl_value(c: Any, v: Any) -> None:
+    """Assign a value; text is always text (openpyxl would store ``"=..."`` as a formula)."""
+    c.value = v
+    if isinstance(v, str) and v.startswith("="):
+        c.data_type = "s"
+
+
+def _write_table_openpyxl(wb: Any, t: TableWrite) -> None:
+    ws = wb[t.sheet]
+    first = L.DATA_HEADER_ROW + 2
+    for i, row in enumerate(t.rows):
+        for j, v in enumerate(row):
+            set_openpyxl_value(ws.cell(row=first + i, column=j + 1), v)
+    _resize_table_openpyxl(wb, t)
+
+
+def _resize_table_openpyxl(wb: Any, t: TableWrite) -> None:
+    ws = wb[t.sheet]
+    first = L.DATA_HEADER_ROW + 2
+    for r in range(first + len(t.rows), ws.max_row + 1):  # rows left from a longer table
+        for j in range(len(t.columns)):
+            ws.cell(row=r, column=j + 1).value = None
+    if t.name in ws.tables:
+        ws.tables[t.name].ref = t.ref
+        if ws.tables[t.name].autoFilter is not None:
+            ws.tables[t.name].autoFilter.ref = t.ref
+
+
+def apply_to_xlwings(book: Any, plan: RefreshPlan, changes: list[list[Any]] | None = None) -> None:
+    """Write a plan into an ``xw.Book`` (desktop Excel, or the Office.js remote book).
+
+    Tables are written as blocks of values starting under their header row; Excel's own
+    recalculation then updates every CPX_ and native formula.
+    """
+    for (sheet, coord), value in plan.cells.items():
+        book.sheets[sheet][coord].value = value
+    tables = list(plan.tables)
+    tables.append(TableWrite("Changes", "tblChanges", L.CHANGES_COLUMNS,
+                             changes if changes is not None else changes_rows(plan, [])))
+    for t in tables:
+        first = L.DATA_HEADER_ROW + 2
+        sheet = book.sheets[t.sheet]
+        if t.rows:
+            sheet[f"A{first}"].value = [[_xlwings_value(v) for v in row] for row in t.rows]
+
+
+def _xlwings_value(v: Any) -> Any:
+    # Office.js and COM would run text that starts with '=' as a formula: keep it text.
+    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") and len(v) > 1:
+        return "'" + v
+    return v
+
+
+def dataset_for_refresh(overrides: str | Path | None) -> Dataset:
+    """Load (and validate) the data first: if it fails, nothing has been written yet."""
+    return current_dataset(overrides)
+
+
+def read_book_table(book: Any, sheet: str, width: int) -> dict[tuple[str, str], Any]:
+    """Current values of a table body in an ``xw.Book`` (for the Changes comparison)."""
+    ws = book.sheets[sheet]
+    first = L.DATA_HEADER_ROW + 2
+    start = ws[f"A{first}"]
+    block = start.expand("down").resize(column_size=width).value if start.value not in (None, "") else []
+    if block and not isinstance(block[0], list):
+        block = [block]
+    out: dict[tuple[str, str], Any] = {}
+    for i, row in enumerate(block or []):
+        for j, v in enumerate(row):
+            out[(sheet, f"{get_column_letter(j + 1)}{first + i}")] = v
+    return out
+
+
+def refresh_book(book: Any, *, overrides: str | Path | None = None,
+                 now: dt.datetime | None = None) -> RefreshPlan:
+    """Refresh an open ``xw.Book``: the Refresh button (desktop) and the xlwings Server/Lite
+    script both end here. Excel recalculates the formulas itself."""
+    ds = dataset_for_refresh(overrides)
+    current = read_book_table(book, "Data", len(L.DATA_COLUMNS))
+    plan = plan_refresh(ds, current, now=now)
+    apply_to_xlwings(book, plan, changes_rows(plan, []))
+    return plan
