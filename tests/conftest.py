@@ -52,3 +52,10 @@ def dataset():
 def _no_user_overrides(monkeypatch):
     # Tests never pick up an analyst's own overrides folder.
     monkeypatch.delenv("AICAPEX_OVERRIDES", raising=False)
+
+
+@pytest.fixture(scope="session")
+def refreshed_workbook(tmp_path_factory):
+    from workbook_fixtures import build_refreshed
+
+    return build_refreshed(tmp_path_factory.mktemp("refreshed"))

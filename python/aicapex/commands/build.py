@@ -45,7 +45,9 @@ def run(args: argparse.Namespace) -> int:
     ds = load_dataset(args.overrides)
     target = out / L.WORKBOOK_NAME
     atomic_write(target, lambda tmp: build_analyst_workbook(tmp, ds), backup=False)
-    shutil.copyfile(REPO_WORKBOOK_DIR / "ai_capex_monitor.py", out / "ai_capex_monitor.py")
+    glue = REPO_WORKBOOK_DIR / "ai_capex_monitor.py"
+    if glue.resolve() != (out / glue.name).resolve():
+        shutil.copyfile(glue, out / glue.name)
     print(f"template  {target}")
     if args.template_only:
         return 0

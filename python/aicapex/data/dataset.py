@@ -13,8 +13,10 @@ the ``origin`` column says which file each row came from. This is what a refresh
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -410,6 +412,19 @@ def load_dataset(overrides: str | Path | None = None, *, snapshot_dir: Path | No
 
 
 _CACHE: dict[tuple, Dataset] = {}
+#: The overrides folder a refresh is using, seen by Excel functions evaluated inside it.
+_ACTIVE_OVERRIDES: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "aicapex_overrides", default=None)
+
+
+@contextlib.contextmanager
+def overrides_in_effect(folder: str | Path | None) -> Iterator[None]:
+    """Make :func:`current_dataset` (hence every CPX_ function) use ``folder`` inside the block."""
+    token = _ACTIVE_OVERRIDES.set(str(folder) if folder is not None else None)
+    try:
+        yield
+    finally:
+        _ACTIVE_OVERRIDES.reset(token)
 
 
 def _folder_stamp(folder: str | Path | None) -> tuple:
@@ -430,7 +445,7 @@ def current_dataset(overrides: str | Path | None = None) -> Dataset:
     file names, sizes or modification times change keeps them fast and still fresh.
     """
     if overrides is None:
-        overrides = os.environ.get(OVERRIDES_ENV) or None
+        overrides = _ACTIVE_OVERRIDES.get() or os.environ.get(OVERRIDES_ENV) or None
     key = _folder_stamp(overrides)
     ds = _CACHE.get(key)
     if ds is None:

@@ -176,8 +176,8 @@ def write_cover(ctx: BuildContext, ws: Any) -> None:
         row += 1
     lay = ctx.ratios
     ws.write_string(row, 1, "Alerts (reported, not failing)", s("label"))
-    alert_cells = "+".join(f"Ratios!{L.cell(r2, 3, True, True)}" for r2 in lay.alert_rows.values())
-    ws.write_formula(row, 2, f"={alert_cells}", s("calc", "alert"), 0)
+    ws.write_formula(row, 2, f"=Ratios!{L.cell(lay.alert_rows['total'], 3, True, True)}",
+                     s("link", "alert"), 0)
     _alert_format(ctx, ws, L.cell(row, 2))
     row += 2
     ws.write_string(row, 1, "Contents", s("section"))
@@ -463,21 +463,22 @@ def _write_ratio_checks(ctx: BuildContext, ws: Any) -> None:
         _check_format(ctx, ws, L.cell(r, 3))
     # Alerts: reported, not failing.
     a = lay.alert_rows
-    peers_ratio = [lay.blocks[t].rows["capex_to_ocf"] for t in lay.blocks]
-    terms = "+".join(f"COUNTIFS({L.period_range(r)},\">\"&in_CapexAlert)" for r in peers_ratio)
-    ws.write_string(a["capex_over_ocf"], 1, "Alert: company-years with capex / OCF above the alert level",
-                    s("label"))
-    ws.write_string(a["capex_over_ocf"], 2, "alert", s("unit"))
-    ws.write_formula(a["capex_over_ocf"], 3, f"={terms}", s("calc", "alert"), 0)
-    link_ranges = [f"{L.cell(b.rows[L.LINK_ROWS[0].field], L.FIRST_PERIOD_COL)}:"
-                   f"{L.cell(b.rows[L.LINK_ROWS[-1].field], L.FIRST_PERIOD_COL + L.N_ACTUAL - 1)}"
-                   for b in lay.blocks.values()]
-    gaps = "+".join(f"SUMPRODUCT(--ISERROR({rng}))" for rng in link_ranges)
-    ws.write_string(a["data_gaps"], 1, "Alert: reported figures missing (known data gaps, see SOURCES)",
-                    s("label"))
-    ws.write_string(a["data_gaps"], 2, "alert", s("unit"))
-    ws.write_formula(a["data_gaps"], 3, f"={gaps}", s("calc", "alert"), 0)
+    for t, b in lay.blocks.items():
+        r = a[f"capex_{t}"]
+        ws.write_string(r, 1, f"Alert: {t} years with capex / OCF above the alert level", s("label"))
+        ws.write_formula(r, 3, f'=COUNTIFS({L.period_range(b.rows["capex_to_ocf"])},">"&in_CapexAlert)',
+                         s("calc", "alert"), 0)
+        r = a[f"gaps_{t}"]
+        links = (f"{L.cell(b.rows[L.LINK_ROWS[0].field], L.FIRST_PERIOD_COL)}:"
+                 f"{L.cell(b.rows[L.LINK_ROWS[-1].field], L.FIRST_PERIOD_COL + L.N_ACTUAL - 1)}")
+        ws.write_string(r, 1, f"Alert: {t} reported figures missing (known gaps, see SOURCES)", s("label"))
+        ws.write_formula(r, 3, f"=SUMPRODUCT(--ISERROR({links}))", s("calc", "alert"), 0)
+    first_alert = min(v for k, v in a.items() if k != "total")
+    ws.write_string(a["total"], 1, "Alerts total", s("total"))
+    ws.write_formula(a["total"], 3, f"=SUM({L.cell(first_alert, 3)}:{L.cell(a['total'] - 1, 3)})",
+                     s("total", "alert"), 0)
     for r in a.values():
+        ws.write_string(r, 2, "alert", s("unit"))
         _alert_format(ctx, ws, L.cell(r, 3))
     r = lay.sheet_total_row
     ws.write_string(r, 1, "Sheet check (0 = all checks pass)", s("total"))

@@ -143,11 +143,18 @@ def refresh_file(
     apply_to_openpyxl(wb, plan, changes_rows(plan, []))
     say("evaluating formulas")
 
+    shown = [0]
+
     def tick(done: int, total: int) -> None:
-        if total >= 2000 and done % 2000 == 0:
+        # Long runs only: a line each time another tenth of the formulas is done.
+        if total >= 5000 and done * 10 // total > shown[0]:
+            shown[0] = done * 10 // total
             say(f"  {done:,}/{total:,} formulas")
 
-    result = evaluate_workbook(wb, udf_registry(), progress=tick)
+    from aicapex.data.dataset import overrides_in_effect
+
+    with overrides_in_effect(overrides):
+        result = evaluate_workbook(wb, udf_registry(), progress=tick)
     changes = value_changes(old, result.values, _labels(wb))
     rows = changes_rows(plan, changes)
     change_table = TableWrite("Changes", "tblChanges", L.CHANGES_COLUMNS, rows)

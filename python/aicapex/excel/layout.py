@@ -163,9 +163,12 @@ def ratios_layout(tickers: list[str] | None = None) -> RatiosLayout:
     check_rows["peer_fcf"] = r
     r += 1
     alert_rows = {}
-    for key in ("capex_over_ocf", "data_gaps"):
-        alert_rows[key] = r
-        r += 1
+    for kind in ("capex", "gaps"):
+        for t in blocks:
+            alert_rows[f"{kind}_{t}"] = r
+            r += 1
+    alert_rows["total"] = r
+    r += 1
     sheet_total_row = r
     return RatiosLayout(blocks, peer_header, peer_rows, checks_header, check_rows, alert_rows,
                         sheet_total_row, r)

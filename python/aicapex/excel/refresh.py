@@ -288,7 +288,7 @@ def refresh_book(book: Any, *, overrides: str | Path | None = None,
                  now: dt.datetime | None = None) -> RefreshPlan:
     """Refresh an open ``xw.Book``: the Refresh button (desktop) and the xlwings Server/Lite
     script both end here. Excel recalculates the formulas itself."""
-    ds = dataset_for_refresh(overrides)
+    ds = dataset_for_refresh(overrides)  # Excel's own recalculation reads $AICAPEX_OVERRIDES
     current = read_book_table(book, "Data", len(L.DATA_COLUMNS))
     plan = plan_refresh(ds, current, now=now)
     apply_to_xlwings(book, plan, changes_rows(plan, []))

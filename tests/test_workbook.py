@@ -1,0 +1,346 @@
+"""The analyst workbook: reproducible template, valid formulas, VBA buttons, headless refresh."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+
+import aicapex.udfs as udfs
+import openpyxl
+import pytest
+from aicapex.data.dataset import load_dataset
+from aicapex.excel import layout as L
+from aicapex.excel import vba
+from aicapex.excel.evaluator import SUPPORTED_FUNCTIONS, functions_in_formula
+from aicapex.excel.headless import refresh_file
+from conftest import REPO
+from openpyxl.formula.tokenizer import Token, Tokenizer
+from workbook_fixtures import NOW, build_template
+
+COMMITTED = REPO / "workbook" / L.WORKBOOK_NAME
+BANNED = {"OFFSET", "INDIRECT", "TODAY", "NOW", "RAND", "XLOOKUP", "LET", "FILTER", "SEQUENCE"}
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    return build_template(tmp_path_factory.mktemp("template"))
+
+
+def _cells(path):
+    wb = openpyxl.load_workbook(path, keep_vba=True)
+    out = {}
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                if c.value is not None or c.has_style:
+                    out[(ws.title, c.coordinate)] = (
+                        c.value, c.number_format, c.font.color.rgb if c.font and c.font.color else None,
+                        c.fill.fgColor.rgb if c.fill and c.fill.fgColor is not None else None)
+    names = {n: d.attr_text for n, d in wb.defined_names.items()}
+    return wb.sheetnames, out, names
+
+
+def test_committed_template_is_what_the_builder_makes(template):
+    assert COMMITTED.exists(), "run: python -m aicapex build --template-only --out workbook"
+    assert _cells(COMMITTED) == _cells(template)
+
+
+def _formulas(path):
+    wb = openpyxl.load_workbook(path, keep_vba=True)
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                if isinstance(c.value, str) and c.value.startswith("="):
+                    yield ws.title, c.coordinate, c.value
+
+
+def _calls(formula):
+    """(function name, argument count) for each call in a formula, from the tokenizer."""
+    stack, out = [], []
+    for tok in Tokenizer(formula).items:
+        if tok.type == Token.FUNC and tok.subtype == Token.OPEN:
+            stack.append([tok.value[:-1].upper(), 0, False])
+        elif tok.type == Token.FUNC and tok.subtype == Token.CLOSE:
+            name, seps, seen = stack.pop()
+            out.append((name, seps + 1 if seen else 0))
+            if stack:
+                stack[-1][2] = True
+        elif tok.type == Token.SEP and tok.subtype == Token.ARG:
+            stack[-1][1] += 1
+        elif stack and tok.type != Token.WSPACE:
+            stack[-1][2] = True
+    return out
+
+
+def test_every_cpx_formula_names_a_udf_with_a_valid_argument_count(template):
+    seen = 0
+    for sheet, coord, f in _formulas(template):
+        for name, n in _calls(f):
+            if not name.startswith("CPX_"):
+                continue
+            seen += 1
+            func = getattr(udfs, name.lower(), None)
+            assert func is not None, f"{sheet}!{coord}: {name} is not in aicapex.udfs"
+            params = inspect.signature(func).parameters.values()
+            required = sum(p.default is inspect.Parameter.empty for p in params)
+            assert required <= n <= len(params), f"{sheet}!{coord}: {name} with {n} arguments"
+    assert seen > 500
+
+
+def test_native_formulas_are_portable_and_short(template):
+    for sheet, coord, f in _formulas(template):
+        native = {n for n in functions_in_formula(f) if not n.startswith("CPX_")}
+        assert native <= SUPPORTED_FUNCTIONS, f"{sheet}!{coord}: {native - SUPPORTED_FUNCTIONS}"
+        assert not (native & BANNED)
+        assert len(f) <= 120, f"{sheet}!{coord} has {len(f)} characters"
+        assert "[" not in f, f"{sheet}!{coord}: structured or external reference"
+
+
+def test_one_formula_per_row_on_ratios(template):
+    """Every period cell of a Ratios row holds the same formula, shifted by its column."""
+    wb = openpyxl.load_workbook(template)
+    ws = wb["Ratios"]
+    from openpyxl.formula.translate import Translator
+
+    cols = list(L.actual_cols())
+    first = L.col(cols[0])
+    for r in range(L.HEADER_ROWS + 1, ws.max_row + 1):
+        f0 = ws[f"{first}{r}"].value
+        if not (isinstance(f0, str) and f0.startswith("=")):
+            continue
+        for c in cols[1:]:
+            expected = Translator(f0, origin=f"{first}{r}").translate_formula(f"{L.col(c)}{r}")
+            assert ws[f"{L.col(c)}{r}"].value == expected, f"Ratios row {r} column {L.col(c)}"
+
+
+def test_buttons_run_macros_of_the_embedded_xlwings_project(template):
+    macros = vba.button_macros(template)
+    assert sorted(macros) == ["ImportPythonUDFs", "SampleCall"]
+    bin_ = vba.extract_vba_project()
+    for m in macros:
+        assert vba.find_macro(bin_, m)
+    assert vba.sample_call_module(template.name) == "ai_capex_monitor"
+    assert (REPO / "workbook" / "ai_capex_monitor.py").exists()
+
+
+def test_xlwings_conf_points_at_the_udf_module(template):
+    ws = openpyxl.load_workbook(template)["xlwings.conf"]
+    rows = {ws.cell(r, 1).value: ws.cell(r, 2).value for r in range(1, ws.max_row + 1)}
+    assert rows["UDF Modules"] == "aicapex.udfs"
+    assert openpyxl.load_workbook(template).sheetnames[-1] == "xlwings.conf"
+
+
+# --- headless refresh ----------------------------------------------------------------------
+
+
+def _values(path):
+    return openpyxl.load_workbook(path, data_only=True)
+
+
+def test_refresh_stores_a_value_for_every_formula(refreshed_workbook):
+    wb_f = openpyxl.load_workbook(refreshed_workbook)
+    wb_v = _values(refreshed_workbook)
+    ds = load_dataset()
+    lay = L.ratios_layout()
+    link_rows = {b.rows[link.field]: (t, link.field) for t, b in lay.blocks.items() for link in L.LINK_ROWS}
+    for ws in wb_f.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                if not (isinstance(c.value, str) and c.value.startswith("=")):
+                    continue
+                v = wb_v[ws.title][c.coordinate].value
+                assert v is not None, f"{ws.title}!{c.coordinate} has no cached value"
+                if isinstance(v, str) and v.startswith("#"):
+                    # The only errors: #N/A for figures a company did not report (documented gaps)
+                    # and the ratios that need them.
+                    assert v == "#N/A", f"{ws.title}!{c.coordinate} = {v}"
+                    if ws.title == "Ratios" and c.row - 1 in link_rows:
+                        t, field = link_rows[c.row - 1]
+                        fy = ws.cell(4, c.column).value
+                        fy = wb_v["Ratios"].cell(4, c.column).value
+                        assert math.isnan(ds.value(t, field, fy)), (t, field, fy)
+
+
+def test_refreshed_values_match_the_filings(refreshed_workbook):
+    ws = _values(refreshed_workbook)["Ratios"]
+    b = L.ratios_layout().blocks["MSFT"]
+    fy25 = L.col(L.period_col(2025))
+    assert ws[f"{fy25}{b.rows['capex'] + 1}"].value == 64551
+    assert ws[f"{fy25}{b.rows['capex_to_ocf'] + 1}"].value == pytest.approx(64551 / 136162, rel=1e-12)
+    g = L.ratios_layout().blocks["GOOGL"]
+    assert ws[f"{fy25}{g.rows['fcf'] + 1}"].value == 164713 - 91447
+    cover = _values(refreshed_workbook)["Cover"]
+    assert cover[L.cell(*L.COVER_MASTER)].value == 0
+    assert str(cover[L.cell(*L.COVER_AS_OF)].value)[:10] == "2025-12-31"
+
+
+def test_peer_block_is_ratio_of_sums(refreshed_workbook, dataset):
+    ws = _values(refreshed_workbook)["Ratios"]
+    lay = L.ratios_layout()
+    fy24 = L.col(L.period_col(2024))
+    capex = sum(dataset.value(t, "capex", 2024) for t in L.PEER_SET)
+    ocf = sum(dataset.value(t, "ocf", 2024) for t in L.PEER_SET)
+    assert ws[f"{fy24}{lay.peer_rows['capex_to_ocf'] + 1}"].value == pytest.approx(capex / ocf, rel=1e-12)
+
+
+def test_refresh_fills_data_and_sources_tables(refreshed_workbook, dataset):
+    wb = _values(refreshed_workbook)
+    data = wb["Data"]
+    n = len(dataset.annual)
+    first = L.DATA_HEADER_ROW + 2
+    assert data.tables["tblData"].ref == f"A{first - 1}:G{first - 1 + n}"
+    assert data.cell(first, 1).value == dataset.annual.iloc[0]["ticker"]
+    src = wb["Sources"]
+    urls = [src.cell(r, 8).value for r in range(first, first + n)]
+    assert any(u and u.startswith("https://www.sec.gov/Archives/edgar/data/") for u in urls)
+
+
+def test_inputs_survive_refresh_and_overrides_change_exactly_the_affected_cells(tmp_path):
+    from workbook_fixtures import build_refreshed
+
+    path = build_refreshed(tmp_path)
+    wb = openpyxl.load_workbook(path, keep_vba=True)
+    tol_cell = L.input_ref("in_CheckTol").split("!")[1].replace("$", "")
+    wb["Inputs"][tol_cell].value = 0.75  # the analyst's own edit
+    wb.save(path)
+    refresh_file(path, now=NOW)  # re-stamp cached values after the openpyxl save
+    overrides = tmp_path / "overrides"
+    overrides.mkdir()
+    (overrides / "msft.csv").write_text(
+        "ticker,fiscal_year,fiscal_year_end,field,value_musd,source,note\n"
+        "MSFT,2025,2025-06-30,capex,70000,Analyst adjustment (test),override\n")
+    before = _values(path)
+    refresh_file(path, overrides=overrides, now=NOW)
+    after = _values(path)
+    assert openpyxl.load_workbook(path)["Inputs"][tol_cell].value == 0.75
+    changed = set()
+    for sheet in ("Ratios",):
+        for row in after[sheet].iter_rows():
+            for c in row:
+                old = before[sheet][c.coordinate].value
+                if old != c.value:
+                    changed.add(c.coordinate)
+    lay = L.ratios_layout()
+    b = lay.blocks["MSFT"]
+    fy25 = L.col(L.period_col(2025))
+    expected = {f"{fy25}{b.rows[k] + 1}" for k in ("capex", "capex_to_ocf", "fcf", "fcf_margin",
+                                                     "capex_to_revenue")}
+    expected |= {f"{fy25}{lay.peer_rows[k] + 1}" for k in ("capex", "capex_to_ocf", "fcf",
+                                                             "fcf_margin", "company_fcf_sum")}
+    assert changed == expected
+    ch = after["Changes"]
+    listed = {(ch.cell(r, 1).value, ch.cell(r, 2).value) for r in range(6, ch.max_row + 1)}
+    assert {("Ratios", c) for c in expected} <= listed
+    data_rows = [ch.cell(r, 3).value for r in range(6, ch.max_row + 1) if ch.cell(r, 1).value == "Data"]
+    assert data_rows == ["MSFT FY2025 capex"]
+    assert after["Ratios"][f"{fy25}{b.rows['capex'] + 1}"].value == 70000
+    assert path.with_name(path.name + ".bak").exists() or any(path.parent.glob("*.bak"))
+
+
+def test_failed_data_load_changes_nothing(tmp_path):
+    from aicapex.errors import DataError
+    from workbook_fixtures import build_refreshed
+
+    path = build_refreshed(tmp_path)
+    before = path.read_bytes()
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "x.csv").write_text("ticker,fiscal_year,fiscal_year_end,field,value_musd,source,note\n"
+                               "MSFT,2025,2025-06-30,capex,oops,src,\n")
+    with pytest.raises(DataError, match="oops"):
+        refresh_file(path, overrides=bad)
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("kind", ["missing", "text", "folder"])
+def test_refresh_command_rejects_bad_targets(tmp_path, kind):
+    target = tmp_path / "x.xlsm"
+    if kind == "text":
+        target.write_text("not a workbook")
+    elif kind == "folder":
+        target.mkdir()
+    r = subprocess.run([sys.executable, "-m", "aicapex", "refresh", str(target)],
+                       capture_output=True, text=True)
+    assert r.returncode != 0 and r.stderr.startswith("error:") and r.stderr.count("\n") == 1, r.stderr
+
+
+def test_refresh_keeps_vba_and_buttons(refreshed_workbook):
+    import zipfile
+
+    with zipfile.ZipFile(refreshed_workbook) as z:
+        assert z.read("xl/vbaProject.bin") == vba.extract_vba_project()
+    assert sorted(vba.button_macros(refreshed_workbook)) == ["ImportPythonUDFs", "SampleCall"]
+
+
+# --- the xw.Book adapter through xlwings' remote engine --------------------------------------
+
+REMOTE = r"""
+import datetime as dt, json, sys
+from python_calamine import CalamineWorkbook
+import xlwings as xw
+from aicapex.excel.refresh import refresh_book
+path = sys.argv[1]
+def clean(v):
+    return v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else v
+sheets = []
+book = CalamineWorkbook.from_path(path)
+for name in book.sheet_names:
+    rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False) or [[""]]
+    w = max(len(r) for r in rows)
+    sheets.append({"name": name, "values": [[clean(v) for v in r] + [""] * (w - len(r)) for r in rows],
+                   "pictures": [], "tables": []})
+payload = {"client": "Office.js", "version": xw.__version__,
+           "book": {"name": "ai_capex_monitor.xlsm", "active_sheet_index": 0, "selection": "A1"},
+           "names": [], "sheets": sheets}
+b = xw.Book(json=payload)
+refresh_book(b, now=dt.datetime(2026, 11, 26, 8, 0))
+print(json.dumps({"sheets": [s["name"] for s in sheets], "actions": b.json()["actions"]}, default=str))
+"""
+
+
+def test_xlwings_book_adapter_writes_what_the_openpyxl_adapter_writes(refreshed_workbook):
+    env = {**os.environ, "XLWINGS_ON_SERVER": "true", "XLWINGS_LICENSE_KEY": "noncommercial"}
+    r = subprocess.run([sys.executable, "-c", REMOTE, str(refreshed_workbook)], capture_output=True,
+                       text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    out = json.loads(r.stdout)
+    written = {}
+    for a in out["actions"]:
+        assert a["func"] == "setValues"
+        sheet = out["sheets"][a["sheet_position"]]
+        for i, row in enumerate(a["values"]):
+            for j, v in enumerate(row):
+                written[(sheet, a["start_row"] + i + 1, a["start_column"] + j + 1)] = v
+    wb = _values(refreshed_workbook)
+    data_cells = [(s, r, c) for (s, r, c) in written if s == "Data"]
+    assert len(data_cells) == len(load_dataset().annual) * len(L.DATA_COLUMNS)
+    for (s, r, c) in data_cells:
+        expected = wb[s].cell(r, c).value
+        got = written[(s, r, c)]
+        if isinstance(got, str) and got.startswith("'"):
+            got = got[1:]
+        assert got == expected or (got in ("", None) and expected in ("", None)), (s, r, c)
+    as_of = written[("Cover", L.COVER_AS_OF[0] + 1, L.COVER_AS_OF[1] + 1)]
+    assert str(as_of).startswith("2025-12-31")
+
+
+# --- LibreOffice opens and renders the refreshed workbook -------------------------------------
+
+
+def test_libreoffice_renders_the_refreshed_workbook_to_pdf(refreshed_workbook, soffice, tmp_path):
+    src = tmp_path / refreshed_workbook.name
+    shutil.copyfile(refreshed_workbook, src)
+    r = subprocess.run([soffice, f"-env:UserInstallation=file://{tmp_path}/profile", "--headless",
+                        "--convert-to", "pdf", "--outdir", str(tmp_path), str(src)],
+                       capture_output=True, text=True, timeout=240)
+    pdf = tmp_path / (src.stem + ".pdf")
+    assert pdf.exists() and pdf.stat().st_size > 10_000, r.stderr
+    import re
+
+    pages = re.findall(rb"/Type\s*/Page(?![s\w])", pdf.read_bytes())
+    assert len(pages) >= 5
