@@ -141,16 +141,32 @@ class Dataset:
     quarterly: pd.DataFrame
     origins: list[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        # Lookup indexes: Excel functions ask for single figures thousands of times.
+        present = set(self.annual["ticker"]) | set(self.quarterly["ticker"])
+        ordered = [t for t in TICKER_ORDER if t in present]
+        self._tickers = ordered + sorted(present - set(ordered))
+        self._fields = sorted(set(self.annual["field"]) | set(self.quarterly["field"]))
+        a = self.annual
+        self._annual_pos = {
+            (t, int(y), f): i
+            for i, (t, y, f) in enumerate(zip(a["ticker"], a["fiscal_year"], a["field"], strict=True))
+        }
+        q = self.quarterly
+        self._quarter_pos = {
+            (t, int(y), str(fq), f): i
+            for i, (t, y, fq, f) in enumerate(
+                zip(q["ticker"], q["fiscal_year"], q["fiscal_quarter"], q["field"], strict=True))
+        }
+
     # -- catalogue ---------------------------------------------------------------------------
     @property
     def tickers(self) -> list[str]:
-        present = set(self.annual["ticker"]) | set(self.quarterly["ticker"])
-        ordered = [t for t in TICKER_ORDER if t in present]
-        return ordered + sorted(present - set(ordered))
+        return list(self._tickers)
 
     @property
     def fields(self) -> list[str]:
-        return sorted(set(self.annual["field"]) | set(self.quarterly["field"]))
+        return list(self._fields)
 
     @property
     def fiscal_years(self) -> list[int]:
@@ -158,13 +174,13 @@ class Dataset:
 
     def check_ticker(self, ticker: str) -> str:
         t = str(ticker).strip().upper()
-        if t not in self.tickers:
+        if t not in self._tickers:
             raise DataError(f"unknown ticker {ticker!r}; covered: {', '.join(self.tickers)}")
         return t
 
     def check_field(self, name: str) -> str:
         f = str(name).strip()
-        if f not in self.fields:
+        if f not in self._fields:
             raise DataError(f"unknown field {name!r}; see CPX_FIELDS() for the list")
         return f
 
@@ -201,12 +217,8 @@ class Dataset:
         """One annual figure, NaN when it was not reported."""
         t = self.check_ticker(ticker)
         f = self.check_field(field_name)
-        hit = self.annual[
-            (self.annual["ticker"] == t)
-            & (self.annual["field"] == f)
-            & (self.annual["fiscal_year"] == int(fiscal_year))
-        ]
-        return float(hit["value_musd"].iloc[0]) if len(hit) else float("nan")
+        i = self._annual_pos.get((t, int(fiscal_year), f))
+        return float("nan") if i is None else float(self.annual["value_musd"].iat[i])
 
     def row(self, ticker: str, field_name: str, period: int | str) -> pd.Series | None:
         """The full row (with source) behind one figure; ``period`` is a fiscal year or
@@ -214,23 +226,16 @@ class Dataset:
         t = self.check_ticker(ticker)
         f = self.check_field(field_name)
         text = str(period).strip().upper().replace("FY", "")
-        if "Q" in text:
-            year, quarter = text.split("Q", 1)
-            frame = self.quarterly
-            hit = frame[
-                (frame["ticker"] == t)
-                & (frame["field"] == f)
-                & (frame["fiscal_year"] == int(float(year)))
-                & (frame["fiscal_quarter"] == f"Q{int(float(quarter))}")
-            ]
-        else:
-            frame = self.annual
-            hit = frame[
-                (frame["ticker"] == t)
-                & (frame["field"] == f)
-                & (frame["fiscal_year"] == int(float(text)))
-            ]
-        return hit.iloc[0] if len(hit) else None
+        try:
+            if "Q" in text:
+                year, quarter = text.split("Q", 1)
+                key = (t, int(float(year)), f"Q{int(float(quarter))}", f)
+                i, frame = self._quarter_pos.get(key), self.quarterly
+            else:
+                i, frame = self._annual_pos.get((t, int(float(text)), f)), self.annual
+        except ValueError as exc:
+            raise DataError(f"period {period!r} is not a fiscal year (2025) or quarter (2025Q3)") from exc
+        return None if i is None else frame.iloc[i]
 
     def series(self, ticker: str, field_name: str, freq: str = "annual") -> pd.Series:
         """One company's field over time: by fiscal year, or by quarter end date."""
