@@ -284,12 +284,50 @@ def read_book_table(book: Any, sheet: str, width: int) -> dict[tuple[str, str], 
     return out
 
 
+TEMPLATE_SHEETS = ("Cover", "Data", "Sources", "Changes")
+
+
+def is_template(book: Any) -> bool:
+    names = {s.name for s in book.sheets}
+    return all(n in names for n in TEMPLATE_SHEETS)
+
+
+def recalculate(book: Any) -> None:
+    """Recalculate every formula, CPX_ ones included.
+
+    CPX_ functions are not volatile: after new data is loaded their arguments are unchanged,
+    so Excel's ordinary recalculation would skip them. Desktop Excel gets ``CalculateFull``;
+    the Office.js runtimes (xlwings Server/Lite) get xlwings' ``calculate`` action.
+    """
+    try:
+        api = book.app.api
+    except Exception:  # noqa: BLE001 - the remote engines have no COM api
+        api = None
+    full = getattr(api, "CalculateFull", None)
+    if callable(full):
+        full()
+    else:
+        book.app.calculate()
+
+
 def refresh_book(book: Any, *, overrides: str | Path | None = None,
-                 now: dt.datetime | None = None) -> RefreshPlan:
-    """Refresh an open ``xw.Book``: the Refresh button (desktop) and the xlwings Server/Lite
-    script both end here. Excel recalculates the formulas itself."""
+                 now: dt.datetime | None = None) -> RefreshPlan | None:
+    """Refresh an open ``xw.Book``: the template's Refresh button (desktop), the add-in's
+    Refresh button (any workbook) and the xlwings Server/Lite script all end here.
+
+    The analyst template gets the full plan (tables, stamps, Changes); any other workbook that
+    uses CPX_ functions gets its data reloaded and a full recalculation. Returns the plan, or
+    ``None`` for a workbook that is not the template.
+    """
+    from aicapex.data import dataset as dataset_module
+
+    dataset_module._CACHE.clear()  # reload the snapshot and overrides folder now
     ds = dataset_for_refresh(overrides)  # Excel's own recalculation reads $AICAPEX_OVERRIDES
+    if not is_template(book):
+        recalculate(book)
+        return None
     current = read_book_table(book, "Data", len(L.DATA_COLUMNS))
     plan = plan_refresh(ds, current, now=now)
     apply_to_xlwings(book, plan, changes_rows(plan, []))
+    recalculate(book)
     return plan
