@@ -10,7 +10,6 @@ import subprocess
 import sys
 
 import openpyxl
-
 from aicapex.excel.addin import build_addin
 
 SCRIPT = r"""
