@@ -26,6 +26,8 @@ from aicapex.excel.refresh import (
     apply_to_openpyxl,
     changes_rows,
     dataset_for_refresh,
+    keep_chart_lines_straight,
+    update_chart_caches,
     plan_refresh,
     value_changes,
 )
@@ -141,6 +143,7 @@ def refresh_file(
         raise AicapexError(f"{path}: not an AI Capex workbook (no {', '.join(missing)} sheet)")
     plan = plan_refresh(ds, old, now=now)
     apply_to_openpyxl(wb, plan, changes_rows(plan, []))
+    keep_chart_lines_straight(wb)
     say("evaluating formulas")
 
     shown = [0]
@@ -164,6 +167,7 @@ def refresh_file(
     wb.calculation.fullCalcOnLoad = True
     values = dict(result.values)
     values.update(result.spills)
+    update_chart_caches(wb, values)
 
     def write(tmp: Path) -> None:
         raw = tmp.with_name(tmp.name + ".raw")

@@ -211,6 +211,46 @@ def apply_to_openpyxl(wb: Any, plan: RefreshPlan, changes: list[list[Any]]) -> N
     wb["Cover"][L.cell(*L.COVER_REFRESHED)].number_format = 'yyyy-mm-dd hh:mm "UTC"'
 
 
+def keep_chart_lines_straight(wb: Any) -> None:
+    """Write ``smooth=0`` on every line series: without it LibreOffice draws smoothed curves,
+    which invent values between fiscal years."""
+    from openpyxl.chart import LineChart
+
+    for ws in wb.worksheets:
+        for chart in getattr(ws, "_charts", []):
+            if isinstance(chart, LineChart):
+                for series in chart.series:
+                    series.smooth = False
+
+
+def update_chart_caches(wb: Any, values: Mapping[tuple[str, str], Any]) -> None:
+    """Refresh the numbers cached inside each chart, so viewers that draw from the cache (file
+    previews, some web viewers) show today's data; errors and blanks become gaps."""
+    from openpyxl.chart.data_source import NumVal
+    from openpyxl.utils.cell import range_boundaries
+
+    def points(ref: str) -> list[NumVal]:
+        sheet, rng = ref.rsplit("!", 1)
+        sheet = sheet.strip("'")
+        c1, r1, c2, r2 = range_boundaries(rng.replace("$", ""))
+        out = []
+        for i, (r, c) in enumerate((r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)):
+            v = values.get((sheet, f"{get_column_letter(c)}{r}"))
+            if v is None and sheet in wb.sheetnames:
+                v = wb[sheet].cell(r, c).value
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                out.append(NumVal(idx=i, v=v))
+        return out
+
+    for ws in wb.worksheets:
+        for chart in getattr(ws, "_charts", []):
+            for series in chart.series:
+                for source in (series.val, series.cat):
+                    ref = getattr(source, "numRef", None) if source is not None else None
+                    if ref is not None and ref.f and ref.numCache is not None:
+                        ref.numCache.pt = points(ref.f)
+
+
 def set_openpyxl_value(c: Any, v: Any) -> None:
     """Assign a value; text is always text (openpyxl would store ``"=..."`` as a formula)."""
     c.value = v
