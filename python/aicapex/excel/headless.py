@@ -27,8 +27,8 @@ from aicapex.excel.refresh import (
     changes_rows,
     dataset_for_refresh,
     keep_chart_lines_straight,
-    update_chart_caches,
     plan_refresh,
+    update_chart_caches,
     value_changes,
 )
 
