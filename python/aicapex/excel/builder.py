@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,10 @@ class BuildContext:
     ds: Dataset
     ratios: L.RatiosLayout
     sheets: dict[str, Any]
+    #: Extra Inputs sections contributed by the extra sheets: (title, rows).
+    input_sections: list[tuple[str, list[L.InputRow]]] = field(default_factory=list)
+    #: Absolute references of the extra sheets' alert counts (added up on the Cover).
+    alert_refs: list[str] = field(default_factory=list)
 
 
 #: Extra timeline sheets: sheet name -> module with ``write_sheet(ctx, worksheet)``.
@@ -53,8 +57,9 @@ EXTRA_SHEET_MODULES = {
 }
 
 
-def extra_sheets() -> dict[str, Callable[[BuildContext, Any], None]]:
-    """The extra sheet writers that are installed, in tab order."""
+def extra_sheets() -> dict[str, Any]:
+    """The extra sheet modules that are installed, in tab order. Each has
+    ``write_sheet(ctx, ws)`` and may have ``INPUT_SECTION = (title, [InputRow, ...])``."""
     out = {}
     for name, module_name in EXTRA_SHEET_MODULES.items():
         try:
@@ -63,7 +68,7 @@ def extra_sheets() -> dict[str, Callable[[BuildContext, Any], None]]:
             if exc.name != module_name:
                 raise
             continue
-        out[name] = module.write_sheet
+        out[name] = module
     return out
 
 
@@ -176,8 +181,8 @@ def write_cover(ctx: BuildContext, ws: Any) -> None:
         row += 1
     lay = ctx.ratios
     ws.write_string(row, 1, "Alerts (reported, not failing)", s("label"))
-    ws.write_formula(row, 2, f"=Ratios!{L.cell(lay.alert_rows['total'], 3, True, True)}",
-                     s("link", "alert"), 0)
+    refs = [f"Ratios!{L.cell(lay.alert_rows['total'], 3, True, True)}", *ctx.alert_refs]
+    ws.write_formula(row, 2, "=" + "+".join(refs), s("calc", "alert"), 0)
     _alert_format(ctx, ws, L.cell(row, 2))
     row += 2
     ws.write_string(row, 1, "Contents", s("section"))
@@ -256,24 +261,35 @@ def write_inputs(ctx: BuildContext, ws: Any) -> None:
         ws.data_validation(r + 1 + i, 3, r + 1 + i, 3, {
             "validate": "list", "source": tickers, "error_type": "stop",
             "input_title": "Ticker", "input_message": "A covered company (see Data)"})
+    sections = [("Timeline, checks and alerts", L.INPUT_ROWS)] + list(ctx.input_sections)
     r = L.INPUTS_FIRST_ROW - 1
-    ws.write_string(r, 1, "Timeline, checks and alerts", s("section"))
-    for c in range(2, 6):
-        ws.write_string(r, c, "", s("section"))
-    for i, row in enumerate(L.INPUT_ROWS):
-        rr = L.INPUTS_FIRST_ROW + i
-        ws.write_string(rr, 1, row.label, s("label"))
-        ws.write_string(rr, 2, row.unit, s("unit"))
-        num = {"FY": "year", "years": "year", "days": "year", "%": "pct", "$m": "musd1"}.get(row.unit)
-        ws.write_number(rr, 3, float(row.value), s("input", num))
-        if row.validation:
-            ws.data_validation(rr, 3, rr, 3, {**row.validation, "error_type": "stop",
-                                               "input_title": row.label[:32],
-                                               "input_message": f"{row.unit}: {row.note}"[:255]})
-        ws.write_string(rr, 5, row.note, s("note"))
-        if row.name:
-            ctx.wb.define_name(row.name, f"={L.input_ref(row.name)}")
+    for title, rows in sections:
+        ws.write_string(r, 1, title, s("section"))
+        for c in range(2, 6):
+            ws.write_string(r, c, "", s("section"))
+        for i, row in enumerate(rows):
+            _write_input_row(ctx, ws, r + 1 + i, row)
+        r += len(rows) + 2
     _print_setup(ws, "Inputs")
+
+
+def _write_input_row(ctx: BuildContext, ws: Any, rr: int, row: L.InputRow) -> None:
+    s = ctx.styles
+    ws.write_string(rr, 1, row.label, s("label"))
+    ws.write_string(rr, 2, row.unit, s("unit"))
+    if isinstance(row.value, str):
+        ws.write_string(rr, 3, row.value, s("input"))
+    else:
+        num = {"FY": "year", "years": "year", "days": "year", "%": "pct", "$m": "musd1",
+               "x": "phys", "MW": "phys", "$/MWh": "musd1", "$/Mtok": "phys"}.get(row.unit)
+        ws.write_number(rr, 3, float(row.value), s("input", num))
+    if row.validation:
+        ws.data_validation(rr, 3, rr, 3, {**row.validation, "error_type": "stop",
+                                           "input_title": row.label[:32],
+                                           "input_message": f"{row.unit}: {row.note}"[:255]})
+    ws.write_string(rr, 5, row.note, s("note"))
+    if row.name:
+        ctx.wb.define_name(row.name, f"=Inputs!{L.cell(rr, 3, True, True)}")
 
 
 # -- Data, Sources, Changes ----------------------------------------------------------------------
@@ -591,15 +607,17 @@ def build_analyst_workbook(path: str | Path, ds: Dataset) -> Path:
     extras = extra_sheets()
     names = [n for n in L.SHEETS if n != "xlwings.conf" and (n not in EXTRA_SHEET_MODULES or n in extras)]
     sheets = {n: wb.add_worksheet(n) for n in names}
-    ctx = BuildContext(wb, styles, ds, L.ratios_layout(), sheets)
+    sections = [m.INPUT_SECTION for m in extras.values() if hasattr(m, "INPUT_SECTION")]
+    alerts = [m.alert_ref(ds) for m in extras.values() if hasattr(m, "alert_ref")]
+    ctx = BuildContext(wb, styles, ds, L.ratios_layout(), sheets, sections, alerts)
     write_cover(ctx, sheets["Cover"])
     write_inputs(ctx, sheets["Inputs"])
     _table_sheet(ctx, sheets["Data"], "Data", "Reported figures, USD millions, one per row, with source "
                  "(refresh rewrites this table)", "tblData", L.DATA_COLUMNS, data_rows(ds),
                  [8, 11, 15, 30, 13, 80, 50])
     write_ratios(ctx, sheets["Ratios"])
-    for name, writer in extras.items():
-        writer(ctx, sheets[name])
+    for name, module in extras.items():
+        module.write_sheet(ctx, sheets[name])
     write_dashboard(ctx, sheets["Dashboard"])
     _table_sheet(ctx, sheets["Sources"], "Sources", "The filing behind each figure (EDGAR link where the "
                  "accession number is known)", "tblSources", L.SOURCES_COLUMNS, source_rows(ds),

@@ -210,6 +210,7 @@ INPUTS_FIRST_ROW = COVERAGE_HEADER_ROW + 1 + len(COVERAGE) + 1 + 1  # after tick
 
 
 def input_row_index(name: str) -> int:
+    """Row of an input of the first Inputs section (extra sections follow it)."""
     for i, row in enumerate(INPUT_ROWS):
         if row.name == name:
             return INPUTS_FIRST_ROW + i
@@ -217,7 +218,7 @@ def input_row_index(name: str) -> int:
 
 
 def input_ref(name: str) -> str:
-    """Absolute reference of a named input: ``Inputs!$D$16``."""
+    """Absolute reference of a named input of the first section: ``Inputs!$D$16``."""
     return f"Inputs!{cell(input_row_index(name), 3, True, True)}"
 
 

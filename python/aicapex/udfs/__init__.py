@@ -5,6 +5,13 @@ Each submodule holds the functions of one concept; importing them here is what m
 """
 
 from aicapex.udfs.data import cpx_data, cpx_fields, cpx_source, cpx_tickers, cpx_value
+from aicapex.udfs.power import (
+    cpx_backlog_coverage,
+    cpx_capex_per_mw,
+    cpx_chip_table,
+    cpx_dc_economics,
+    cpx_tokens_per_watt,
+)
 from aicapex.udfs.ratios import (
     cpx_cagr,
     cpx_capex_to_ocf,
@@ -19,6 +26,12 @@ from aicapex.udfs.ratios import (
     cpx_peer,
     cpx_ratios,
     cpx_ttm,
+)
+from aicapex.udfs.roi import (
+    cpx_incremental_return,
+    cpx_payback,
+    cpx_required_revenue,
+    cpx_revenue_gap,
 )
 
 __all__ = [
@@ -40,4 +53,13 @@ __all__ = [
     "cpx_peer",
     "cpx_ratios",
     "cpx_ttm",
+    "cpx_backlog_coverage",
+    "cpx_capex_per_mw",
+    "cpx_chip_table",
+    "cpx_dc_economics",
+    "cpx_tokens_per_watt",
+    "cpx_incremental_return",
+    "cpx_payback",
+    "cpx_required_revenue",
+    "cpx_revenue_gap",
 ]

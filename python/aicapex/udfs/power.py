@@ -1,0 +1,200 @@
+"""CPX_ power and AI-cloud functions: tokens per joule, data-center economics, capex per MW,
+backlog coverage and the chip table (thin wrappers over :mod:`aicapex.engine.power`)."""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from aicapex.engine import power as pw
+from aicapex.errors import ArgumentError
+from aicapex.udfs._excel import (
+    Vector,
+    cpx_function,
+    elementwise,
+    flag,
+    grid,
+    table,
+    vector,
+)
+from aicapex.xlerrors import XlError
+
+HEADERS = "TRUE (default) to include a header row"
+
+
+# -- argument helpers shared with roi.py -----------------------------------------------------------
+
+
+class Propagate(Exception):  # noqa: N818 - a control-flow signal, not an error condition
+    """Carry an Excel error (an input's own error, or a missing input) out of argument reading."""
+
+    def __init__(self, error: XlError) -> None:
+        super().__init__(error.reason)
+        self.error = error
+
+
+def propagating(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Return the :class:`Propagate` error as the cell's value (inside ``cpx_function``)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any) -> Any:
+        try:
+            return func(*args)
+        except Propagate as p:
+            return p.error
+
+    return wrapper
+
+
+def is_blank(arg: Any) -> bool:
+    """True for an omitted argument or a single blank cell."""
+    rows = grid(arg, "argument")
+    if len(rows) * len(rows[0]) != 1:
+        return False
+    cell = rows[0][0]
+    return cell is None or (isinstance(cell, str) and not cell.strip())
+
+
+def number(arg: Any, name: str, default: float | None = None) -> float:
+    """One number; an input error propagates, a blank is ``default`` or ``#N/A`` "missing"."""
+    if default is not None and is_blank(arg):
+        return float(default)
+    v = vector(arg, name)
+    if len(v) != 1:
+        raise ArgumentError(f"{name}: expected one cell, got {len(v)} cells")
+    if v.errors[0] is not None:
+        raise Propagate(v.errors[0])
+    if math.isnan(v.values[0]):
+        raise Propagate(XlError("#N/A", f"missing {name}"))
+    return float(v.values[0])
+
+
+def optional_vector(arg: Any, name: str, default: float) -> Vector:
+    """A row or column of numbers; an omitted argument or blank cell is ``default``."""
+    if is_blank(arg):
+        return Vector(np.array([float(default)]), [None], "cell")
+    return vector(arg, name)
+
+
+def complete(arg: Any, name: str) -> np.ndarray:
+    """Every cell of a row or column, none blank; an input error propagates."""
+    v = vector(arg, name)
+    err = next((e for e in v.errors if e is not None), None)
+    if err is not None:
+        raise Propagate(err)
+    if np.isnan(v.values).any():
+        raise Propagate(XlError("#N/A", f"missing {name} (blank cell)"))
+    return v.values
+
+
+# -- functions ------------------------------------------------------------------------------------
+
+
+@cpx_function(
+    tokens_per_s="Throughput, tokens per second (cell or row/column range)",
+    watts="Power drawn for that throughput, W (1 MW = 1,000,000 W; same shape)",
+)
+def cpx_tokens_per_watt(tokens_per_s, watts) -> Any:
+    """Tokens per joule = tokens/s / W (NVIDIA Hopper claim: 180,000 / 1,000,000 = 0.18)."""
+    args = [vector(tokens_per_s, "tokens_per_s"), vector(watts, "watts")]
+    return elementwise(pw.tokens_per_watt, args, ["tokens_per_s", "watts"])
+
+
+@cpx_function(
+    facility_mw="Facility (grid) power, MW, in (0, 10,000]",
+    pue="Power usage effectiveness (facility / IT power), in [1, 3]",
+    watts_per_accelerator="All-in power per accelerator incl. host and networking, W, in [50, 5000]",
+    tokens_per_s_per_accelerator="Peak inference throughput per accelerator, tokens/s",
+    utilization="Share of the year at peak throughput, fraction in [0, 1]",
+    electricity_usd_per_mwh="Electricity price, USD per MWh (not per kWh)",
+    price_per_mtok="Selling price, USD per million tokens",
+    accelerator_usd="All-in price per accelerator, USD (optional; blank leaves capex #N/A)",
+    facility_capex_musd_per_mw="Facility capex per MW of IT load, USD millions (optional; 10.7)",
+    headers=HEADERS,
+)
+@propagating
+def cpx_dc_economics(facility_mw, pue, watts_per_accelerator, tokens_per_s_per_accelerator,
+                     utilization, electricity_usd_per_mwh, price_per_mtok, accelerator_usd=None,
+                     facility_capex_musd_per_mw=None, headers=None) -> Any:
+    """Data-center chain from MW to tokens, energy cost, revenue, capex and payback: field/value."""
+    accel = None if is_blank(accelerator_usd) else number(accelerator_usd, "accelerator_usd")
+    result = pw.dc_economics(
+        number(facility_mw, "facility_mw"),
+        number(pue, "pue"),
+        number(watts_per_accelerator, "watts_per_accelerator"),
+        number(tokens_per_s_per_accelerator, "tokens_per_s_per_accelerator"),
+        number(utilization, "utilization"),
+        number(electricity_usd_per_mwh, "electricity_usd_per_mwh"),
+        number(price_per_mtok, "price_per_mtok"),
+        accelerator_usd=math.nan if accel is None else accel,
+        facility_capex_musd_per_mw=number(facility_capex_musd_per_mw, "facility_capex_musd_per_mw",
+                                          default=pw.FACILITY_CAPEX_MUSD_PER_MW[1]),
+    )
+    rows = []
+    for key in pw.DC_ECONOMICS_FIELDS:
+        value = float(result[key])
+        rows.append([key, _dc_reason(key, accel is None) if math.isnan(value) else value])
+    return table(["field", "value"] if flag(headers, "headers", True) else None, rows)
+
+
+def _dc_reason(key: str, no_price: bool) -> XlError:
+    """Why a field of the data-center chain has no value."""
+    if key in ("capex_musd", "capex_musd_per_mw", "payback_years") and no_price:
+        return XlError("#N/A", "accelerator_usd not given: capex needs a price per accelerator")
+    if key == "payback_years":
+        return XlError("#NUM!", "never pays back: operating profit is zero or negative")
+    if key == "energy_cost_per_mtok":
+        return XlError("#DIV/0!", "no tokens a year (utilization or throughput is zero)")
+    if key == "joules_per_token":
+        return XlError("#DIV/0!", "tokens per joule is zero (throughput is zero)")
+    return XlError("#NUM!", f"{key} cannot be computed from these inputs")
+
+
+@cpx_function(
+    accelerator_usd="All-in price per accelerator, USD (its share of server/rack; cell or range)",
+    watts_per_accelerator="All-in power per accelerator, W, in [50, 5000] (same shape)",
+    facility_capex_musd_per_mw="Facility capex per MW of IT load, USD millions (optional; 10.7)",
+    pue="PUE (optional; 1 = per MW of IT load, site PUE = per MW of facility power)",
+)
+def cpx_capex_per_mw(accelerator_usd, watts_per_accelerator, facility_capex_musd_per_mw=None,
+                     pue=None) -> Any:
+    """Build cost per MW, USD millions: (facility capex per MW + USD per W of accelerators) / PUE."""
+    args = [
+        vector(accelerator_usd, "accelerator_usd"),
+        vector(watts_per_accelerator, "watts_per_accelerator"),
+        optional_vector(facility_capex_musd_per_mw, "facility_capex_musd_per_mw",
+                        pw.FACILITY_CAPEX_MUSD_PER_MW[1]),
+        optional_vector(pue, "pue", 1.0),
+    ]
+    names = ["accelerator_usd", "watts_per_accelerator", "facility_capex_musd_per_mw", "pue"]
+    return elementwise(pw.capex_per_mw, args, names,
+                       nan_reason=lambda i: XlError("#NUM!", "capex per MW cannot be computed"))
+
+
+@cpx_function(
+    rpo="Remaining performance obligations (backlog), USD m (cell or row/column range)",
+    revenue="Annual revenue, USD m (same shape)",
+)
+def cpx_backlog_coverage(rpo, revenue) -> Any:
+    """Backlog coverage = RPO / annual revenue (years of revenue under contract, x)."""
+    return elementwise(pw.backlog_coverage, [vector(rpo, "rpo"), vector(revenue, "revenue")],
+                       ["rpo", "revenue"])
+
+
+@cpx_function(headers=HEADERS)
+def cpx_chip_table(headers=None) -> Any:
+    """Chip generations: power, price, throughput per MW (vendor claims) and tokens per joule."""
+    frame = pw.chip_table()
+    rows = []
+    for rec in frame.itertuples(index=False):
+        row = []
+        for col, v in zip(frame.columns, rec, strict=True):
+            if isinstance(v, float) and math.isnan(v):
+                v = XlError("#N/A", f"{rec.chip}: no sourced {col}")
+            row.append(v)
+        rows.append(row)
+    return table(list(frame.columns) if flag(headers, "headers", True) else None, rows)
