@@ -1,0 +1,949 @@
+"""Client export: a clean, leak-free .xlsx (and PDF) from the analyst .xlsm.
+
+:func:`export_client_copy` follows WORKBOOK_STYLE.md §8:
+
+* **Removed**: the ``xlwings.conf`` sheet (and any ``_xlwings*`` sheet), the VBA project,
+  form buttons and every legacy (VML) drawing, cell comments, external links, sheet and
+  workbook protection, VBA code names, custom document properties, defined names that point
+  at a removed sheet, at ``#REF!`` or at another workbook, internal hyperlinks into removed
+  sheets, and table column formulas.
+* **Hidden things**: a hidden or very hidden sheet (other than the xlwings ones, which go)
+  makes the export **refuse**: it may hold analyst-only material, and the style guide says
+  nothing is hidden, so a person must decide. Hidden rows and columns (collapsed groups) are
+  **unhidden**: their cells are part of a sheet the client receives anyway.
+* **Formulas**: a native formula survives only if every function is on
+  :data:`PORTABLE_FUNCTIONS`, every reference is an A1 cell or range (or a defined name that
+  is one) inside a sheet that is exported, and there is no structured reference, whole
+  column/row, 3-D or external reference, array constant, spill or intersection operator.
+  Every other formula (all ``CPX_`` engine calls) becomes its cached value, keeping the cell
+  style (engine purple stays purple). CSE array and data-table formulas become values.
+* **Errors**: a cached error (``#N/A`` from a UDF, or a native formula that inherited one)
+  becomes grey ``n/a`` text (style guide §5.9). A kept native formula that refers to such a
+  cell, directly or through a range or name, would compute differently in another engine
+  (text in arithmetic is ``#VALUE!``, SUM skips it), so it is turned into its cached value
+  too. Its dependents need nothing: that value is exactly what they saw before.
+* **Text** beginning with ``=``, ``+``, ``-`` or ``@`` stays text and gets the quote prefix,
+  so editing the cell in Excel does not turn it into a formula.
+* **Cover** (created at the front if missing) gets a client block: client, as-of date,
+  generation time (UTC), master check status, the legend "values computed by the CPX engine
+  as of <date>" and the disclaimer; "CHECKS FAILING" when exported with ``force=True``.
+* **Print setup** on every sheet; ``fullCalcOnLoad``; every kept formula carries its cached
+  result (:func:`aicapex.excel.cached.stamp_cached_values`); document properties title,
+  subject and company only.
+
+Before the file is moved into place (atomically, one ``.bak`` of the previous file kept),
+:func:`verify_client_copy` re-reads the zip parts and the export refuses to deliver a file
+with any problem.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import re
+import shutil
+import tempfile
+import zipfile
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.sax.saxutils import escape, unescape
+
+from openpyxl import load_workbook
+from openpyxl.formula.tokenizer import Token, Tokenizer, TokenizerError
+from openpyxl.packaging.core import DocumentProperties
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils.cell import range_boundaries
+from openpyxl.worksheet.header_footer import _HeaderFooterPart
+from openpyxl.worksheet.properties import PageSetupProperties
+from openpyxl.worksheet.protection import SheetProtection
+
+from aicapex.errors import AicapexError
+from aicapex.excel.atomic import atomic_write, check_writable
+from aicapex.excel.cached import (
+    NS_MAIN,
+    _workbook_part,
+    read_cached_values,
+    sheet_parts,
+    stamp_cached_values,
+)
+from aicapex.xlerrors import ERROR_CODES
+
+try:  # zip-bomb limits for user-supplied packages (shared with the other readers)
+    from aicapex.excel.safety import check_zip_limits
+except ImportError:  # pragma: no cover
+    check_zip_limits = None
+
+__all__ = [
+    "DISCLAIMER",
+    "PORTABLE_FUNCTIONS",
+    "FormulaInfo",
+    "analyse_formula",
+    "client_file_name",
+    "export_client_copy",
+    "is_dropped_sheet",
+    "portability_problems",
+    "verify_client_copy",
+]
+
+#: Functions a kept native formula may use (WORKBOOK_STYLE.md §5.5).
+PORTABLE_FUNCTIONS = frozenset(
+    "SUM SUMIFS SUMPRODUCT COUNTIFS AVERAGE MIN MAX ABS ROUND IF IFERROR AND OR NOT INDEX "
+    "MATCH ISERROR ISNUMBER DATE YEAR EOMONTH".split()
+)
+_INFIX_OK = frozenset({"+", "-", "*", "/", "^", "&", "=", "<>", "<", ">", "<=", ">=", ":", ","})
+_TEXT_LEADS = ("=", "+", "-", "@")
+
+TITLE = "AI Capex Monitor"
+DEFAULT_COMPANY = "AI Capex Monitor"
+#: Sheets on the shared period grid: their print titles also repeat columns A:C.
+TIMELINE_SHEETS = ("Inputs", "Ratios", "Scenarios", "Power_Cloud")
+FOOTER = "&L&8Source: company filings; see Sources&C&8&A&R&8Page &P of &N"
+NA_TEXT = "n/a"
+NA_COLOUR = "808080"
+FAILING = "CHECKS FAILING"
+
+DISCLAIMER = (
+    "For information only. This is not an offer or solicitation to buy or sell any security "
+    "and not a recommendation.",
+    "Figures come from company filings (SEC EDGAR) and are believed reliable, but their "
+    "accuracy and completeness are not guaranteed.",
+    "Reported facts are kept apart from scenario assumptions; scenarios are illustrative, "
+    "not forecasts (CFA Institute Standard V(B)).",
+    "USD millions unless stated; fiscal years as reported by each company.",
+    "No duty to update: the figures are as of the date above and are not updated after "
+    "delivery.",
+    "Required disclosures are in the accompanying research report (FINRA Rule 2241 applies "
+    "to the report).",
+)
+
+_CELL = r"\$?[A-Za-z]{1,3}\$?[0-9]+"
+_SHEET = r"(?:'(?:[^']|'')+'|[^'!\[\]:,()\s]+)"
+_REF_RE = re.compile(
+    rf"^(?:(?P<sheet>{_SHEET})!)?(?P<a>{_CELL})"
+    rf"(?::(?:(?P<sheet2>{_SHEET})!)?(?P<b>{_CELL}))?$"
+)
+_WHOLE_RE = re.compile(
+    rf"^(?:{_SHEET}!)?(?:\$?[A-Za-z]{{1,3}}:\$?[A-Za-z]{{1,3}}|\$?[0-9]+:\$?[0-9]+)$"
+)
+_NAME_RE = re.compile(r"^[A-Za-z_\\][A-Za-z0-9_.\\]*$")
+_SAFE_CLIENT_RE = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def _unquote(sheet: str | None) -> str | None:
+    if sheet is None:
+        return None
+    if sheet.startswith("'") and sheet.endswith("'"):
+        return sheet[1:-1].replace("''", "'")
+    return sheet
+
+
+def is_dropped_sheet(title: str) -> bool:
+    """True for the sheets that never leave the analyst copy (``xlwings.conf``, ``_xlwings*``).
+
+    >>> is_dropped_sheet("xlwings.conf"), is_dropped_sheet("_xlwings.conf"), is_dropped_sheet("Data")
+    (True, True, False)
+    """
+    low = title.strip().lower()
+    return low == "xlwings.conf" or low.startswith("_xlwings")
+
+
+# --------------------------------------------------------------------------- formulas
+@dataclass
+class FormulaInfo:
+    """What a formula uses: functions, A1 references ``(sheet or None, bounds)``, names."""
+
+    functions: set[str] = field(default_factory=set)
+    refs: list[tuple[str | None, tuple[int, int, int, int]]] = field(default_factory=list)
+    names: set[str] = field(default_factory=set)
+    problems: list[str] = field(default_factory=list)
+
+
+def _operand(text: str, info: FormulaInfo) -> None:
+    if "[" in text:
+        external = "!" in text and "[" in text.rsplit("!", 1)[0]
+        kind = "external link" if external else "structured reference"
+        info.problems.append(f"{kind} {text}")
+        return
+    if "#REF!" in text.upper():
+        info.problems.append(f"broken reference {text}")
+        return
+    if text.endswith("#") or text.startswith("@"):
+        info.problems.append(f"dynamic-array reference {text}")
+        return
+    if "!" in text and ":" in text.split("!", 1)[0]:  # sheet names cannot contain ':'
+        info.problems.append(f"3-D reference {text}")
+        return
+    m = _REF_RE.match(text)
+    if m:
+        sheet, sheet2 = _unquote(m.group("sheet")), _unquote(m.group("sheet2"))
+        if sheet2 is not None and sheet2 != sheet:
+            info.problems.append(f"3-D reference {text}")
+            return
+        a, b = m.group("a"), m.group("b") or m.group("a")
+        try:
+            min_col, min_row, max_col, max_row = range_boundaries(f"{a}:{b}".replace("$", ""))
+        except ValueError:
+            info.problems.append(f"bad reference {text}")
+            return
+        info.refs.append((sheet, (min_row, min_col, max_row, max_col)))
+        return
+    if _WHOLE_RE.match(text):
+        info.problems.append(f"whole-column or whole-row range {text}")
+        return
+    if "!" not in text and _NAME_RE.match(text):
+        info.names.add(text)
+        return
+    info.problems.append(f"unsupported reference {text}")
+
+
+def _is_operandish(tok: Token, opening: bool) -> bool:
+    if tok.type == Token.OPERAND:
+        return True
+    if opening:
+        return tok.type in (Token.FUNC, Token.PAREN) and tok.subtype == Token.OPEN
+    return tok.type in (Token.FUNC, Token.PAREN) and tok.subtype == Token.CLOSE
+
+
+def analyse_formula(formula: str) -> FormulaInfo:
+    """Functions, references and names of an A1 formula (with or without the leading ``=``).
+
+    >>> info = analyse_formula("=SUM(F8,Ratios!$F$16)/SUM(F9:H9)+in_CheckTol")
+    >>> sorted(info.functions), info.refs[1], sorted(info.names), info.problems
+    (['SUM'], ('Ratios', (16, 6, 16, 6)), ['in_CheckTol'], [])
+    >>> analyse_formula("=SUM(tblData[value_musd])").problems
+    ['structured reference tblData[value_musd]']
+    """
+    info = FormulaInfo()
+    text = formula if formula.startswith("=") else "=" + formula
+    try:
+        items = [t for t in Tokenizer(text).items]
+    except (TokenizerError, IndexError, ValueError) as exc:
+        info.problems.append(f"cannot parse ({exc})")
+        return info
+    for i, tok in enumerate(items):
+        if tok.type == Token.FUNC and tok.subtype == Token.OPEN:
+            info.functions.add(tok.value[:-1].upper())
+        elif tok.type == Token.OPERAND and tok.subtype == Token.RANGE:
+            _operand(tok.value, info)
+        elif tok.type == Token.OPERAND and tok.subtype == Token.ERROR:
+            info.problems.append(f"error literal {tok.value}")
+        elif tok.type == "ARRAY":
+            if tok.subtype == Token.OPEN:
+                info.problems.append("array constant")
+        elif tok.type == Token.OP_IN and tok.value not in _INFIX_OK:
+            info.problems.append(f"operator {tok.value!r}")
+        elif tok.type == Token.OP_PRE and tok.value not in ("+", "-"):
+            info.problems.append(f"operator {tok.value!r}")
+        elif tok.type == Token.OP_POST and tok.value != "%":
+            info.problems.append(f"operator {tok.value!r}")
+        elif tok.type == Token.WSPACE:
+            before = next((t for t in reversed(items[:i]) if t.type != Token.WSPACE), None)
+            after = next((t for t in items[i + 1:] if t.type != Token.WSPACE), None)
+            if before is not None and after is not None and _is_operandish(before, False) \
+                    and _is_operandish(after, True):
+                info.problems.append("intersection operator")
+    return info
+
+
+def portability_problems(
+    formula: str,
+    *,
+    sheets: Iterable[str],
+    names: Iterable[str],
+) -> list[str]:
+    """Why ``formula`` may not stay a formula in the client copy ([] when it may).
+
+    ``sheets``: titles of the exported sheets; ``names``: defined names kept in the export
+    (each a plain reference into those sheets). Case-insensitive, as in Excel.
+
+    >>> portability_problems("=CPX_VALUE($D8,F$4)+'xlwings.conf'!B1", sheets=["Ratios"],
+    ...                      names=[])
+    ['function CPX_VALUE', 'reference to a sheet not in the export: xlwings.conf']
+    """
+    info = analyse_formula(formula)
+    problems = list(info.problems)
+    for fn in sorted(info.functions - PORTABLE_FUNCTIONS):
+        problems.append(f"function {fn}")
+    known = {s.lower() for s in sheets}
+    for sheet, _ in info.refs:
+        if sheet is not None and sheet.lower() not in known:
+            problems.append(f"reference to a sheet not in the export: {sheet}")
+    kept = {n.lower() for n in names}
+    for name in sorted(info.names):
+        if name.lower() not in kept:
+            problems.append(f"name {name} is not a kept defined name")
+    return problems
+
+
+# --------------------------------------------------------------------------- names
+@dataclass
+class _Name:
+    name: str
+    refs: list[tuple[str, tuple[int, int, int, int]]]
+    ok: bool
+
+
+def _resolve_name(text: str, sheets: set[str]) -> tuple[list, bool]:
+    info = analyse_formula(text)
+    refs = []
+    ok = not info.problems and not info.functions and not info.names
+    for sheet, bounds in info.refs:
+        if sheet is None or sheet.lower() not in sheets:
+            ok = False
+        else:
+            refs.append((sheet, bounds))
+    return refs, ok
+
+
+# --------------------------------------------------------------------------- helpers
+def client_file_name(client: str, as_of: str) -> str:
+    """``AI_Capex_Monitor_<Client>_<YYYY-MM-DD>.xlsx`` with the client reduced to [A-Za-z0-9_-].
+
+    >>> client_file_name("Acme & Sons, Inc.", "2026-03-31")
+    'AI_Capex_Monitor_Acme_Sons_Inc_2026-03-31.xlsx'
+    """
+    safe = _SAFE_CLIENT_RE.sub("_", client.strip()).strip("_")
+    if not safe:
+        raise AicapexError(f"client name {client!r} has no letters or digits to use in a file name")
+    return f"AI_Capex_Monitor_{safe}_{as_of}.xlsx"
+
+
+def _parse_as_of(value: object) -> str | None:
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str) and value.strip():
+        try:
+            return dt.date.fromisoformat(value.strip()[:10]).isoformat()
+        except ValueError:
+            return None
+    return None
+
+
+def _is_error(value: object) -> bool:
+    return isinstance(value, str) and value in ERROR_CODES
+
+
+def _set_literal(cell, value: object) -> None:
+    """Store ``value`` as a constant: text is never reinterpreted as a formula."""
+    if isinstance(value, str):
+        cell._value = value
+        cell.data_type = "s"
+        if value.startswith(_TEXT_LEADS):
+            cell.quotePrefix = True
+    else:
+        cell.value = value
+
+
+def _hf_text(text: str) -> str:
+    return text.replace("&", "&&")
+
+
+def _check_input(path: Path) -> None:
+    if not path.exists():
+        raise AicapexError(f"no such file: {path}")
+    if not path.is_file():
+        raise AicapexError(f"not a file: {path}")
+    if path.suffix.lower() not in (".xlsm", ".xlsx", ".xltm", ".xltx"):
+        raise AicapexError(f"{path} is not an Excel workbook (.xlsm or .xlsx)")
+    if check_zip_limits is not None:
+        check_zip_limits(path)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            sheet_parts(zf)
+    except (zipfile.BadZipFile, AicapexError, KeyError, SyntaxError):
+        raise AicapexError(f"{path} is not an Excel workbook (cannot read it as .xlsx/.xlsm)") \
+            from None
+
+
+# --------------------------------------------------------------------------- the export
+def export_client_copy(
+    analyst_path: Path,
+    client: str,
+    out: Path | None = None,
+    *,
+    force: bool = False,
+    pdf: bool = False,
+    as_of: str | None = None,
+    company: str = DEFAULT_COMPANY,
+) -> Path:
+    """Write the client copy of the analyst workbook and return its path.
+
+    Parameters
+    ----------
+    analyst_path
+        The refreshed analyst .xlsm (every formula with a cached value).
+    client
+        Client name, shown on Cover and (reduced to ``[A-Za-z0-9_-]``) in the file name.
+    out
+        Target .xlsx file, or a folder for the default name; default: the default name
+        ``AI_Capex_Monitor_<Client>_<YYYY-MM-DD>.xlsx`` next to ``analyst_path``.
+    force
+        Export even though the master check ``chk_Master`` is not 0; Cover then says
+        "CHECKS FAILING".
+    pdf
+        Also render ``<same name>.pdf`` with LibreOffice.
+    as_of
+        Data cut-off date ``YYYY-MM-DD``; default: the ``in_AsOf`` cell, else today (UTC).
+    company
+        The document's Company property.
+
+    Raises
+    ------
+    AicapexError
+        Bad input, a failing master check without ``force``, a hidden sheet, a formula
+        without a cached value, an unwritable target, or a result that fails
+        :func:`verify_client_copy`.
+    """
+    analyst_path = Path(analyst_path)
+    _check_input(analyst_path)
+    if not client or not client.strip():
+        raise AicapexError("client name is empty")
+    if as_of is not None and _parse_as_of(as_of) is None:
+        raise AicapexError(f"as-of date {as_of!r} is not a YYYY-MM-DD date")
+
+    try:
+        wb = load_workbook(analyst_path, keep_vba=False, keep_links=False)
+    except Exception as exc:  # openpyxl raises many kinds on a damaged file
+        raise AicapexError(f"cannot read {analyst_path}: {exc}") from None
+    cached = read_cached_values(analyst_path)
+
+    # -- sheets that go, sheets that would leak
+    dropped = [ws.title for ws in wb._sheets if is_dropped_sheet(ws.title)]
+    hidden = [ws.title for ws in wb._sheets
+              if ws.title not in dropped and ws.sheet_state != "visible"]
+    if hidden:
+        raise AicapexError(
+            f"{analyst_path.name} has hidden sheets ({', '.join(hidden)}); unhide or delete "
+            "them in the analyst copy before exporting"
+        )
+    kept_titles = [ws.title for ws in wb._sheets if ws.title not in dropped]
+    kept_lower = {t.lower() for t in kept_titles}
+    canonical = {t.lower(): t for t in kept_titles}
+
+    # -- defined names: keep only plain references into exported sheets
+    names: dict[str, _Name] = {}
+    for name, dn in list(wb.defined_names.items()):
+        refs, ok = _resolve_name(dn.attr_text or "", kept_lower)
+        if ok:
+            names[name.lower()] = _Name(name, [(canonical[s.lower()], b) for s, b in refs], True)
+        else:
+            del wb.defined_names[name]
+    for ws in wb.worksheets:
+        for name, dn in list(ws.defined_names.items()):
+            refs, ok = _resolve_name(dn.attr_text or "", kept_lower)
+            if not ok or ws.title in dropped:
+                del ws.defined_names[name]
+
+    # -- master check
+    master = _master_value(names.get("chk_master"), cached)
+    failing = not (isinstance(master, (int, float)) and not isinstance(master, bool)
+                   and master == 0)
+    if failing and not force:
+        raise AicapexError(
+            f"master check chk_Master is {master!r}, not 0: fix the failing checks in "
+            f"{analyst_path.name} (or export with --force to stamp '{FAILING}' on Cover)"
+        )
+
+    if as_of is None:
+        asof_name = names.get("in_asof")
+        if asof_name and asof_name.refs:
+            sheet, (r, c, _, _) = asof_name.refs[0]
+            as_of = _parse_as_of(cached.get((sheet, _coord(r, c))))
+    as_of = _parse_as_of(as_of) or dt.datetime.now(dt.timezone.utc).date().isoformat()
+
+    if out is None:
+        out = analyst_path.parent / client_file_name(client, as_of)
+    else:
+        out = Path(out)
+        if out.is_dir():
+            out = out / client_file_name(client, as_of)
+        elif out.suffix.lower() != ".xlsx":
+            raise AicapexError(f"output {out} must be an .xlsx file name or an existing folder")
+    check_writable(out)
+    if pdf:
+        check_writable(out.with_suffix(".pdf"))
+
+    # -- formulas -> kept or values
+    stamp: dict[tuple[str, str], object] = {}
+    _convert_cells(wb, kept_titles, names, cached, stamp, analyst_path.name)
+
+    # -- remove what never leaves
+    for title in dropped:
+        del wb[title]
+    _scrub(wb, dropped)
+
+    generated = dt.datetime.now(dt.timezone.utc).replace(microsecond=0, tzinfo=None)
+    _write_cover(wb, client=client.strip(), as_of=as_of, generated=generated, failing=failing)
+    for ws in wb.worksheets:
+        _print_setup(ws, client=client.strip(), as_of=as_of, failing=failing)
+
+    wb.properties = DocumentProperties(
+        title=f"{TITLE}: {client.strip()}",
+        subject=f"AI capex monitor, client copy, data as of {as_of}",
+        creator=None,
+        lastModifiedBy=None,
+        created=generated,
+        modified=generated,
+    )
+    if hasattr(wb, "custom_doc_props"):
+        wb.custom_doc_props.props.clear()
+    wb.calculation.fullCalcOnLoad = True
+    app_xml = _app_xml(company)
+
+    def write(tmp: Path) -> None:
+        with tempfile.TemporaryDirectory(prefix="aicapex-export-") as work:
+            plain = Path(work) / "plain.xlsx"
+            wb.save(plain)
+            stamp_cached_values(plain, tmp, stamp, parts={"docProps/app.xml": app_xml})
+        problems = verify_client_copy(tmp)
+        if problems:
+            more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+            raise AicapexError(
+                f"refusing to deliver {out.name}: {'; '.join(problems[:3])}{more}"
+            )
+
+    atomic_write(out, write)
+    if pdf:
+        _write_pdf(out)
+    return out
+
+
+def _coord(row: int, col: int) -> str:
+    from openpyxl.utils.cell import get_column_letter
+
+    return f"{get_column_letter(col)}{row}"
+
+
+def _master_value(name: _Name | None, cached: dict) -> object:
+    if name is None or not name.refs:
+        return "missing (no chk_Master name)"
+    sheet, (r, c, _, _) = name.refs[0]
+    return cached.get((sheet, _coord(r, c)))
+
+
+def _formula_text(value: object) -> str | None:
+    if isinstance(value, str) and value.startswith("="):
+        return value
+    return None
+
+
+def _convert_cells(wb, kept_titles, names, cached, stamp, book_name) -> None:
+    """Decide each formula's fate; rewrite cells; fill ``stamp`` for the kept formulas."""
+    na: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    to_na = []
+    to_value = []
+    candidates = []  # (cell, refs)
+    missing = []
+    kept_names = [n.name for n in names.values()]
+    for title in kept_titles:
+        ws = wb[title]
+        if not hasattr(ws, "iter_rows"):
+            continue
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type == "e" or (cell.data_type != "f" and _is_error(cell.value)):
+                    to_na.append(cell)
+                    na[title].append((cell.row, cell.column))
+                    continue
+                if cell.data_type != "f":
+                    if cell.data_type == "s" and isinstance(cell.value, str) \
+                            and cell.value.startswith(_TEXT_LEADS):
+                        cell.quotePrefix = True
+                    continue
+                key = (title, cell.coordinate)
+                value = cached.get(key)
+                if value is None:
+                    if cell.value == '=""':  # an empty placeholder: an empty cell
+                        to_value.append((cell, None))
+                    else:
+                        missing.append(f"{title}!{cell.coordinate}")
+                    continue
+                if _is_error(value):
+                    to_na.append(cell)
+                    na[title].append((cell.row, cell.column))
+                    continue
+                text = _formula_text(cell.value)
+                if text is None or portability_problems(text, sheets=kept_titles,
+                                                         names=kept_names):
+                    to_value.append((cell, value))
+                    continue
+                candidates.append((cell, value, _refs_of(text, title, names)))
+    if missing:
+        raise AicapexError(
+            f"{len(missing)} formula(s) in {book_name} have no cached value (first: "
+            f"{missing[0]}); refresh the workbook before exporting"
+        )
+    na_sets = {t.lower(): set(cells) for t, cells in na.items()}
+    for cell, value, refs in candidates:
+        if any(_touches(na_sets.get(sheet.lower()), bounds) for sheet, bounds in refs):
+            to_value.append((cell, value))
+        else:
+            stamp[(cell.parent.title, cell.coordinate)] = value
+    for cell, value in to_value:
+        _set_literal(cell, value)
+    for cell in to_na:
+        _set_literal(cell, NA_TEXT)
+        font = copy.copy(cell.font)
+        cell.font = Font(name=font.name, size=font.size, bold=font.bold, italic=font.italic,
+                         color=NA_COLOUR)
+        cell.alignment = Alignment(horizontal="right", vertical=cell.alignment.vertical)
+
+
+def _refs_of(text: str, title: str, names: dict[str, _Name]):
+    info = analyse_formula(text)
+    refs = [(sheet or title, bounds) for sheet, bounds in info.refs]
+    for name in info.names:
+        refs.extend(names[name.lower()].refs)
+    return refs
+
+
+def _touches(cells: set[tuple[int, int]] | None, bounds: tuple[int, int, int, int]) -> bool:
+    if not cells:
+        return False
+    r1, c1, r2, c2 = bounds
+    if (r2 - r1 + 1) * (c2 - c1 + 1) < len(cells):
+        return any((r, c) in cells for r in range(r1, r2 + 1) for c in range(c1, c2 + 1))
+    return any(r1 <= r <= r2 and c1 <= c <= c2 for r, c in cells)
+
+
+def _scrub(wb, dropped: list[str]) -> None:
+    dropped_lower = {d.lower() for d in dropped}
+    wb.security = None
+    wb.code_name = None
+    if getattr(wb, "_external_links", None):
+        wb._external_links = []
+    for ws in wb.worksheets:
+        ws.legacy_drawing = None
+        ws.protection = SheetProtection()
+        ws.sheet_properties.codeName = None
+        for dim in ws.row_dimensions.values():
+            dim.hidden = False
+        for dim in ws.column_dimensions.values():
+            dim.hidden = False
+        for table in ws.tables.values():
+            for column in table.tableColumns:
+                column.calculatedColumnFormula = None
+                column.totalsRowFormula = None
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.comment is not None:
+                    cell.comment = None
+                link = cell.hyperlink
+                if link is not None and link.location:
+                    target = _unquote(link.location.split("!")[0].lstrip("#"))
+                    if target and target.lower() in dropped_lower:
+                        cell.hyperlink = None
+
+
+_HEADER_FILL = PatternFill("solid", fgColor="1F3864")
+
+
+def _write_cover(wb, *, client: str, as_of: str, generated: dt.datetime, failing: bool) -> None:
+    if "Cover" in wb.sheetnames:
+        ws = wb["Cover"]
+        start = ws.max_row + 2
+    else:
+        ws = wb.create_sheet("Cover", 0)
+        ws["A1"] = TITLE
+        ws["A1"].font = Font(name="Arial", size=14, bold=True)
+        start = 3
+    base = Font(name="Arial", size=10)
+    note = Font(name="Arial", size=8, italic=True, color="595959")
+    header = Font(name="Arial", size=10, bold=True, color="FFFFFF")
+
+    def section(row: int, text: str) -> None:
+        for col in range(2, 5):
+            ws.cell(row, col).fill = _HEADER_FILL
+        ws.cell(row, 2).value = text
+        ws.cell(row, 2).font = header
+
+    def line(row: int, label: str, value: object, fmt: str | None = None,
+             font: Font = base) -> None:
+        ws.cell(row, 2).value = label
+        ws.cell(row, 2).font = base
+        cell = ws.cell(row, 3)
+        _set_literal(cell, value)
+        cell.font = font
+        cell.alignment = Alignment(horizontal="left")
+        if fmt:
+            cell.number_format = fmt
+
+    r = start
+    section(r, "Client copy")
+    line(r + 1, "Client", client)
+    line(r + 2, "As of", dt.datetime.fromisoformat(as_of), "yyyy-mm-dd")
+    line(r + 3, "Generated", generated, 'yyyy-mm-dd hh:mm "UTC"')
+    if failing:
+        line(r + 4, "Checks", FAILING, font=Font(name="Arial", size=12, bold=True,
+                                                  color="9C0006"))
+        ws.cell(r + 4, 3).fill = PatternFill("solid", fgColor="FFC7CE")
+    else:
+        line(r + 4, "Checks", "OK", font=Font(name="Arial", size=10, color="006100"))
+    legend = ws.cell(r + 5, 2)
+    legend.value = f"Purple figures: values computed by the CPX engine as of {as_of}."
+    legend.font = Font(name="Arial", size=10, color="7030A0")
+    ws.cell(r + 6, 2).value = "n/a: not reported in the filings or not computable."
+    ws.cell(r + 6, 2).font = Font(name="Arial", size=10, color=NA_COLOUR)
+    r += 8
+    section(r, "Disclaimer")
+    for i, sentence in enumerate(DISCLAIMER, start=1):
+        cell = ws.cell(r + i, 2)
+        cell.value = sentence
+        cell.font = note
+
+
+def _print_setup(ws, *, client: str, as_of: str, failing: bool) -> None:
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_LETTER
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    if ws.sheet_properties.pageSetUpPr is None:
+        ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    else:
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:5"
+    if ws.title in TIMELINE_SHEETS:
+        ws.print_title_cols = "A:C"
+    header = ws.oddHeader
+    header.left = _HFPart(_hf_text(f"{TITLE}: {client}"), size=8)
+    header.center = _HFPart(FAILING, size=8) if failing else _HFPart()
+    header.right = _HFPart(_hf_text(f"As of {as_of}"), size=8)
+    footer = ws.oddFooter
+    footer.left = _HFPart("Source: company filings; see Sources", size=8)
+    footer.center = _HFPart("&A", size=8)
+    footer.right = _HFPart("Page &P of &N", size=8)
+
+
+class _HFPart(_HeaderFooterPart):
+    """A header/footer part written as ``&8Text`` (openpyxl writes ``&8 Text``)."""
+
+    def __str__(self) -> str:
+        size = f"&{self.size}" if self.size else ""
+        if size and self.text and self.text[:1].isdigit():
+            size += " "  # "&8" followed by a digit would read as another font size
+        return f"{size}{self.text or ''}"
+
+
+def _app_xml(company: str) -> bytes:
+    """docProps/app.xml with the Company property (openpyxl 3.1 does not write it)."""
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
+        'extended-properties" xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/'
+        f'docPropsVTypes"><Application>{TITLE}</Application><DocSecurity>0</DocSecurity>'
+        f"<ScaleCrop>false</ScaleCrop><Company>{escape(company)}</Company>"
+        "<LinksUpToDate>false</LinksUpToDate><SharedDoc>false</SharedDoc>"
+        "<HyperlinksChanged>false</HyperlinksChanged></Properties>"
+    ).encode()
+
+
+def _write_pdf(xlsx: Path) -> Path:
+    from aicapex.excel.libreoffice import to_pdf
+
+    target = xlsx.with_suffix(".pdf")
+
+    def write(tmp: Path) -> None:
+        with tempfile.TemporaryDirectory(prefix="aicapex-pdf-") as work:
+            rendered = to_pdf(xlsx, Path(work))
+            shutil.copyfile(rendered, tmp)
+
+    return atomic_write(target, write)
+
+
+# --------------------------------------------------------------------------- verification
+_ROW_HIDDEN_RE = re.compile(r'<(?:\w+:)?row\b[^>]*?\br="(\d+)"[^>]*?\bhidden="(?:1|true)"')
+_ROW_HIDDEN2_RE = re.compile(r'<(?:\w+:)?row\b[^>]*?\bhidden="(?:1|true)"[^>]*?\br="(\d+)"')
+_COL_HIDDEN_RE = re.compile(r'<(?:\w+:)?col\b[^>]*?\bhidden="(?:1|true)"[^>]*>')
+_CELL_RE = re.compile(
+    r"<(?P<p>\w+:)?c(?=[\s/>])(?P<attrs>[^>]*?)(?:/>|>(?P<body>.*?)</(?P=p)?c>)", re.DOTALL
+)
+_ATTR_RE = re.compile(r'([\w:.-]+)\s*=\s*"([^"]*)"')
+_F_TEXT_RE = re.compile(r"<(?:\w+:)?f\b[^>]*?(?:/>|>(?P<text>.*?)</(?:\w+:)?f>)", re.DOTALL)
+_V_RE = re.compile(r"<(?:\w+:)?v\b[^>]*?(?:/>|>(?P<text>.*?)</(?:\w+:)?v>)", re.DOTALL)
+_IS_RE = re.compile(r"<(?:\w+:)?t\b[^>]*>(?P<text>.*?)</(?:\w+:)?t>", re.DOTALL)
+
+
+def _xf_quote_prefix(zf: zipfile.ZipFile) -> list[bool]:
+    from aicapex.excel.cached import _parse
+
+    try:
+        root = _parse(zf.read("xl/styles.xml"))
+    except KeyError:
+        return []
+    xfs = root.find(f"{{{NS_MAIN}}}cellXfs")
+    if xfs is None:
+        return []
+    return [x.get("quotePrefix") in ("1", "true") for x in xfs.findall(f"{{{NS_MAIN}}}xf")]
+
+
+def _shared_strings(zf: zipfile.ZipFile) -> list[str]:
+    from aicapex.excel.cached import _parse
+
+    try:
+        root = _parse(zf.read("xl/sharedStrings.xml"))
+    except KeyError:
+        return []
+    out = []
+    for si in root.findall(f"{{{NS_MAIN}}}si"):
+        out.append("".join(t.text or "" for t in si.iter(f"{{{NS_MAIN}}}t")))
+    return out
+
+
+def verify_client_copy(path: Path) -> list[str]:
+    """Problems that make a file unfit to send to a client ([] when it is clean).
+
+    Reads the zip parts directly (not through openpyxl), so it also catches what a library
+    would hide: a macro project or macro-enabled content type, an ``xlwings.conf`` or
+    ``_xlwings*`` sheet, ``CPX_`` or any other non-portable formula text (which is also how a
+    source text beginning ``=``/``+``/``-``/``@`` that became a formula shows up), a formula
+    without a cached result, error values, external links, comments and legacy (VML)
+    drawings such as buttons, ActiveX or form controls, hidden or very hidden sheets, hidden
+    rows and columns, sheet or workbook protection, defined names with ``#REF!`` or pointing
+    at a sheet that is not there, custom properties, an author or last-modified-by in
+    ``docProps/core.xml``, text beginning ``=``/``+``/``-``/``@`` without the quote prefix,
+    and a missing ``fullCalcOnLoad``.
+    """
+    from aicapex.excel.cached import _parse
+
+    path = Path(path)
+    problems: list[str] = []
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        return [f"not a readable workbook: {exc}"]
+    with zf:
+        names = zf.namelist()
+        for name in names:
+            low = name.lower()
+            if low.endswith("vbaproject.bin") or low.endswith("vbadata.xml"):
+                problems.append(f"macro project {name} is present")
+            elif low.startswith("xl/externallinks/"):
+                problems.append(f"external link part {name}")
+            elif re.search(r"(^|/)(comments\d*\.xml|threadedcomments|persons/)", low):
+                problems.append(f"comments part {name}")
+            elif low.endswith(".vml"):
+                problems.append(f"legacy drawing (buttons or comments) {name}")
+            elif low.startswith(("xl/activex/", "xl/ctrlprops/")):
+                problems.append(f"form or ActiveX control {name}")
+            elif low == "docprops/custom.xml":
+                problems.append("custom document properties docProps/custom.xml")
+        try:
+            ctypes = zf.read("[Content_Types].xml").decode("utf-8", "replace")
+            if "macroEnabled" in ctypes:
+                problems.append("content type is macro-enabled ([Content_Types].xml)")
+        except KeyError:
+            problems.append("no [Content_Types].xml")
+
+        try:
+            wb_part = _workbook_part(zf)
+            wb_xml = zf.read(wb_part)
+            parts = sheet_parts(zf)
+        except (KeyError, AicapexError) as exc:
+            return problems + [f"cannot read the workbook part: {exc}"]
+        root = _parse(wb_xml)
+        titles = [s.get("name", "") for s in root.iter(f"{{{NS_MAIN}}}sheet")]
+        lower = {t.lower() for t in titles}
+        for s in root.iter(f"{{{NS_MAIN}}}sheet"):
+            title = s.get("name", "")
+            if is_dropped_sheet(title):
+                problems.append(f"sheet {title} must not be exported")
+            if s.get("state", "visible") != "visible":
+                problems.append(f"sheet {title} is {s.get('state')}")
+        for tag in ("workbookProtection", "fileSharing"):
+            if root.find(f"{{{NS_MAIN}}}{tag}") is not None:
+                problems.append(f"workbook has <{tag}> (password or protection)")
+        calc = root.find(f"{{{NS_MAIN}}}calcPr")
+        if calc is None or calc.get("fullCalcOnLoad") not in ("1", "true"):
+            problems.append("fullCalcOnLoad is not set")
+        kept_names = []
+        for dn in root.iter(f"{{{NS_MAIN}}}definedName"):
+            name, text = dn.get("name", ""), dn.text or ""
+            kept_names.append(name)
+            if "#REF!" in text.upper():
+                problems.append(f"defined name {name} refers to #REF!")
+                continue
+            if "CPX_" in text.upper():
+                problems.append(f"defined name {name} holds CPX_ formula text")
+            info = analyse_formula(text)
+            for sheet, _ in info.refs:
+                if sheet is not None and sheet.lower() not in lower:
+                    problems.append(f"defined name {name} points at missing sheet {sheet}")
+            if any(p.startswith("external link") for p in info.problems):
+                problems.append(f"defined name {name} links to another workbook")
+
+        try:
+            core = _parse(zf.read("docProps/core.xml"))
+            for tag, label in (("{http://purl.org/dc/elements/1.1/}creator", "dc:creator"),
+                               ("{http://schemas.openxmlformats.org/package/2006/metadata/"
+                                "core-properties}lastModifiedBy", "cp:lastModifiedBy")):
+                el = core.find(tag)
+                if el is not None and (el.text or "").strip():
+                    problems.append(f"docProps/core.xml {label} is {el.text.strip()!r}")
+        except KeyError:
+            pass
+
+        quote = _xf_quote_prefix(zf)
+        sst = _shared_strings(zf)
+        worksheet_parts = {t: p for t, p in parts.items() if "worksheets/" in p}
+        names_for_check = [n for n in kept_names if not n.startswith("_xlnm.")]
+        for title, part in worksheet_parts.items():
+            try:
+                xml = zf.read(part).decode("utf-8")
+            except KeyError:
+                problems.append(f"sheet {title}: part {part} is missing")
+                continue
+            problems.extend(_verify_sheet(title, xml, titles, names_for_check, quote, sst))
+    return problems
+
+
+def _verify_sheet(title, xml, titles, names, quote, sst) -> list[str]:
+    problems = []
+    rows = set(_ROW_HIDDEN_RE.findall(xml)) | set(_ROW_HIDDEN2_RE.findall(xml))
+    for r in sorted(rows, key=int):
+        problems.append(f"{title}: row {r} is hidden")
+    for col in _COL_HIDDEN_RE.findall(xml):
+        attrs = dict(_ATTR_RE.findall(col))
+        problems.append(f"{title}: columns {attrs.get('min')}-{attrs.get('max')} are hidden")
+    if re.search(r"<(?:\w+:)?legacyDrawing\b", xml):
+        problems.append(f"{title}: legacy drawing (buttons or comments)")
+    prot = re.search(r"<(?:\w+:)?sheetProtection\b[^>]*>", xml)
+    if prot and re.search(r'\b(sheet="(1|true)"|password=|hashValue=)', prot.group(0)):
+        problems.append(f"{title}: sheet protection or password")
+    start = xml.find("sheetData")
+    for m in _CELL_RE.finditer(xml, start if start >= 0 else 0):
+        attrs = dict(_ATTR_RE.findall(m.group("attrs")))
+        body = m.group("body") or ""
+        ref = attrs.get("r", "?")
+        where = f"{title}!{ref}"
+        kind = attrs.get("t", "n")
+        fm = _F_TEXT_RE.search(body)
+        vm = _V_RE.search(body)
+        if kind == "e":
+            problems.append(f"{where}: error value {unescape(vm.group('text') or '') if vm else ''}")
+        if fm is not None:
+            text = unescape(fm.group("text") or "")
+            if text:
+                if "CPX_" in text.upper():
+                    problems.append(f"{where}: CPX_ formula ={text}")
+                else:
+                    why = portability_problems(text, sheets=titles, names=names)
+                    if why:
+                        problems.append(f"{where}: formula ={text} is not portable ({why[0]})")
+            if vm is None or (vm.group("text") is None and kind != "str"):
+                problems.append(f"{where}: formula has no cached value")
+            continue
+        text = None
+        if kind == "inlineStr":
+            text = "".join(unescape(t) for t in _IS_RE.findall(body))
+        elif kind == "s" and vm is not None and (vm.group("text") or "").strip().isdigit():
+            idx = int(vm.group("text"))
+            text = sst[idx] if idx < len(sst) else None
+        if text and text.startswith(_TEXT_LEADS):
+            s = attrs.get("s")
+            if not (s is not None and s.isdigit() and int(s) < len(quote) and quote[int(s)]):
+                problems.append(f"{where}: text {text[:20]!r} lacks the quote prefix")
+    return problems
