@@ -51,8 +51,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"template  {target}")
     if args.template_only:
         return 0
-    result = refresh_file(target, overrides=args.overrides, progress=print_progress)
-    print(f"refreshed {target}: {result.formulas:,} formulas, master check {result.master_check}")
+    result = refresh_file(target, overrides=args.overrides, progress=print_progress, backup=False)
+    status = "OK" if result.master_check == 0 else f"FAILING ({result.master_check})"
+    print(f"refreshed {target}: {result.formulas:,} formulas, master check {status}")
     from aicapex.excel.export import export_client_copy
 
     client = export_client_copy(target, args.client)

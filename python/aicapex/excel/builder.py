@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -215,7 +214,7 @@ def write_cover(ctx: BuildContext, ws: Any) -> None:
         ("input", "Input: type here (blue on light yellow)"),
         ("calc", "Formula on the same sheet (black)"),
         ("link", "Link from another sheet (green)"),
-        ("engine", "Engine result: a CPX_ function (purple)"),
+        ("engine", "Engine result: computed by the CPX engine (purple)"),
         ("note", "Note or source (grey italic)"),
     ]:
         ws.write_string(row, 1, text.split(":")[0], s(role))

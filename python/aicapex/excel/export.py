@@ -645,6 +645,10 @@ _HEADER_FILL = PatternFill("solid", fgColor="1F3864")
 def _write_cover(wb, *, client: str, as_of: str, generated: dt.datetime, failing: bool) -> None:
     if "Cover" in wb.sheetnames:
         ws = wb["Cover"]
+        from aicapex.excel.layout import COVER_ANALYST_ONLY
+
+        for coord in COVER_ANALYST_ONLY:  # captions of the buttons, which the copy drops
+            ws[coord].value = None
         start = ws.max_row + 2
     else:
         ws = wb.create_sheet("Cover", 0)

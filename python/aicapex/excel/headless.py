@@ -118,6 +118,7 @@ def refresh_file(
     overrides: str | Path | None = None,
     now: dt.datetime | None = None,
     progress: Callable[[str], None] | None = None,
+    backup: bool = True,
 ) -> RefreshResult:
     """Refresh a workbook file in place; see the module docstring."""
     import openpyxl
@@ -177,7 +178,7 @@ def refresh_file(
         finally:
             raw.unlink(missing_ok=True)
 
-    atomic_write(path, write, backup=True)
+    atomic_write(path, write, backup=backup)
     master = result.get("Cover", L.cell(*L.COVER_MASTER))
     errors = [str(e) for e in result.errors]
     return RefreshResult(path, len(result.values), len(plan.data_changes) + len(changes), errors,
