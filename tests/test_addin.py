@@ -233,3 +233,21 @@ def test_libreoffice_opens_the_addin(xlam, tmp_path, soffice):
     name, rows = _conf_sheet(_parts(converted))
     assert name == "myaddin.conf"
     assert rows == [["UDF Modules", "aicapex.udfs"]]
+
+
+def test_ribbon_has_a_help_group_without_callbacks(tmp_path):
+    import xml.etree.ElementTree as ET
+    import zipfile
+
+    from aicapex.excel.addin import CUSTOMUI_NS, build_addin
+
+    path = build_addin(tmp_path)
+    with zipfile.ZipFile(path) as z:
+        part = next(n for n in z.namelist() if n.lower().endswith("customui.xml"))
+        root = ET.fromstring(z.read(part))
+    ns = {"c": CUSTOMUI_NS}
+    tab = root.find(".//c:tab", ns)
+    assert tab.get("label") == "AI Capex"
+    help_group = root.find(".//c:group[@id='aicapexHelp']", ns)
+    labels = help_group.findall("c:labelControl", ns)
+    assert labels and all(lc.get("onAction") is None for lc in labels)

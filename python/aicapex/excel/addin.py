@@ -91,6 +91,15 @@ RIBBON_BUTTONS: tuple[RibbonButton, ...] = (
 )
 
 
+#: The ribbon's Help group: (label, tooltip) pairs, shown as text.
+HELP_LINES: tuple[tuple[str, str], ...] = (
+    ("CPX_ functions: Insert Function > AI Capex",
+     "Every CPX_ function and argument has help text in Excel's function wizard."),
+    ("Command line: python -m aicapex --help",
+     "Refresh, export and build run without Excel; see the README of AI Capex Workbench."),
+)
+
+
 def addin_template_path() -> Path:
     """Path of ``quickstart_addin_ribbon.xlam`` inside the installed xlwings package."""
     return _xlwings_package_file(ADDIN_TEMPLATE)
@@ -129,6 +138,12 @@ def customui_xml(
                 raise ArgumentError(f"button {b.id}: {key} must be 1 to 1024 characters")
         text = " ".join(f"{k}={quoteattr(v)}" for k, v in attrs.items())
         lines.append(f"                    <button {text} />")
+    # Help needs no macro: label controls show text (and a tooltip) without a callback, so
+    # the ribbon can carry it although the template's VBA has no help procedure.
+    lines += ["                </group>", '                <group id="aicapexHelp" label="Help">']
+    for i, (label, tip) in enumerate(HELP_LINES):
+        lines.append(f'                    <labelControl id="aicapexHelp{i}" label={quoteattr(label)} '
+                     f"screentip={quoteattr(label)} supertip={quoteattr(tip)} />")
     lines += [
         "                </group>",
         "            </tab>",
