@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from aicapex.data.companyfacts import load_companyfacts
+from aicapex.data.companyfacts import QUARTER_COLUMNS, TIDY_COLUMNS, load_companyfacts
 from aicapex.errors import DataError
 
 SNAPSHOT_DIR = Path(__file__).resolve().parent / "snapshot"
@@ -31,18 +31,9 @@ ANNUAL_FILE = "hyperscalers_annual.csv"
 QUARTERLY_FILE = "hyperscalers_quarterly.csv"
 SOURCES_FILE = "SOURCES.md"
 
-ANNUAL_COLUMNS = ["ticker", "fiscal_year", "fiscal_year_end", "field", "value_musd", "source", "note"]
-QUARTERLY_COLUMNS = [
-    "ticker",
-    "fiscal_year",
-    "fiscal_quarter",
-    "period_end",
-    "fiscal_year_end",
-    "field",
-    "value_musd",
-    "source",
-    "note",
-]
+# The tidy layout is the companyfacts loader's too: one definition.
+ANNUAL_COLUMNS = TIDY_COLUMNS
+QUARTERLY_COLUMNS = QUARTER_COLUMNS
 ANNUAL_KEY = ["ticker", "fiscal_year", "field"]
 QUARTERLY_KEY = ["ticker", "fiscal_year", "fiscal_quarter", "field"]
 

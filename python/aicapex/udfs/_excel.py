@@ -192,6 +192,71 @@ def year(arg: Cell, name: str) -> int | None:
     return int(value)
 
 
+# -- argument helpers for functions that need complete inputs ------------------------------------
+
+
+class Propagate(Exception):  # noqa: N818 - a control-flow signal, not an error condition
+    """Carry an Excel error (an input's own error, or a missing input) out of argument reading."""
+
+    def __init__(self, error: XlError) -> None:
+        super().__init__(error.reason)
+        self.error = error
+
+
+def propagating(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Return the :class:`Propagate` error as the cell's value (inside ``cpx_function``)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any) -> Any:
+        try:
+            return func(*args)
+        except Propagate as p:
+            return p.error
+
+    return wrapper
+
+
+def is_blank(arg: Any) -> bool:
+    """True for an omitted argument or a single blank cell."""
+    rows = grid(arg, "argument")
+    if len(rows) * len(rows[0]) != 1:
+        return False
+    cell = rows[0][0]
+    return cell is None or (isinstance(cell, str) and not cell.strip())
+
+
+def number(arg: Any, name: str, default: float | None = None) -> float:
+    """One number; an input error propagates, a blank is ``default`` or ``#N/A`` "missing"."""
+    if default is not None and is_blank(arg):
+        return float(default)
+    v = vector(arg, name)
+    if len(v) != 1:
+        raise ArgumentError(f"{name}: expected one cell, got {len(v)} cells")
+    if v.errors[0] is not None:
+        raise Propagate(v.errors[0])
+    if math.isnan(v.values[0]):
+        raise Propagate(XlError("#N/A", f"missing {name}"))
+    return float(v.values[0])
+
+
+def optional_vector(arg: Any, name: str, default: float) -> Vector:
+    """A row or column of numbers; an omitted argument or blank cell is ``default``."""
+    if is_blank(arg):
+        return Vector(np.array([float(default)]), [None], "cell")
+    return vector(arg, name)
+
+
+def complete(arg: Any, name: str) -> np.ndarray:
+    """Every cell of a row or column, none blank; an input error propagates."""
+    v = vector(arg, name)
+    err = next((e for e in v.errors if e is not None), None)
+    if err is not None:
+        raise Propagate(err)
+    if np.isnan(v.values).any():
+        raise Propagate(XlError("#N/A", f"missing {name} (blank cell)"))
+    return v.values
+
+
 # -- element-wise results ------------------------------------------------------------------------
 
 
@@ -275,6 +340,8 @@ def _cell_out(v: Any) -> Any:
 
 
 def _error_result(exc: BaseException) -> XlError:
+    if isinstance(exc, Propagate):
+        return exc.error
     if isinstance(exc, DataError):
         return XlError("#N/A", str(exc))
     if isinstance(exc, (AicapexError, ValueError, TypeError)):
@@ -283,13 +350,28 @@ def _error_result(exc: BaseException) -> XlError:
     return XlError("#VALUE!", f"internal error: {type(exc).__name__}: {exc}")
 
 
+def _finite(value: Any) -> Any:
+    if isinstance(value, (float, np.floating)) and not math.isfinite(value):
+        return XlError("#NUM!", "result is not a finite number (overflow or undefined)")
+    return value
+
+
+def _finite_result(result: Any) -> Any:
+    """NaN or ±inf never reaches a cell (Excel has no such value): it becomes ``#NUM!``."""
+    if isinstance(result, list):
+        return [[_finite(c) for c in row] if isinstance(row, list) else _finite(row)
+                for row in result]
+    return _finite(result)
+
+
 def excel_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Never let an exception reach Excel: return an error value with the reason instead."""
+    """Never let an exception reach Excel: return an error value with the reason instead.
+    A non-finite float in the result (an overflow such as 1e308 - -1e308) becomes ``#NUM!``."""
 
     @functools.wraps(func)
     def wrapper(*args: Any) -> Any:
         try:
-            return func(*args)
+            return _finite_result(func(*args))
         except Exception as exc:  # noqa: BLE001 - the whole point: a cell never sees a traceback
             return _error_result(exc)
 

@@ -3,92 +3,24 @@ backlog coverage and the chip table (thin wrappers over :mod:`aicapex.engine.pow
 
 from __future__ import annotations
 
-import functools
 import math
-from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 from aicapex.engine import power as pw
-from aicapex.errors import ArgumentError
 from aicapex.udfs._excel import (
-    Vector,
     cpx_function,
     elementwise,
     flag,
-    grid,
+    is_blank,
+    number,
+    optional_vector,
+    propagating,
     table,
     vector,
 )
 from aicapex.xlerrors import XlError
 
 HEADERS = "TRUE (default) to include a header row"
-
-
-# -- argument helpers shared with roi.py -----------------------------------------------------------
-
-
-class Propagate(Exception):  # noqa: N818 - a control-flow signal, not an error condition
-    """Carry an Excel error (an input's own error, or a missing input) out of argument reading."""
-
-    def __init__(self, error: XlError) -> None:
-        super().__init__(error.reason)
-        self.error = error
-
-
-def propagating(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Return the :class:`Propagate` error as the cell's value (inside ``cpx_function``)."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any) -> Any:
-        try:
-            return func(*args)
-        except Propagate as p:
-            return p.error
-
-    return wrapper
-
-
-def is_blank(arg: Any) -> bool:
-    """True for an omitted argument or a single blank cell."""
-    rows = grid(arg, "argument")
-    if len(rows) * len(rows[0]) != 1:
-        return False
-    cell = rows[0][0]
-    return cell is None or (isinstance(cell, str) and not cell.strip())
-
-
-def number(arg: Any, name: str, default: float | None = None) -> float:
-    """One number; an input error propagates, a blank is ``default`` or ``#N/A`` "missing"."""
-    if default is not None and is_blank(arg):
-        return float(default)
-    v = vector(arg, name)
-    if len(v) != 1:
-        raise ArgumentError(f"{name}: expected one cell, got {len(v)} cells")
-    if v.errors[0] is not None:
-        raise Propagate(v.errors[0])
-    if math.isnan(v.values[0]):
-        raise Propagate(XlError("#N/A", f"missing {name}"))
-    return float(v.values[0])
-
-
-def optional_vector(arg: Any, name: str, default: float) -> Vector:
-    """A row or column of numbers; an omitted argument or blank cell is ``default``."""
-    if is_blank(arg):
-        return Vector(np.array([float(default)]), [None], "cell")
-    return vector(arg, name)
-
-
-def complete(arg: Any, name: str) -> np.ndarray:
-    """Every cell of a row or column, none blank; an input error propagates."""
-    v = vector(arg, name)
-    err = next((e for e in v.errors if e is not None), None)
-    if err is not None:
-        raise Propagate(err)
-    if np.isnan(v.values).any():
-        raise Propagate(XlError("#N/A", f"missing {name} (blank cell)"))
-    return v.values
 
 
 # -- functions ------------------------------------------------------------------------------------

@@ -7,8 +7,17 @@ import math
 from typing import Any
 
 from aicapex.engine import roi
-from aicapex.udfs._excel import align, cpx_function, elementwise, shape, vector
-from aicapex.udfs.power import complete, is_blank, number, propagating
+from aicapex.udfs._excel import (
+    align,
+    complete,
+    cpx_function,
+    elementwise,
+    is_blank,
+    number,
+    propagating,
+    shape,
+    vector,
+)
 from aicapex.xlerrors import XlError
 
 CAPEX = "Capex, USD m, positive = cash spent (cell or row/column range)"
