@@ -159,3 +159,21 @@ def test_command_line_errors_are_one_line(args, message):
     r = _cli(*args)
     assert r.returncode != 0
     assert r.stderr.startswith(message) and r.stderr.count("\n") == 1, r.stderr
+
+
+@pytest.mark.parametrize(
+    "name, body, message",
+    [
+        ("bad.csv", "ticker,fiscal_year,fiscal_year_end,field,value_musd,source,note\n"
+                    "MSFT,2025,2025-06-30,capex,n/a,src,\n", "bad.csv: row 2 (MSFT 2025 capex)"),
+        ("dup.csv", "ticker,fiscal_year,fiscal_year_end,field,value_musd,source,note\n"
+                    "MSFT,2025,2025-06-30,capex,1,src,\nMSFT,2025,2025-06-30,capex,2,src,\n",
+         "dup.csv: duplicate fact MSFT 2025 capex"),
+        ("CIK0000789019.json", "{truncated", "CIK0000789019.json: malformed companyfacts JSON"),
+    ],
+)
+def test_bad_data_files_give_one_line_errors_on_the_command_line(tmp_path, name, body, message):
+    (tmp_path / name).write_text(body)
+    r = _cli("metrics", "--overrides", str(tmp_path))
+    assert r.returncode == 2
+    assert r.stderr.startswith("error: ") and message in r.stderr and r.stderr.count("\n") == 1
