@@ -18,13 +18,16 @@ Rules, the same as the bundled snapshot's:
   ``fy`` is the *filing's* fiscal year, not the figure's);
 * quarterly flows are ~3-month durations from 10-Q/10-K filings; a quarter not reported on
   its own is derived from year-to-date figures (Q2 = H1 − Q1, Q3 = 9M − H1, Q4 = FY − 9M);
-* on restatement the latest filing wins;
+* on restatement the latest filing wins (latest ``filed`` date, then accession number); one
+  filing giving two different values for the same concept and period is an error naming the
+  file, concept, period and accession (identical repeats, common in EDGAR, are fine);
 * the accession number is kept as the source of every figure.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -164,13 +167,21 @@ def _read_json(path: Path) -> dict:
         raise DataError(f"{path}: not a UTF-8 JSON file") from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("facts"), dict):
         raise DataError(f"{path}: not a companyfacts JSON (no 'facts' object)")
+    if not isinstance(doc["facts"].get("us-gaap", {}), dict):
+        raise DataError(f"{path}: not a companyfacts JSON ('facts' -> 'us-gaap' is not an object)")
     return doc
+
+
+def _period(start: object, end: object) -> str:
+    return f"{start} to {end}" if start else f"at {end}"
 
 
 def _facts_for(doc: dict, concept: str, path: Path) -> list[Fact]:
     entry = doc["facts"].get("us-gaap", {}).get(concept)
     if entry is None:
         return []
+    if not isinstance(entry, dict):
+        raise DataError(f"{path}: concept {concept} is not an object")
     units = entry.get("units")
     if not isinstance(units, dict):
         raise DataError(f"{path}: concept {concept} has no 'units' object")
@@ -178,14 +189,19 @@ def _facts_for(doc: dict, concept: str, path: Path) -> list[Fact]:
         raise DataError(
             f"{path}: concept {concept} is reported in {', '.join(units) or 'no unit'}, expected USD"
         )
+    if not isinstance(units["USD"], list):
+        raise DataError(f"{path}: concept {concept} USD facts are not a list")
     facts = []
     for i, raw in enumerate(units["USD"]):
         where = f"{path}: {concept} USD[{i}]"
         if not isinstance(raw, dict) or "end" not in raw or "val" not in raw:
             raise DataError(f"{where}: fact lacks 'end' or 'val'")
         val = raw["val"]
+        period = _period(raw.get("start"), raw["end"])
         if isinstance(val, bool) or not isinstance(val, (int, float)):
-            raise DataError(f"{where}: value {val!r} is not a number")
+            raise DataError(f"{where}: value {val!r} is not a number (period {period})")
+        if not abs(val) <= sys.float_info.max:  # NaN, Infinity (Python's JSON), 1e400 ints
+            raise DataError(f"{where}: value {val!r} is not a finite number (period {period})")
         facts.append(
             Fact(
                 concept=concept,
@@ -200,15 +216,25 @@ def _facts_for(doc: dict, concept: str, path: Path) -> list[Fact]:
     return facts
 
 
-def _latest(facts: Iterable[Fact]) -> dict[tuple[date | None, date], Fact]:
-    """One fact per period: the latest filing wins (restatements replace earlier values)."""
-    best: dict[tuple[date | None, date], Fact] = {}
-    for f in facts:
-        key = (f.start, f.end)
-        cur = best.get(key)
-        if cur is None or (f.filed, f.accn) > (cur.filed, cur.accn):
-            best[key] = f
+def _pick(cands: list[Fact], path: Path) -> Fact:
+    """The fact of the latest filing (restatements replace earlier values); the same filing
+    giving two different values for one period is refused rather than resolved by file order."""
+    best = max(cands, key=lambda f: (f.filed, f.accn))
+    for f in cands:
+        if (f.filed, f.accn) == (best.filed, best.accn) and f.value != best.value:
+            raise DataError(
+                f"{path}: {best.concept} {_period(best.start, best.end)}: filing {best.accn} "
+                f"reports two different values ({best.value:,.0f} and {f.value:,.0f})"
+            )
     return best
+
+
+def _latest(facts: Iterable[Fact], path: Path) -> dict[tuple[date | None, date], Fact]:
+    """One fact per period: the latest filing wins (see :func:`_pick`)."""
+    by_period: dict[tuple[date | None, date], list[Fact]] = {}
+    for f in facts:
+        by_period.setdefault((f.start, f.end), []).append(f)
+    return {key: _pick(cands, path) for key, cands in by_period.items()}
 
 
 def _in(days: int | None, bounds: tuple[int, int]) -> bool:
@@ -290,7 +316,7 @@ def _annual_field(doc, path, cik, ticker, field, fallbacks, fy_ends) -> list[dic
                 else:
                     cands = [f for f in facts if f.end == fy_end and _in(f.days, ANNUAL_DAYS)]
                 if cands:
-                    parts.append(max(cands, key=lambda f: (f.filed, f.accn)))
+                    parts.append(_pick(cands, path))
             if parts and len(parts) == len(concepts):
                 value, concept, accn = _combine(parts)
                 rows.append(
@@ -306,7 +332,7 @@ def _quarterly_field(doc, path, cik, ticker, field, fallbacks, fy_ends) -> list[
         facts = [f for f in _facts_for(doc, concept, path) if f.form in QUARTERLY_FORMS]
         if not facts:
             continue
-        by_period = _latest(facts)
+        by_period = _latest(facts, path)
         rows: dict[date, dict] = {}
         for (_start, end), f in by_period.items():
             if _in(f.days, QUARTER_DAYS):
@@ -336,11 +362,17 @@ def _quarterly_field(doc, path, cik, ticker, field, fallbacks, fy_ends) -> list[
                 prev = ytd.get(k - 1)
                 if end_k is None or prev is None or end_k.end in rows:
                     continue
+                a, b = end_k.value, prev.value
+                note = (f"derived: year-to-date Q{k} ({end_k.accn}) minus year-to-date "
+                        f"Q{k - 1} ({prev.accn})")
+                if field in OUTFLOW_FIELDS and (a < 0 or b < 0):
+                    # Flip before subtracting: one filing tagging the outflow negative and the
+                    # next positive must not turn 100 - (-70) into a 170 quarter.
+                    a, b = abs(a), abs(b)
+                    note += "; sign flipped: reported negative, stored as outflow"
                 rows[end_k.end] = _row(
-                    ticker, fy_end.year, fy_end, field, end_k.value - prev.value, cik, concept,
-                    end_k.form, end_k.accn, quarter=k, period_end=end_k.end,
-                    note=f"derived: year-to-date Q{k} ({end_k.accn}) minus year-to-date "
-                    f"Q{k - 1} ({prev.accn})",
+                    ticker, fy_end.year, fy_end, field, a - b, cik, concept,
+                    end_k.form, end_k.accn, quarter=k, period_end=end_k.end, note=note,
                 )
         return [rows[k] for k in sorted(rows)]
     return []

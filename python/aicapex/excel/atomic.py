@@ -12,10 +12,12 @@ read-only folder, read-only file) before any expensive work starts.
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import shutil
 import stat
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,6 +26,8 @@ from aicapex.errors import AicapexError
 __all__ = ["atomic_write", "backup_path", "check_writable"]
 
 _WRITE_BITS = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
+#: A temporary file untouched this long next to its target is the leftover of a killed write.
+STALE_SECONDS = 60
 
 
 def backup_path(target: Path) -> Path:
@@ -94,6 +98,21 @@ def _keep_backup(target: Path) -> None:
         raise
 
 
+def _remove_stale_temps(target: Path) -> None:
+    """Delete what a killed write (SIGKILL, power loss: no cleanup can run) left next to
+    ``target``: only the names made here for it (``.<stem>.*.tmp<suffix>`` and files a writer
+    derived from that name, ``.<name>.*.bak.tmp``), and only when older than
+    :data:`STALE_SECONDS`, so that a write still in progress keeps its file."""
+    cutoff = time.time() - STALE_SECONDS
+    patterns = (f".{glob.escape(target.stem)}.*.tmp{glob.escape(target.suffix)}*",
+                f".{glob.escape(target.name)}.*.bak.tmp")
+    for pattern in patterns:
+        for leftover in target.parent.glob(pattern):
+            with contextlib.suppress(OSError):
+                if leftover.is_file() and leftover.stat().st_mtime < cutoff:
+                    leftover.unlink()
+
+
 def atomic_write(target: Path, writer: Callable[[Path], None], *, backup: bool = True) -> Path:
     """Call ``writer(tmp)`` on a temporary path next to ``target``, then move it into place.
 
@@ -116,10 +135,13 @@ def atomic_write(target: Path, writer: Callable[[Path], None], *, backup: bool =
     -----
     On any exception, including :class:`KeyboardInterrupt`, the temporary file is removed,
     ``target`` and its backup are untouched and the exception propagates. The new file gets
-    the mode of the file it replaces (or the umask default), not mkstemp's 0600.
+    the mode of the file it replaces (or the umask default), not mkstemp's 0600. A kill that
+    cannot be caught (SIGKILL) leaves the hidden temporary file behind, never a damaged
+    target; the next write to the same target removes such leftovers older than a minute.
     """
     target = Path(target)
     check_writable(target)
+    _remove_stale_temps(target)
     # The temporary name keeps the extension: some writers check it (.xlsm for macros).
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}",
                                     dir=target.parent)

@@ -68,9 +68,9 @@ def read_values(path: Path) -> dict[tuple[str, str], Any]:
 
 def check_workbook_file(path: Path) -> None:
     """One-line errors for a target that is missing, not a workbook, or read-only."""
-    import os
     import zipfile
 
+    from aicapex.excel.atomic import check_writable
     from aicapex.excel.safety import check_zip_limits
 
     if not path.exists():
@@ -82,8 +82,23 @@ def check_workbook_file(path: Path) -> None:
     if not zipfile.is_zipfile(path):
         raise AicapexError(f"{path}: not a workbook (not a zip package)")
     check_zip_limits(path)
-    if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
-        raise AicapexError(f"{path}: read-only; nothing was changed")
+    # Mode bits as well as os.access (which says "writable" to root for anything): the same
+    # check atomic_write makes at the end, made here before any work is done.
+    check_writable(path)
+
+
+def _unreadable(path: Path, exc: BaseException) -> AicapexError:
+    """One line naming the file and the root cause (openpyxl wraps it in a generic message)."""
+    root = exc
+    for _ in range(10):
+        nxt = root.__cause__ or root.__context__
+        if nxt is None:
+            break
+        root = nxt
+    what = "cannot be read as a workbook"
+    if type(root).__module__.startswith("defusedxml"):
+        what = "refused: its XML declares entities or a DTD (possible entity-expansion bomb)"
+    return AicapexError(f"{path}: {what} ({type(root).__name__}: {root})")
 
 
 def _labels(wb: Any) -> Callable[[str, str], str]:
@@ -133,12 +148,12 @@ def refresh_file(
     check_workbook_file(path)
     ds = dataset_for_refresh(overrides)  # validated before anything is written
     say(f"data: {len(ds.annual)} annual figures from {len(ds.origins)} source(s)")
-    old = read_values(path)
     keep_vba = path.suffix.lower() == ".xlsm"
     try:
+        old = read_values(path)
         wb = openpyxl.load_workbook(path, keep_vba=keep_vba, keep_links=False)
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a bad file
-        raise AicapexError(f"{path}: cannot be read as a workbook ({type(exc).__name__}: {exc})") from exc
+    except Exception as exc:  # noqa: BLE001 - calamine and openpyxl raise many kinds for a bad file
+        raise _unreadable(path, exc) from exc
     missing = [s for s in ("Cover", "Data", "Sources", "Changes") if s not in wb.sheetnames]
     if missing:
         raise AicapexError(f"{path}: not an AI Capex workbook (no {', '.join(missing)} sheet)")
