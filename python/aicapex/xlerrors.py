@@ -9,27 +9,39 @@ for the runtimes that can show a message.
 from __future__ import annotations
 
 ERROR_CODES = frozenset(
-    {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#SPILL!", "#CALC!"}
+    {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#SPILL!", "#CALC!",
+     "#GETTING_DATA"}
 )
 
 
 class XlError(str):
-    """An Excel error value; ``XlError("#N/A", "not reported") == "#N/A"``."""
+    """An Excel error value; ``XlError("#N/A", "not reported") == "#N/A"``.
+
+    ``origin`` is the ``"Sheet!A1"`` cell where the error first appeared, when known (the
+    headless evaluator sets it).
+
+    >>> e = XlError("#DIV/0!", "ocf is zero")
+    >>> e == "#DIV/0!", e.reason
+    (True, 'ocf is zero')
+    """
 
     reason: str
+    origin: str | None
 
-    def __new__(cls, code: str, reason: str = "") -> XlError:
+    def __new__(cls, code: str, reason: str | None = "", origin: str | None = None) -> XlError:
+        code = str(code)
         if code not in ERROR_CODES:
             raise ValueError(f"not an Excel error code: {code!r}")
         obj = super().__new__(cls, code)
-        obj.reason = " ".join(str(reason).split())
+        obj.reason = " ".join(str(reason).split()) if reason else ""
+        obj.origin = origin
         return obj
 
     def __repr__(self) -> str:
         return f"XlError({str(self)!r}, {self.reason!r})"
 
     def __reduce__(self):  # keep the reason through pickling / copying
-        return (XlError, (str(self), self.reason))
+        return (XlError, (str(self), self.reason, self.origin))
 
 
 def is_error(value: object) -> bool:

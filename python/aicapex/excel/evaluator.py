@@ -48,6 +48,7 @@ from openpyxl.utils.cell import column_index_from_string, get_column_letter
 from openpyxl.utils.datetime import to_excel
 
 from aicapex.errors import AicapexError
+from aicapex.xlerrors import ERROR_CODES, XlError
 
 __all__ = [
     "ERROR_CODES",
@@ -62,48 +63,12 @@ __all__ = [
 MAX_ROW = 1_048_576
 MAX_COL = 16_384
 
-ERROR_CODES = frozenset(
-    {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#SPILL!", "#CALC!",
-     "#GETTING_DATA"}
-)
 _FN_PREFIXES = ("_XLFN.", "_XLUDF.", "_XLWS.")
 
 
 # --------------------------------------------------------------------------------------------
 # Values
 # --------------------------------------------------------------------------------------------
-class XlError(str):
-    """An Excel error value: a ``str`` equal to its code (``"#DIV/0!"``) with a ``reason``.
-
-    Assigning one to an openpyxl cell stores an error cell for the seven classic codes
-    (openpyxl does not know ``#SPILL!``/``#CALC!``; set ``cell.data_type = "e"`` for those).
-    ``origin`` is the ``"Sheet!A1"`` cell where the error first appeared, if known.
-
-    >>> e = XlError("#DIV/0!", "division by zero")
-    >>> e == "#DIV/0!", e.reason
-    (True, 'division by zero')
-    """
-
-    reason: str | None
-    origin: str | None
-
-    def __new__(cls, code: str, reason: str | None = None, origin: str | None = None) -> XlError:
-        code = str(code)
-        if code not in ERROR_CODES:
-            raise ValueError(f"not an Excel error code: {code!r}")
-        obj = super().__new__(cls, code)
-        obj.reason = reason
-        obj.origin = origin
-        return obj
-
-    def __repr__(self) -> str:
-        extra = f", {self.reason!r}" if self.reason else ""
-        return f"XlError({str(self)!r}{extra})"
-
-    def __reduce__(self):
-        return (XlError, (str(self), self.reason, self.origin))
-
-
 def _err(code: str, reason: str | None = None) -> XlError:
     return XlError(code, reason)
 
