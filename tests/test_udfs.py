@@ -42,6 +42,13 @@ CASES: dict[str, list] = {
     "cpx_revenue_gap": [150000, 2, 0.5, 100000],
     "cpx_incremental_return": [[[91652], [118548], [136162]], [[32251], [44477], [64551]]],
     "cpx_payback": [[[100, 100]], [[25, -5]]],
+    "cpx_financing": ["MSFT", "bonds", 3, [["bonds.coupon", 0.05], ["inputs.capex_growth", 0.3]]],
+    "cpx_scenarios": ["MSFT", [["capex"], ["net_debt_to_ebitda"]], 2028,
+                      [["inputs.years", 3], ["inputs.capex_growth", 0.3]]],
+    "cpx_depreciation": [[[60, 0, 0]], 3, None, "full-year"],
+    "cpx_sensitivity": ["META", "hybrid", "bonds.capex_share", [[0.25, 0.5]], "bonds.coupon",
+                        [[0.04], [0.06]], "net_debt_to_ebitda", "peak"],
+    "cpx_monte_carlo": ["ORCL", "hybrid", 500, 7, 3.0, [["inputs.years", 3]]],
 }
 
 

@@ -5,6 +5,13 @@ Each submodule holds the functions of one concept; importing them here is what m
 """
 
 from aicapex.udfs.data import cpx_data, cpx_fields, cpx_source, cpx_tickers, cpx_value
+from aicapex.udfs.financing import (
+    cpx_depreciation,
+    cpx_financing,
+    cpx_monte_carlo,
+    cpx_scenarios,
+    cpx_sensitivity,
+)
 from aicapex.udfs.power import (
     cpx_backlog_coverage,
     cpx_capex_per_mw,
@@ -62,4 +69,9 @@ __all__ = [
     "cpx_payback",
     "cpx_required_revenue",
     "cpx_revenue_gap",
+    "cpx_financing",
+    "cpx_scenarios",
+    "cpx_depreciation",
+    "cpx_sensitivity",
+    "cpx_monte_carlo",
 ]

@@ -1,0 +1,437 @@
+"""CPX_ financing functions: a scenario's per-year projection, the presets side by side,
+depreciation of a capex series, a 2-D sensitivity grid and Monte Carlo bands (thin wrappers over
+:mod:`aicapex.engine.financing`, :mod:`aicapex.engine.depreciation` and
+:mod:`aicapex.engine.montecarlo`).
+
+Overrides
+---------
+``overrides`` is a range of key/value pairs: keys (text) in its first column, values in its last
+column; any columns between must be blank (so a sheet can skip its empty period-0 column).
+Keys are the engine's names:
+
+- a base-year figure by dataset field (``interest_expense``, ``total_debt``...), or
+  ``fiscal_year``, ``revenue_growth``, ``capex_growth`` (:data:`BASE_KEYS`);
+- a waterfall term by dotted name (``bonds.coupon``, ``lease.capex_share``,
+  ``private_credit.spread``, ``cash.keep_share``...);
+- a projection input (``inputs.capex_growth``, ``inputs.ocf_margin``, ``inputs.years``...) or a
+  depreciation term (``depreciation.server_life``), as :func:`~aicapex.engine.financing.apply_overrides`
+  takes them.
+
+A blank value, or the word ``default``, leaves that term at the preset's (or the engine's)
+value. Overrides tune the steps a preset uses: the terms of a step the preset does not use
+(bonds in ``all-cash``, the SPV lease in ``bonds``...) are ignored, so one block of terms can feed
+every preset without switching on financing the preset does not have.
+
+Excel recalculates cell by cell, and a sheet reads one row of a projection per cell, so the
+projections and Monte Carlo runs are memoised per dataset and arguments (:class:`_Memo`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from aicapex.data.dataset import current_dataset
+from aicapex.engine.depreciation import CONVENTIONS, depreciation_schedule
+from aicapex.engine.financing import (
+    BASE_FIELDS,
+    COLUMNS,
+    DEFAULT_COMPARE_METRICS,
+    MAX_YEARS,
+    CompanyBase,
+    FinancingStructure,
+    ScenarioInputs,
+    apply_overrides,
+    base_from_dataset,
+    compare_scenarios,
+    project_financing,
+    sensitivity_grid,
+)
+from aicapex.engine.montecarlo import BAND_COLUMNS, monte_carlo
+from aicapex.engine.presets import PRESET_NAMES, get_preset
+from aicapex.errors import ArgumentError
+from aicapex.udfs._excel import (
+    Propagate,
+    complete,
+    cpx_function,
+    flag,
+    grid,
+    is_blank,
+    number,
+    optional_number,
+    shape,
+    table,
+    text,
+    text_list,
+    vector,
+)
+from aicapex.xlerrors import XlError, error_of
+
+#: Keys of ``overrides`` that set a base-year figure (the rest are dotted engine terms).
+BASE_KEYS = frozenset(BASE_FIELDS.values()) | {"fiscal_year", "revenue_growth", "capex_growth"}
+#: A value cell holding this word (or blank) leaves the term at the preset's/engine's value.
+DEFAULT_WORD = "default"
+#: Whether a preset uses each waterfall step (as the engine decides it).
+STEP_USED: dict[str, Callable[[FinancingStructure], bool]] = {
+    "bonds": lambda s: s.bonds.max_per_year > 0 and s.bonds.capex_share > 0,
+    "term_loans": lambda s: s.term_loans.max_per_year > 0,
+    "lease": lambda s: s.lease.capex_share > 0,
+    "private_credit": lambda s: s.private_credit.max_per_year > 0,
+}
+DEFAULT_YEARS = ScenarioInputs().years
+DEFAULT_PATHS = 10_000
+#: More paths than this make CPX_MONTE_CARLO refuse with #VALUE! (a cell must not hang Excel).
+MAX_PATHS = 200_000
+#: More grid cells than this make CPX_SENSITIVITY refuse with #VALUE!.
+MAX_GRID = 2_500
+DEFAULT_THRESHOLD = 3.0
+
+TICKER = "Ticker of a covered company, e.g. MSFT"
+PRESET = f"Financing preset: {', '.join(PRESET_NAMES)}"
+OVERRIDES = ("Optional key/value range (keys first column, values last), e.g. bonds.coupon | 0.05; "
+             "blank or 'default' = preset value; terms of steps the preset lacks are ignored")
+HEADERS = "TRUE (default) to include a header row"
+YEAR = ('Projected fiscal year (e.g. 2030), or "last" (default), "peak" or "min" over the '
+        "horizon")
+
+
+# -- argument conversion ----------------------------------------------------------------------------
+
+
+def _blank(cell: Any) -> bool:
+    return cell is None or (isinstance(cell, str) and not cell.strip())
+
+
+def _term_value(key: str, cell: Any, where: str) -> Any:
+    """One override value: None for blank/default, a number (whole years as int) or text."""
+    err = error_of(cell)
+    if err is not None:
+        raise Propagate(XlError(err, err.reason or f"{where}: {key} is the error value {err}"))
+    if _blank(cell) or (isinstance(cell, str) and cell.strip().lower() == DEFAULT_WORD):
+        return None
+    if isinstance(cell, bool):
+        raise ArgumentError(f"{where}: {key} = {cell}: TRUE/FALSE where a number is expected")
+    if isinstance(cell, (int, float, np.integer, np.floating)):
+        x = float(cell)
+        if not math.isfinite(x):
+            raise ArgumentError(f"{where}: {key} = {x} is not a finite number")
+        if key.rsplit(".", 1)[-1].endswith("years") and x.is_integer():
+            return int(x)  # tenors and horizons are whole years
+        return x
+    if isinstance(cell, str) and key.endswith("convention"):
+        return cell.strip()
+    raise ArgumentError(f"{where}: {key} = {cell!r}: expected a number (or {DEFAULT_WORD})")
+
+
+def overrides_arg(arg: Any) -> tuple[tuple[str, Any], ...]:
+    """The ``overrides`` range as ``((key, value), ...)``, blank/default values dropped."""
+    if is_blank(arg):
+        return ()
+    rows = grid(arg, "overrides")
+    if len(rows[0]) < 2:
+        raise ArgumentError("overrides: expected key/value pairs in 2 columns (keys first, "
+                            "values last), got 1 column")
+    out: dict[str, Any] = {}
+    for i, row in enumerate(rows, 1):
+        where = f"overrides row {i}"
+        key, value = row[0], row[-1]
+        if any(not _blank(c) for c in row[1:-1]):
+            raise ArgumentError(f"{where}: the cells between the key and the value must be blank")
+        err = error_of(key)
+        if err is not None:
+            raise Propagate(XlError(err, err.reason or f"{where}: the key is {err}"))
+        if _blank(key):
+            if _blank(value):
+                continue
+            raise ArgumentError(f"{where}: value {value!r} has no key")
+        if not isinstance(key, str):
+            raise ArgumentError(f"{where}: key must be text such as bonds.coupon, got {key!r}")
+        k = key.strip()
+        v = _term_value(k, value, where)
+        if v is None:
+            continue
+        if k in out:
+            raise ArgumentError(f"overrides: {k} is given twice")
+        out[k] = v
+    return tuple(out.items())
+
+
+def _whole(arg: Any, name: str, default: int, lo: int, hi: int, unit: str) -> int:
+    if is_blank(arg):
+        return default
+    value = number(arg, name)  # an error value passed in propagates
+    if value != int(value) or not lo <= value <= hi:
+        raise ArgumentError(f"{name} = {value:g}: expected a whole number of {unit} in "
+                            f"[{lo:,}, {hi:,}]")
+    return int(value)
+
+
+def _year_arg(arg: Any, default: str | None) -> int | str | None:
+    """A projected fiscal year, or "last"/"peak"/"min"."""
+    rows = grid(arg, "year")
+    if len(rows) * len(rows[0]) != 1:
+        raise ArgumentError(f"year: expected one cell, got a {len(rows)}×{len(rows[0])} range")
+    cell = rows[0][0]
+    if isinstance(cell, str) and cell.strip().lower() in ("last", "peak", "min"):
+        return cell.strip().lower()
+    value = optional_number(arg, "year")
+    if value is None:
+        return default
+    if value != int(value):
+        raise ArgumentError(f"year = {value:g} is not a fiscal year")
+    return int(value)
+
+
+def _lives(arg: Any) -> np.ndarray:
+    """Useful lives, years: numbers > 0 or the text "inf" (never depreciated, e.g. land)."""
+    rows = grid(arg, "lives")
+    if len(rows) > 1 and len(rows[0]) > 1:
+        raise ArgumentError(f"lives: expected a single row or column, got {len(rows)}×{len(rows[0])}")
+    flat = rows[0] if len(rows) == 1 else [r[0] for r in rows]
+    out = []
+    for cell in flat:
+        if isinstance(cell, str) and cell.strip().lower() in ("inf", "infinite", "land"):
+            out.append(math.inf)
+            continue
+        out.append(float(complete([[cell]], "lives")[0]))
+    return np.asarray(out)
+
+
+def _ratio_cell(column: str, value: Any) -> Any:
+    """An engine number as a cell: whole years as int, NaN/inf as an error with its reason."""
+    if column == "year":
+        return int(value)
+    v = float(value)
+    if math.isnan(v):
+        return XlError("#DIV/0!", f"{column}: its denominator is zero in this year")
+    if math.isinf(v):
+        return XlError("#NUM!", f"{column}: unbounded (EBITDA is zero or negative on some paths)")
+    return v
+
+
+# -- the scenario, memoised ---------------------------------------------------------------------
+
+
+class _Memo:
+    """A small LRU cache keyed by dataset identity and hashable arguments."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.data: OrderedDict[tuple, tuple[Any, Any]] = OrderedDict()
+
+    def get(self, ds: Any, key: tuple, make: Callable[[], Any]) -> Any:
+        k = (id(ds), *key)
+        hit = self.data.get(k)
+        if hit is not None and hit[0] is ds:
+            self.data.move_to_end(k)
+            return hit[1]
+        value = make()
+        self.data[k] = (ds, value)
+        while len(self.data) > self.size:
+            self.data.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        self.data.clear()
+
+
+_PROJECTIONS = _Memo(64)
+_COMPARISONS = _Memo(64)
+_SIMULATIONS = _Memo(16)
+
+
+def preset_terms(structure: FinancingStructure, terms: dict[str, Any]) -> dict[str, Any]:
+    """The term overrides that apply to ``structure``: a step it does not use stays off."""
+    kept = {}
+    for key, value in terms.items():
+        used = STEP_USED.get(key.split(".", 1)[0])
+        if used is None or used(structure):
+            kept[key] = value
+    return kept
+
+
+def scenario(
+    ds: Any, ticker: str, preset: str, years: int, pairs: tuple[tuple[str, Any], ...]
+) -> tuple[CompanyBase, FinancingStructure, ScenarioInputs]:
+    """Base, structure and inputs of a worksheet scenario: ``pairs`` as :func:`overrides_arg`
+    returns them (base figures to :func:`base_from_dataset`, the rest to
+    :func:`apply_overrides`, gated by :func:`preset_terms`)."""
+    base_over = {k: v for k, v in pairs if k in BASE_KEYS}
+    terms = {k: v for k, v in pairs if k not in BASE_KEYS}
+    base = base_from_dataset(ds, ticker, base_over)
+    s0 = get_preset(preset)
+    apply_overrides(s0, ScenarioInputs(), terms, base)  # unknown names fail, used or not
+    s, inputs, base = apply_overrides(s0, ScenarioInputs(years=years), preset_terms(s0, terms),
+                                      base)
+    return base, s, inputs
+
+
+def _key(ds: Any, ticker: Any, preset: Any) -> tuple[str, str]:
+    t = ds.check_ticker(text(ticker, "ticker"))
+    p = get_preset(text(preset, "preset")).name
+    return t, p
+
+
+def projection(ds: Any, ticker: str, preset: str, years: int,
+               pairs: tuple[tuple[str, Any], ...]) -> Any:
+    """:func:`project_financing` of the worksheet scenario (memoised)."""
+    def make() -> Any:
+        return project_financing(*scenario(ds, ticker, preset, years, pairs))
+
+    return _PROJECTIONS.get(ds, (ticker, preset, years, pairs), make)
+
+
+# -- functions ------------------------------------------------------------------------------------
+
+
+@cpx_function(
+    ticker=TICKER,
+    preset=PRESET,
+    years=f"Years to project after the latest reported fiscal year, 1-{MAX_YEARS} (default 5)",
+    overrides=OVERRIDES,
+    headers=HEADERS,
+)
+def cpx_financing(ticker, preset, years=None, overrides=None, headers=None) -> Any:
+    """Financing scenario, one row per projected fiscal year: capex, OCF, funding waterfall, debt, leverage (USD m)."""
+    ds = current_dataset()
+    t, p = _key(ds, ticker, preset)
+    n = _whole(years, "years", DEFAULT_YEARS, 1, MAX_YEARS, "years")
+    frame = projection(ds, t, p, n, overrides_arg(overrides))
+    rows = [[_ratio_cell(c, v) for c, v in zip(COLUMNS, rec, strict=True)]
+            for rec in frame[list(COLUMNS)].itertuples(index=False)]
+    return table(list(COLUMNS) if flag(headers, "headers", True) else None, rows)
+
+
+@cpx_function(
+    ticker=TICKER,
+    metric_names="Metrics to compare: a range or comma-separated text (default: capex, fcf, "
+    "new_debt, equity, debt, cash, leverage...)",
+    year=YEAR,
+    overrides=OVERRIDES + " (inputs.years sets the horizon, default 5)",
+    headers=HEADERS,
+)
+def cpx_scenarios(ticker, metric_names=None, year=None, overrides=None, headers=None) -> Any:
+    """The five financing presets side by side: one row per metric, one column per preset, at one year."""
+    ds = current_dataset()
+    t = ds.check_ticker(text(ticker, "ticker"))
+    metrics = (tuple(DEFAULT_COMPARE_METRICS) if is_blank(metric_names)
+               else tuple(text_list(metric_names, "metric_names")))
+    unknown = [m for m in metrics if m not in COLUMNS or m == "year"]
+    if unknown:
+        raise ArgumentError(f"metric_names: unknown metric {unknown[0]!r}; use one of "
+                            f"{', '.join(COLUMNS[1:])}")
+    when = _year_arg(year, None)
+    pairs = overrides_arg(overrides)
+
+    def make() -> Any:
+        structures, inputs, base = [], None, None
+        for p in PRESET_NAMES:
+            base, s, inputs = scenario(ds, t, p, DEFAULT_YEARS, pairs)
+            structures.append(s)
+        return compare_scenarios(base, inputs, structures, list(metrics), when)
+
+    frame = _COMPARISONS.get(ds, (t, metrics, when, pairs), make)
+    rows = [[m, *(_ratio_cell(m, v) for v in frame.loc[m])] for m in frame.index]
+    header = ["metric", *frame.columns] if flag(headers, "headers", True) else None
+    return table(header, rows)
+
+
+@cpx_function(
+    capex="Capex per year, USD m, positive = spent (row or column, in time order)",
+    lives='Useful life of each asset class, years (cell, row or column; "inf" = never, e.g. land)',
+    split="Share of capex in each class, fractions summing to 1 (optional with one class)",
+    convention='"half-year" (default: half a year in the first year) or "full-year"',
+)
+def cpx_depreciation(capex, lives, split=None, convention=None) -> Any:
+    """D&A per year of a capex series, straight-line by asset class (summed), same shape as capex."""
+    v = vector(capex, "capex")
+    life = _lives(lives)
+    shares = None if is_blank(split) else complete(split, "split")
+    conv = text(convention, "convention", default="half-year").lower()
+    if conv not in CONVENTIONS:
+        raise ArgumentError(f"convention: {conv!r}; use one of {', '.join(CONVENTIONS)}")
+    values = np.array([math.nan if e is not None else x for x, e in zip(v.values, v.errors,
+                                                                         strict=True)])
+    da = depreciation_schedule(values, life, shares, convention=conv).sum(axis=-1)
+    cells: list[Any] = []
+    for i, d in enumerate(da):
+        if math.isnan(d):
+            err = next((e for e in v.errors[: i + 1] if e is not None), None)
+            cells.append(err or XlError("#N/A", "missing capex (blank cell) in this or an "
+                                                "earlier year"))
+        else:
+            cells.append(float(d))
+    return shape(cells, v.orientation)
+
+
+def _param_values(param: str, values: np.ndarray) -> list[Any]:
+    if param.rsplit(".", 1)[-1].endswith("years") and all(float(x).is_integer() for x in values):
+        return [int(x) for x in values]
+    return [float(x) for x in values]
+
+
+@cpx_function(
+    ticker=TICKER,
+    preset=PRESET,
+    row_param="Term varied down the rows, dotted name, e.g. bonds.capex_share",
+    row_values="Values of row_param (row or column)",
+    col_param="Term varied across the columns, e.g. bonds.coupon or depreciation.server_life",
+    col_values="Values of col_param (row or column)",
+    metric="Engine column to report (default net_debt_to_ebitda)",
+    year=('Projected fiscal year, or "peak" (default), "last" or "min" over the horizon'),
+    overrides=OVERRIDES + " (inputs.years sets the horizon, default 5)",
+)
+def cpx_sensitivity(ticker, preset, row_param, row_values, col_param, col_values, metric=None,
+                    year=None, overrides=None) -> Any:
+    """2-D sensitivity of one scenario metric to two terms: row and column headers, then the grid."""
+    ds = current_dataset()
+    t, p = _key(ds, ticker, preset)
+    rp, cp = text(row_param, "row_param"), text(col_param, "col_param")
+    rv, cv = complete(row_values, "row_values"), complete(col_values, "col_values")
+    if len(rv) * len(cv) > MAX_GRID:
+        raise ArgumentError(f"grid of {len(rv)}×{len(cv)} = {len(rv) * len(cv):,} scenarios is "
+                            f"more than {MAX_GRID:,}")
+    m = text(metric, "metric", default="net_debt_to_ebitda")
+    when = _year_arg(year, "peak")
+    base, s, inputs = scenario(ds, t, p, DEFAULT_YEARS, overrides_arg(overrides))
+    rows_, cols_ = _param_values(rp, rv), _param_values(cp, cv)
+    out = sensitivity_grid(base, s, inputs, rp, rows_, cp, cols_, metric=m, year=when)
+    body = [[r, *(_ratio_cell(m, x) for x in out.loc[r])] for r in out.index]
+    return table([f"{rp} \\ {cp}", *cols_], body)
+
+
+@cpx_function(
+    ticker=TICKER,
+    preset=PRESET,
+    n_paths=f"Simulated paths, 1-{MAX_PATHS:,} (default {DEFAULT_PATHS:,})",
+    seed="Random seed, whole number >= 0 (default 0; the same seed gives the same bands)",
+    threshold="Net debt / EBITDA above which a path is in breach, x (default 3.0)",
+    overrides=OVERRIDES + " (inputs.years sets the horizon, default 5)",
+    headers=HEADERS,
+)
+def cpx_monte_carlo(ticker, preset, n_paths=None, seed=None, threshold=None, overrides=None,
+                    headers=None) -> Any:
+    """Monte Carlo of a scenario (OCF growth sd 5%, capex overrun sd 10%): P5/P50/P95 FCF and leverage and breach probability per year."""
+    ds = current_dataset()
+    t, p = _key(ds, ticker, preset)
+    paths = None if is_blank(n_paths) else number(n_paths, "n_paths")
+    if paths is not None and paths > MAX_PATHS:
+        raise ArgumentError(f"n_paths = {paths:,.0f} is more than {MAX_PATHS:,}, the cap for a "
+                            "worksheet call (bands settle by ~10,000 paths)")
+    n = _whole(n_paths, "n_paths", DEFAULT_PATHS, 1, MAX_PATHS, "paths")
+    sd = _whole(seed, "seed", 0, 0, 2**63 - 1, "seed")
+    limit = number(threshold, "threshold", default=DEFAULT_THRESHOLD)
+    pairs = overrides_arg(overrides)
+
+    def make() -> Any:
+        base, s, inputs = scenario(ds, t, p, DEFAULT_YEARS, pairs)
+        return monte_carlo(base, s, inputs, n_paths=n, threshold=limit, seed=sd).bands
+
+    bands = _SIMULATIONS.get(ds, (t, p, n, sd, limit, pairs), make)
+    rows = [[_ratio_cell(c, v) for c, v in zip(BAND_COLUMNS, rec, strict=True)]
+            for rec in bands[list(BAND_COLUMNS)].itertuples(index=False)]
+    return table(list(BAND_COLUMNS) if flag(headers, "headers", True) else None, rows)
