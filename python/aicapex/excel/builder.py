@@ -488,6 +488,14 @@ def _write_ratio_checks(ctx: BuildContext, ws: Any) -> None:
                  f"{L.cell(b.rows[L.LINK_ROWS[-1].field], L.FIRST_PERIOD_COL + L.N_ACTUAL - 1)}")
         ws.write_string(r, 1, f"Alert: {t} reported figures missing (known gaps, see SOURCES)", s("label"))
         ws.write_formula(r, 3, f"=SUMPRODUCT(--ISERROR({links}))", s("calc", "alert"), 0)
+    r = a["stale"]
+    asof, stamp = (f"Cover!{L.cell(*L.COVER_AS_OF, True, True)}",
+                   f"Cover!{L.cell(*L.COVER_REFRESHED, True, True)}")
+    ws.write_string(r, 1, "Alert: newest fiscal year end older than the staleness limit", s("label"))
+    ws.write_formula(r, 3, f"=IF(ISNUMBER({stamp}),--({stamp}-{asof}>in_StaleDays),0)",
+                     s("calc", "alert"), 0)
+    ws.write_string(r, L.NOTES_COL, "Days from the as-of date to the last refresh, against "
+                    "in_StaleDays on Inputs", s("note"))
     first_alert = min(v for k, v in a.items() if k != "total")
     ws.write_string(a["total"], 1, "Alerts total", s("total"))
     ws.write_formula(a["total"], 3, f"=SUM({L.cell(first_alert, 3)}:{L.cell(a['total'] - 1, 3)})",

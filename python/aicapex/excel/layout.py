@@ -167,6 +167,8 @@ def ratios_layout(tickers: list[str] | None = None) -> RatiosLayout:
         for t in blocks:
             alert_rows[f"{kind}_{t}"] = r
             r += 1
+    alert_rows["stale"] = r
+    r += 1
     alert_rows["total"] = r
     r += 1
     sheet_total_row = r
