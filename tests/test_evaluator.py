@@ -790,3 +790,30 @@ def test_libreoffice_recalculates_the_same_values(tmp_path: Path):
         if not same:
             mismatches.append(f"{formula}: evaluator {mine!r}, LibreOffice {lo!r}")
     assert not mismatches, "\n".join(mismatches)
+
+
+def test_identical_custom_function_calls_are_computed_once_per_evaluation():
+    import openpyxl
+    from aicapex.excel.evaluator import evaluate_workbook
+
+    calls = []
+
+    def table(x):
+        calls.append(x)
+        return [[x, x * 2], [x * 3, x * 4]]
+
+    def kind(x):
+        return type(x).__name__
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1"] = 5
+    ws["B1"] = "=INDEX(CPX_T(A1),1,2)"
+    ws["B2"] = "=INDEX(CPX_T(A1),2,1)"
+    ws["B3"] = "=INDEX(CPX_T(A1*2),2,2)"
+    ws["C1"] = "=CPX_KIND(TRUE)"
+    ws["C2"] = "=CPX_KIND(1)"
+    r = evaluate_workbook(wb, {"CPX_T": table, "CPX_KIND": kind})
+    assert (r.get(ws.title, "B1"), r.get(ws.title, "B2"), r.get(ws.title, "B3")) == (10, 15, 40)
+    assert sorted(calls) == [5, 10]  # twice, not three times
+    assert (r.get(ws.title, "C1"), r.get(ws.title, "C2")) == ("bool", "float")  # TRUE is not 1

@@ -1309,6 +1309,25 @@ SUPPORTED_FUNCTIONS: frozenset[str] = frozenset(_NATIVE)
 # --------------------------------------------------------------------------------------------
 # Custom function (UDF) argument and result conversion
 # --------------------------------------------------------------------------------------------
+def _typed(v: Any) -> tuple:
+    # TRUE == 1 in Python, but not to a custom function: the type is part of the key.
+    return (type(v).__name__, v)
+
+
+def _call_key(name: str, args: list[Any]) -> tuple | None:
+    """A hashable key for a custom-function call, or None when an argument is not hashable."""
+    try:
+        parts = tuple(
+            tuple(tuple(_typed(c) for c in row) for row in a) if type(a) is list else _typed(a)
+            for a in args
+        )
+        key = (name, parts)
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
 def _udf_arg(v: Any) -> Any:
     if v is _MISSING:
         return None
@@ -1402,6 +1421,7 @@ class _Workbook:
             self.titles[ws.title.lower()] = ws.title
         self.sheet_order = {title: i for i, title in enumerate(self.sheets)}
         self.udfs: dict[str, Callable[..., Any]] = {}
+        self.udf_cache: dict[tuple, Any] = {}
         for name, fn in (functions or {}).items():
             norm = _normalize_function_name(name)
             if norm not in _NATIVE:
@@ -1946,12 +1966,21 @@ class _Workbook:
         if fn is None:  # pragma: no cover - rejected when the formula is prepared
             raise AicapexError(f"unsupported function {node.raw}")
         args = [_udf_arg(self.eval(a, title)) for a in node.args]
+        # Custom functions are pure for the length of one evaluation (non-volatile, same data),
+        # so identical calls -- e.g. one CPX_FINANCING table indexed by hundreds of cells --
+        # are computed once.
+        key = _call_key(node.name, args)
+        if key is not None and key in self.udf_cache:
+            return self.udf_cache[key]
         try:
             result = fn(*args)
         except Exception as exc:  # Excel shows #VALUE! when a UDF raises
             msg = " ".join(str(exc).split()) or type(exc).__name__
             return _err("#VALUE!", f"{node.name} raised {type(exc).__name__}: {msg}")
-        return _udf_result(result, self.wb.epoch)
+        out = _udf_result(result, self.wb.epoch)
+        if key is not None:
+            self.udf_cache[key] = out
+        return out
 
     def _fn_if(self, node: _Call, title: str) -> Any:
         cond = self.eval(node.args[0], title)

@@ -201,8 +201,9 @@ def _show(v: Any) -> Any:
 
 def apply_to_openpyxl(wb: Any, plan: RefreshPlan, changes: list[list[Any]]) -> None:
     """Write a plan into an openpyxl workbook (tables resized, old rows below cleared)."""
+    sheets = {name: wb[name] for name in wb.sheetnames}  # one lookup per sheet, not per cell
     for sheet, row, col, value in plan.writes():
-        set_openpyxl_value(wb[sheet].cell(row=row, column=col), value)
+        set_openpyxl_value(sheets[sheet].cell(row=row, column=col), value)
     _write_table_openpyxl(wb, TableWrite("Changes", "tblChanges", L.CHANGES_COLUMNS, changes))
     for t in plan.tables:
         _resize_table_openpyxl(wb, t)

@@ -105,6 +105,11 @@ def vector(arg: Cell, name: str) -> Vector:
         raise ArgumentError(f"{name}: expected a single row or column, got {n_rows}×{n_cols}")
     flat = rows[0] if n_rows == 1 else [r[0] for r in rows]
     orientation = "cell" if len(flat) == 1 else ("row" if n_rows == 1 else "column")
+    if all(type(c) is float or type(c) is int for c in flat):
+        # Fast path: plain numbers (the usual case); infinities still need their #NUM! reason.
+        values = np.asarray(flat, dtype=float)
+        if np.isfinite(values).all():
+            return Vector(values, [None] * len(flat), orientation)
     values = np.empty(len(flat))
     errors: list[XlError | None] = []
     for i, cell in enumerate(flat):
@@ -290,6 +295,10 @@ def elementwise(
     result = np.asarray(func(*full), dtype=float).reshape(-1)
     if result.size == 1 and n > 1:
         result = np.repeat(result, n)
+    if all(not any(a.errors) and not np.isnan(a.values).any() for a in args) and np.isfinite(result).all():
+        # Fast path: every input present and every result a number.
+        orientation = next((a.orientation for a in args if a.orientation != "cell"), "cell")
+        return shape(result.tolist(), orientation)
     out: list[Any] = []
     for i in range(n):
         cells = [_at(a, i) for a in args]
