@@ -37,26 +37,33 @@ Grid = list[list[Cell]]
 # -- argument conversion -------------------------------------------------------------------------
 
 
+_SEQUENCES = (list, tuple, np.ndarray)
+
+
 def grid(arg: Cell, name: str) -> Grid:
     """Any Excel argument as a rectangular 2-D list (a scalar is 1×1; ``None`` is 1×1 blank)."""
     if isinstance(arg, np.ndarray):
         arg = arg.tolist()
-    if isinstance(arg, (list, tuple)):
-        if len(arg) == 0:
-            return [[None]]
-        if all(isinstance(r, (list, tuple, np.ndarray)) for r in arg):
-            rows = [list(r) for r in arg]
-        elif any(isinstance(r, (list, tuple, np.ndarray)) for r in arg):
-            raise ArgumentError(f"{name}: ragged range (mixes cells and rows)")
-        else:
-            rows = [list(arg)]
-        width = len(rows[0])
-        if width == 0 or any(len(r) != width for r in rows):
-            raise ArgumentError(f"{name}: ragged range (rows of different lengths)")
-        if len(rows) * width > MAX_CELLS:
-            raise ArgumentError(f"{name}: {len(rows) * width:,} cells is more than {MAX_CELLS:,}")
-        return rows
-    return [[arg]]
+    if not isinstance(arg, (list, tuple)):
+        return [[arg]]
+    if len(arg) == 0:
+        return [[None]]
+    kinds = {type(r) for r in arg}
+    if kinds == {list}:
+        rows = arg  # the usual shape: read, never modified
+    elif all(issubclass(k, _SEQUENCES) for k in kinds):
+        rows = [list(r) for r in arg]
+    elif any(issubclass(k, _SEQUENCES) for k in kinds):
+        raise ArgumentError(f"{name}: ragged range (mixes cells and rows)")
+    else:
+        rows = [list(arg)]
+    widths = {len(r) for r in rows}
+    if len(widths) != 1 or 0 in widths:
+        raise ArgumentError(f"{name}: ragged range (rows of different lengths)")
+    width = widths.pop()
+    if len(rows) * width > MAX_CELLS:
+        raise ArgumentError(f"{name}: {len(rows) * width:,} cells is more than {MAX_CELLS:,}")
+    return rows
 
 
 @dataclass
@@ -367,6 +374,12 @@ def _finite(value: Any) -> Any:
 
 def _finite_result(result: Any) -> Any:
     """NaN or ±inf never reaches a cell (Excel has no such value): it becomes ``#NUM!``."""
+    if isinstance(result, list) and result and isinstance(result[0], list):
+        try:  # all numbers (the usual case): one check in numpy instead of one per cell
+            if np.isfinite(np.asarray(result, dtype=float)).all():
+                return result
+        except (TypeError, ValueError):
+            pass
     if isinstance(result, list):
         return [[_finite(c) for c in row] if isinstance(row, list) else _finite(row)
                 for row in result]
