@@ -294,3 +294,12 @@ def test_any_json_gives_a_data_error_or_tidy_frames(tmp_path, doc):
         assert values.notna().all() and (values.abs() < float("inf")).all()
         capex = frame[frame["field"].isin(cfm.OUTFLOW_FIELDS)]
         assert (capex["value_musd"] >= 0).all()
+
+
+@pytest.mark.parametrize("cik", [float("inf"), float("-inf"), float("nan"), "x", None, [1]])
+def test_a_cik_that_is_not_a_number_is_a_one_line_error(tmp_path, cik):
+    # Found by the CI hypothesis profile: an infinite CIK raised OverflowError.
+    path = tmp_path / "cf.json"
+    path.write_text(json.dumps({"cik": cik, "facts": {"us-gaap": {}}}))
+    with pytest.raises(DataError, match="no numeric 'cik'"):
+        load_companyfacts(path)

@@ -285,7 +285,7 @@ def load_companyfacts(path: str | Path, ticker: str | None = None) -> CompanyFac
     doc = _read_json(path)
     try:
         cik = int(doc.get("cik"))
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise DataError(f"{path}: companyfacts JSON has no numeric 'cik'") from exc
     if ticker is None:
         ticker = KNOWN_CIKS.get(cik)
