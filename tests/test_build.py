@@ -61,3 +61,17 @@ def test_client_export_keeps_auditable_native_formulas_and_charts(built):
 
 def test_libreoffice_recalculates_the_client_export_to_the_same_values(built, soffice):
     assert compare_with_libreoffice(_export(built)) == []
+
+
+def test_fast_formula_reader_agrees_with_openpyxl(built):
+    from aicapex.excel.cached import read_cached_values, read_formula_results
+
+    path = built / "ai_capex_monitor.xlsm"
+    fast, slow = read_formula_results(path), read_cached_values(path)
+    assert len(fast) > 1000
+    for key, value in fast.items():
+        assert slow[key] == value and type(slow[key]) is type(value), key
+    wb = openpyxl.load_workbook(path)
+    formulas = {(ws.title, c.coordinate) for ws in wb.worksheets for row in ws.iter_rows()
+                for c in row if c.data_type == "f"}
+    assert set(fast) == formulas  # every formula has its stored result, nothing else

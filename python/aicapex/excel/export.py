@@ -64,7 +64,7 @@ from aicapex.excel.atomic import atomic_write, check_writable
 from aicapex.excel.cached import (
     NS_MAIN,
     _workbook_part,
-    read_cached_values,
+    read_formula_results,
     sheet_parts,
     stamp_cached_values,
 )
@@ -409,7 +409,7 @@ def export_client_copy(
         wb = load_workbook(analyst_path, keep_vba=False, keep_links=False)
     except Exception as exc:  # openpyxl raises many kinds on a damaged file
         raise AicapexError(f"cannot read {analyst_path}: {exc}") from None
-    cached = read_cached_values(analyst_path)
+    cached = read_formula_results(analyst_path)  # formula results; plain cells are in wb
 
     # -- sheets that go, sheets that would leak
     dropped = [ws.title for ws in wb._sheets if is_dropped_sheet(ws.title)]
@@ -452,7 +452,7 @@ def export_client_copy(
         asof_name = names.get("in_asof")
         if asof_name and asof_name.refs:
             sheet, (r, c, _, _) = asof_name.refs[0]
-            as_of = _parse_as_of(cached.get((sheet, _coord(r, c))))
+            as_of = _parse_as_of(cached.get((sheet, _coord(r, c)), wb[sheet].cell(r, c).value))
     as_of = _parse_as_of(as_of) or dt.datetime.now(dt.timezone.utc).date().isoformat()
 
     if out is None:
@@ -567,8 +567,9 @@ def _convert_cells(wb, kept_titles, names, cached, stamp, book_name) -> None:
                     na[title].append((cell.row, cell.column))
                     continue
                 text = _formula_text(cell.value)
-                if text is None or portability_problems(text, sheets=kept_titles,
-                                                         names=kept_names):
+                if text is None or "CPX_" in text.upper() or portability_problems(
+                        text, sheets=kept_titles, names=kept_names):
+                    # (an engine call never stays a formula: no need to tokenize it)
                     to_value.append((cell, value))
                     continue
                 candidates.append((cell, value, _refs_of(text, title, names)))
