@@ -53,6 +53,7 @@ class BuildContext:
 EXTRA_SHEET_MODULES = {
     "Scenarios": "aicapex.excel.sheet_scenarios",
     "Power_Cloud": "aicapex.excel.sheet_power",
+    "ROI": "aicapex.excel.sheet_roi",
 }
 
 
@@ -194,6 +195,7 @@ def write_cover(ctx: BuildContext, ws: Any) -> None:
         "Ratios": "per company and fiscal year: capex/OCF, FCF, D&A/revenue, leases, net debt; peer block",
         "Scenarios": "financing scenarios on the 5-10 year timeline",
         "Power_Cloud": "tokens per watt, capex per MW, AI-cloud backlog",
+        "ROI": "return on AI capex: revenue each vintage must earn vs revenue growth; $600B gap",
         "Dashboard": "the report's exhibits as charts",
         "Sources": "the filing behind each figure",
         "Changes": "what the last refresh changed",

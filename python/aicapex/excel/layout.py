@@ -11,9 +11,9 @@ WORKBOOK_NAME = "ai_capex_monitor.xlsm"
 UDF_MODULE = "aicapex.udfs"
 
 #: Tab order (xlwings.conf last, analyst copy only).
-SHEETS = ["Cover", "Inputs", "Data", "Ratios", "Scenarios", "Power_Cloud", "Dashboard",
+SHEETS = ["Cover", "Inputs", "Data", "Ratios", "Scenarios", "Power_Cloud", "ROI", "Dashboard",
           "Sources", "Changes", "xlwings.conf"]
-TIMELINE_SHEETS = ("Ratios", "Scenarios", "Power_Cloud")
+TIMELINE_SHEETS = ("Ratios", "Scenarios", "Power_Cloud", "ROI")
 
 COVERAGE = ["MSFT", "GOOGL", "AMZN", "META", "ORCL", "AAPL"]
 PEER_SET = ["MSFT", "GOOGL", "AMZN", "META", "ORCL"]

@@ -57,6 +57,7 @@ TAB_COLOURS = {
     "Ratios": "#7F7F7F",
     "Scenarios": "#7F7F7F",
     "Power_Cloud": "#7F7F7F",
+    "ROI": "#7F7F7F",
     "Dashboard": "#00B050",
     "Sources": "#595959",
     "Changes": "#595959",
