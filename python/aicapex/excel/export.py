@@ -60,6 +60,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.protection import SheetProtection
 
 from aicapex.errors import AicapexError
+from aicapex.excel import layout as L
 from aicapex.excel.atomic import atomic_write, check_writable
 from aicapex.excel.cached import (
     NS_MAIN,
@@ -98,7 +99,8 @@ _TEXT_LEADS = ("=", "+", "-", "@")
 TITLE = "AI Capex Monitor"
 DEFAULT_COMPANY = "AI Capex Monitor"
 #: Sheets on the shared period grid: their print titles also repeat columns A:C.
-TIMELINE_SHEETS = ("Inputs", "Ratios", "Scenarios", "Power_Cloud")
+#: Sheets whose printed pages repeat columns A:C (labels and units) as well as rows 1-5.
+TIMELINE_SHEETS = ("Inputs", *L.TIMELINE_SHEETS)
 FOOTER = "&L&8Source: company filings; see Sources&C&8&A&R&8Page &P of &N"
 NA_TEXT = "n/a"
 NA_COLOUR = "808080"

@@ -29,7 +29,7 @@ from aicapex.excel import layout as L
 from aicapex.excel.builder import data_rows, source_rows
 
 #: Sheets whose cell values the Changes sheet compares (never Changes itself or the stamps).
-COMPARED_SHEETS = ("Data", "Ratios", "Scenarios", "Power_Cloud")
+COMPARED_SHEETS = ("Data", *L.TIMELINE_SHEETS)
 MAX_CHANGES = 5000
 
 
