@@ -112,10 +112,11 @@ def vector(arg: Cell, name: str) -> Vector:
         raise ArgumentError(f"{name}: expected a single row or column, got {n_rows}×{n_cols}")
     flat = rows[0] if n_rows == 1 else [r[0] for r in rows]
     orientation = "cell" if len(flat) == 1 else ("row" if n_rows == 1 else "column")
-    if all(type(c) is float or type(c) is int for c in flat):
-        # Fast path: plain numbers (the usual case); infinities still need their #NUM! reason.
-        values = np.asarray(flat, dtype=float)
-        if np.isfinite(values).all():
+    if all(type(c) is float or type(c) is int or c is None for c in flat):
+        # Fast path: plain numbers and blanks (the usual case); infinities still need their
+        # #NUM! reason, so they take the cell-by-cell path below.
+        values = np.array([math.nan if c is None else c for c in flat], dtype=float)
+        if not np.isinf(values).any():
             return Vector(values, [None] * len(flat), orientation)
     values = np.empty(len(flat))
     errors: list[XlError | None] = []
@@ -302,24 +303,27 @@ def elementwise(
     result = np.asarray(func(*full), dtype=float).reshape(-1)
     if result.size == 1 and n > 1:
         result = np.repeat(result, n)
-    if all(not any(a.errors) and not np.isnan(a.values).any() for a in args) and np.isfinite(result).all():
-        # Fast path: every input present and every result a number.
-        orientation = next((a.orientation for a in args if a.orientation != "cell"), "cell")
-        return shape(result.tolist(), orientation)
-    out: list[Any] = []
-    for i in range(n):
+    orientation = next((a.orientation for a in args if a.orientation != "cell"), "cell")
+    out: list[Any] = result.tolist()
+    # Only cells with an input error, a missing input or a non-finite result need a look of
+    # their own; the rest (usually nearly all) are plain numbers already.
+    bad = ~np.isfinite(result)
+    for a in args:
+        bad |= np.isnan(a.values) if len(a) == n else bool(np.isnan(a.values[0]))
+        if any(e is not None for e in a.errors):
+            flags = np.array([e is not None for e in a.errors])
+            bad |= flags if len(a) == n else bool(flags[0])
+    for i in np.flatnonzero(bad).tolist():
         cells = [_at(a, i) for a in args]
         err = next((e for _, e in cells if e is not None), None)
         if err is not None:
-            out.append(err)
+            out[i] = err
         elif any(math.isnan(x) for x, _ in cells):
             missing = [nm for nm, (x, _) in zip(names, cells, strict=True) if math.isnan(x)]
-            out.append(XlError("#N/A", f"missing {', '.join(missing)}"))
+            out[i] = XlError("#N/A", f"missing {', '.join(missing)}")
         elif math.isnan(result[i]):
-            out.append(nan_reason(i) if nan_reason else XlError("#DIV/0!", f"{names[-1]} is zero"))
-        else:
-            out.append(float(result[i]))
-    orientation = next((a.orientation for a in args if a.orientation != "cell"), "cell")
+            out[i] = nan_reason(i) if nan_reason else XlError("#DIV/0!", f"{names[-1]} is zero")
+        # else: an infinite result (overflow) stays a float; excel_errors makes it #NUM!
     return shape(out, orientation)
 
 
@@ -374,13 +378,12 @@ def _finite(value: Any) -> Any:
 
 def _finite_result(result: Any) -> Any:
     """NaN or ±inf never reaches a cell (Excel has no such value): it becomes ``#NUM!``."""
-    if isinstance(result, list) and result and isinstance(result[0], list):
-        try:  # all numbers (the usual case): one check in numpy instead of one per cell
-            if np.isfinite(np.asarray(result, dtype=float)).all():
-                return result
-        except (TypeError, ValueError):
-            pass
     if isinstance(result, list):
+        rows = [r if isinstance(r, list) else [r] for r in result]
+        isfinite = math.isfinite
+        if all(isfinite(c) for row in rows for c in row
+               if type(c) is float or isinstance(c, np.floating)):
+            return result  # nothing to replace (the usual case): no copy
         return [[_finite(c) for c in row] if isinstance(row, list) else _finite(row)
                 for row in result]
     return _finite(result)
