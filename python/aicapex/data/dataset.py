@@ -138,6 +138,7 @@ class Dataset:
         ordered = [t for t in TICKER_ORDER if t in present]
         self._tickers = ordered + sorted(present - set(ordered))
         self._fields = sorted(set(self.annual["field"]) | set(self.quarterly["field"]))
+        self._wide: dict[str, pd.DataFrame] = {}
         a = self.annual
         self._annual_pos = {
             (t, int(y), f): i
@@ -240,12 +241,17 @@ class Dataset:
     def wide(self, ticker: str, years: Sequence[int] | None = None) -> pd.DataFrame:
         """Company × fiscal year: index fiscal_year, one column per field (NaN = missing)."""
         t = self.check_ticker(ticker)
-        hit = self.annual[self.annual["ticker"] == t]
-        out = hit.pivot(index="fiscal_year", columns="field", values="value_musd")
-        out.columns.name = None
+        cached = self._wide.get(t)
+        if cached is None:  # the data never change once loaded: pivot once per company
+            hit = self.annual[self.annual["ticker"] == t]
+            cached = hit.pivot(index="fiscal_year", columns="field", values="value_musd")
+            cached.columns.name = None
+            cached = cached.sort_index()
+            self._wide[t] = cached
+        out = cached.copy()  # callers may modify their frame
         if years is not None:
             out = out.reindex(list(years))
-        return out.sort_index()
+        return out
 
     def panel(self, field_name: str, tickers: Iterable[str] | None = None) -> pd.DataFrame:
         """One field across companies: index fiscal_year, one column per ticker."""
