@@ -35,6 +35,10 @@ from aicapex.excel.builder import (
     _timeline_header,
 )
 from aicapex.excel.layout import InputRow
+from aicapex.excel.sheetkit import abs_ref as _a
+from aicapex.excel.sheetkit import cached_value as _cached
+from aicapex.excel.sheetkit import note as _note
+from aicapex.excel.sheetkit import row_head as _row_head
 from aicapex.xlerrors import XlError
 
 SHEET = "Power_Cloud"
@@ -183,33 +187,13 @@ def power_layout(ds: Any) -> PowerLayout:
 # -- helpers ----------------------------------------------------------------------------------------
 
 
-def _a(r: int) -> str:
-    """Absolute reference to column D of row ``r``: ``$D$12``."""
-    return L.cell(r, 3, True, True)
-
 
 def _d(r: int) -> str:
     """Column-anchored reference to column D of row ``r``: ``$D12``."""
     return f"$D{r + 1}"
 
 
-def _row_head(ctx: BuildContext, ws: Any, r: int, label: str, unit: str, indent: bool = False) -> None:
-    s = ctx.styles
-    ws.write_string(r, 1, label, s("label_indent" if indent else "label"))
-    ws.write_string(r, 2, unit, s("unit"))
 
-
-def _note(ctx: BuildContext, ws: Any, r: int, text: str) -> None:
-    ws.write_string(r, L.NOTES_COL, text, ctx.styles("note"))
-
-
-def _cached(v: Any) -> Any:
-    """A formula's cached result as XlsxWriter takes it (errors as their code)."""
-    if isinstance(v, XlError):
-        return str(v)
-    if isinstance(v, float) and math.isnan(v):
-        return "#N/A"
-    return v
 
 
 def _number_input(ctx: BuildContext, ws: Any, r: int, value: float, num: str, validation: dict,

@@ -49,6 +49,10 @@ from aicapex.excel.builder import (
     _timeline_header,
 )
 from aicapex.excel.layout import InputRow
+from aicapex.excel.sheetkit import abs_ref as _a
+from aicapex.excel.sheetkit import cached_value as _cached
+from aicapex.excel.sheetkit import note as _note
+from aicapex.excel.sheetkit import row_head as _row_head
 
 SHEET = "ROI"
 TITLE = "Return on AI capex"
@@ -206,26 +210,8 @@ def alert_ref(ds: Any) -> str:
 # -- helpers ----------------------------------------------------------------------------------------
 
 
-def _a(r: int, c: int = 3) -> str:
-    """Absolute reference: ``$D$12``."""
-    return L.cell(r, c, True, True)
 
 
-def _row_head(ctx: BuildContext, ws: Any, r: int, label: str, unit: str, indent: bool = False) -> None:
-    s = ctx.styles
-    ws.write_string(r, 1, label, s("label_indent" if indent else "label"))
-    ws.write_string(r, 2, unit, s("unit"))
-
-
-def _note(ctx: BuildContext, ws: Any, r: int, text: str) -> None:
-    ws.write_string(r, L.NOTES_COL, text, ctx.styles("note"))
-
-
-def _cached(v: Any) -> Any:
-    """A formula's cached result as XlsxWriter takes it (a missing value as ``#N/A``)."""
-    if isinstance(v, (float, np.floating)) and not math.isfinite(v):
-        return "#N/A"
-    return float(v)
 
 
 def _years() -> list[int]:
