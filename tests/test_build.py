@@ -47,6 +47,7 @@ def test_client_export_has_no_forbidden_parts(built):
         assert formulas and not [f for f in formulas if b"CPX_" in f.upper()]
     cover = openpyxl.load_workbook(path)["Cover"]
     assert cover["D3"].value is None and cover["D5"].value is None  # button captions gone
+    assert cover["D7"].value is None  # "Stamped by Refresh": analyst-only
 
 
 def test_client_export_keeps_auditable_native_formulas_and_charts(built):

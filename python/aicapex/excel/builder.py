@@ -224,7 +224,7 @@ def write_cover(ctx: BuildContext, ws: Any) -> None:
         row += 1
     ws.write_string(row, 1, "Units: USD millions unless stated; % = fraction of; x = times", s("note"))
     row += 2
-    ws.write_string(row, 1, "Disclaimer", s("label_bold"))
+    ws.write_string(row, 1, "Disclaimer", s("label_top"))
     ws.write_string(row, 3, DISCLAIMER, s("wrap"))
     ws.set_row(row, 40)
     ws.write_string(row + 1, 1, f"aicapex {__version__}", s("note"))

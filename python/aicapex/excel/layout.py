@@ -236,7 +236,7 @@ COVER_VINTAGE = (8, 2)
 COVER_MASTER = (9, 2)  # chk_Master
 COVER_STATUS_FIRST = 11
 #: Cover cells that only make sense with Python and the buttons (the client copy blanks them).
-COVER_ANALYST_ONLY = ["D3", "D5"]
+COVER_ANALYST_ONLY = ["D3", "D5", "D7"]
 DATA_HEADER_ROW = 4  # tables' header on row 5
 DATA_COLUMNS = ["ticker", "fiscal_year", "fiscal_year_end", "field", "value_musd", "source", "note"]
 SOURCES_COLUMNS = ["ticker", "fiscal_year", "field", "value_musd", "form", "accession",

@@ -83,6 +83,7 @@ ROLES: dict[str, dict[str, Any]] = {
     "label": {},
     "label_indent": {"indent": 1},
     "label_bold": {"bold": True},
+    "label_top": {"bold": True, "valign": "top"},
     "unit": {"font_color": COLOURS["note"], "align": "center"},
     "key": {"num_format": NUM["text"]},
     "input": {"font_color": COLOURS["input_font"], "bg_color": COLOURS["input_fill"],
