@@ -13,6 +13,8 @@ from aicapex.data.dataset import load_dataset
 from aicapex.excel import layout as L
 from aicapex.excel.builder import build_analyst_workbook
 from openpyxl.formula.tokenizer import Token, Tokenizer
+from workbook_fixtures import formula_cells as formulas
+from workbook_fixtures import function_calls as calls
 
 SHEET = "Power_Cloud"
 PORTABLE = {"SUM", "MIN", "MAX", "ABS", "ROUND", "IF", "IFERROR", "AND", "OR", "NOT", "INDEX",
@@ -34,30 +36,6 @@ def book(workbook):
     return openpyxl.load_workbook(workbook, keep_vba=True)
 
 
-def formulas(ws):
-    for row in ws.iter_rows():
-        for c in row:
-            if isinstance(c.value, str) and c.value.startswith("="):
-                yield c.coordinate, c.value
-
-
-def calls(formula: str) -> list[tuple[str, int]]:
-    """(function name, argument count) for every function call in a formula."""
-    out: list[tuple[str, int]] = []
-    stack: list[list] = []  # [name, separators, has content]
-    for tok in Tokenizer(formula).items:
-        if tok.type == Token.FUNC and tok.subtype == Token.OPEN:
-            if stack:
-                stack[-1][2] = True
-            stack.append([tok.value[:-1].upper(), 0, False])
-        elif tok.type == Token.FUNC and tok.subtype == Token.CLOSE:
-            name, seps, content = stack.pop()
-            out.append((name, seps + 1 if content or seps else 0))
-        elif tok.type == Token.SEP and tok.subtype == Token.ARG:
-            stack[-1][1] += 1
-        elif stack and tok.type != Token.WSPACE:
-            stack[-1][2] = True
-    return out
 
 
 def test_calls_parser_counts_arguments():

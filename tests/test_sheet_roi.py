@@ -20,7 +20,9 @@ from aicapex.excel.evaluator import SUPPORTED_FUNCTIONS, functions_in_formula
 from aicapex.excel.headless import refresh_file
 from openpyxl.formula.tokenizer import Token, Tokenizer
 from openpyxl.formula.translate import Translator
-from workbook_fixtures import build_template
+from workbook_fixtures import build_template, name_cell
+from workbook_fixtures import formula_cells as formulas
+from workbook_fixtures import function_calls as calls
 
 SHEET = "ROI"
 LAY = R.roi_layout()
@@ -54,35 +56,7 @@ def values(refreshed_workbook):
     return openpyxl.load_workbook(refreshed_workbook, data_only=True)
 
 
-def formulas(ws):
-    for row in ws.iter_rows():
-        for c in row:
-            if isinstance(c.value, str) and c.value.startswith("="):
-                yield c.coordinate, c.value
 
-
-def calls(formula: str) -> list[tuple[str, int]]:
-    """(function name, argument count) for every function call in a formula."""
-    out: list[tuple[str, int]] = []
-    stack: list[list] = []
-    for tok in Tokenizer(formula).items:
-        if tok.type == Token.FUNC and tok.subtype == Token.OPEN:
-            if stack:
-                stack[-1][2] = True
-            stack.append([tok.value[:-1].upper(), 0, False])
-        elif tok.type == Token.FUNC and tok.subtype == Token.CLOSE:
-            name, seps, content = stack.pop()
-            out.append((name, seps + 1 if content or seps else 0))
-        elif tok.type == Token.SEP and tok.subtype == Token.ARG:
-            stack[-1][1] += 1
-        elif stack and tok.type != Token.WSPACE:
-            stack[-1][2] = True
-    return out
-
-
-def name_cell(book, name: str):
-    sheet, ref = book.defined_names[name].attr_text.split("!")
-    return book[sheet][ref.replace("$", "")]
 
 
 def defaults(book) -> dict[str, float]:

@@ -19,8 +19,8 @@ from aicapex.excel import vba
 from aicapex.excel.evaluator import SUPPORTED_FUNCTIONS, functions_in_formula
 from aicapex.excel.headless import refresh_file
 from conftest import REPO
-from openpyxl.formula.tokenizer import Token, Tokenizer
 from workbook_fixtures import NOW, build_template
+from workbook_fixtures import function_calls as _calls
 
 COMMITTED = REPO / "workbook" / L.WORKBOOK_NAME
 BANNED = {"OFFSET", "INDIRECT", "TODAY", "NOW", "RAND", "XLOOKUP", "LET", "FILTER", "SEQUENCE"}
@@ -58,23 +58,6 @@ def _formulas(path):
                 if isinstance(c.value, str) and c.value.startswith("="):
                     yield ws.title, c.coordinate, c.value
 
-
-def _calls(formula):
-    """(function name, argument count) for each call in a formula, from the tokenizer."""
-    stack, out = [], []
-    for tok in Tokenizer(formula).items:
-        if tok.type == Token.FUNC and tok.subtype == Token.OPEN:
-            stack.append([tok.value[:-1].upper(), 0, False])
-        elif tok.type == Token.FUNC and tok.subtype == Token.CLOSE:
-            name, seps, seen = stack.pop()
-            out.append((name, seps + 1 if seen else 0))
-            if stack:
-                stack[-1][2] = True
-        elif tok.type == Token.SEP and tok.subtype == Token.ARG:
-            stack[-1][1] += 1
-        elif stack and tok.type != Token.WSPACE:
-            stack[-1][2] = True
-    return out
 
 
 def test_every_cpx_formula_names_a_udf_with_a_valid_argument_count(template):

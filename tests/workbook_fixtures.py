@@ -23,3 +23,39 @@ def build_refreshed(folder: Path, overrides: Path | None = None) -> Path:
     path = build_template(folder)
     refresh_file(path, overrides=overrides, now=NOW)
     return path
+
+
+def formula_cells(ws):
+    """(coordinate, formula) of every formula cell of an openpyxl worksheet."""
+    for row in ws.iter_rows():
+        for c in row:
+            if isinstance(c.value, str) and c.value.startswith("="):
+                yield c.coordinate, c.value
+
+
+def function_calls(formula: str) -> list[tuple[str, int]]:
+    """(function name, argument count) for every function call in a formula, read with
+    openpyxl's tokenizer (``F()`` has 0 arguments, ``F(,)`` has 2)."""
+    from openpyxl.formula.tokenizer import Token, Tokenizer
+
+    out: list[tuple[str, int]] = []
+    stack: list[list] = []  # [name, separators, has content]
+    for tok in Tokenizer(formula).items:
+        if tok.type == Token.FUNC and tok.subtype == Token.OPEN:
+            if stack:
+                stack[-1][2] = True
+            stack.append([tok.value[:-1].upper(), 0, False])
+        elif tok.type == Token.FUNC and tok.subtype == Token.CLOSE:
+            name, seps, content = stack.pop()
+            out.append((name, seps + 1 if content or seps else 0))
+        elif tok.type == Token.SEP and tok.subtype == Token.ARG:
+            stack[-1][1] += 1
+        elif stack and tok.type != Token.WSPACE:
+            stack[-1][2] = True
+    return out
+
+
+def name_cell(book, name: str):
+    """The cell a workbook-scope defined name points at."""
+    sheet, ref = book.defined_names[name].attr_text.split("!")
+    return book[sheet.strip("'")][ref.replace("$", "")]
