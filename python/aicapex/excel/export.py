@@ -497,10 +497,14 @@ def export_client_copy(
     app_xml = _app_xml(company)
 
     def write(tmp: Path) -> None:
-        with tempfile.TemporaryDirectory(prefix="aicapex-export-") as work:
-            plain = Path(work) / "plain.xlsx"
+        # The intermediate file sits beside the temporary target, so a killed export leaves
+        # nothing elsewhere and the next write's stale-temp cleanup removes it.
+        plain = tmp.with_name(tmp.name + ".raw")
+        try:
             wb.save(plain)
             stamp_cached_values(plain, tmp, stamp, parts={"docProps/app.xml": app_xml})
+        finally:
+            plain.unlink(missing_ok=True)
         problems = verify_client_copy(tmp)
         if problems:
             more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
