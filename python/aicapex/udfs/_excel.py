@@ -13,6 +13,7 @@ import datetime as dt
 import functools
 import logging
 import math
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -424,10 +425,51 @@ def _officejs_error(value: Any, runtime: float) -> Any:
     return value
 
 
+#: SCODEs of Excel's cell errors as COM carries them (the values xlwings' Windows engine reads
+#: back from error cells), for returning real error values to desktop Excel on Windows.
+_COM_ERROR_CODES = {
+    "#DIV/0!": -2146826281,
+    "#N/A": -2146826246,
+    "#NAME?": -2146826259,
+    "#NULL!": -2146826288,
+    "#NUM!": -2146826252,
+    "#REF!": -2146826265,
+    "#VALUE!": -2146826273,
+}
+
+
+def com_error_variant() -> Callable[[int], Any] | None:
+    """``code -> VARIANT(VT_ERROR, code)`` under pywin32 on Windows, else None.
+
+    Without it an error would reach a desktop cell as the text "#N/A", which ISERROR does not
+    see and SUM silently skips. (Not verified in Excel on this Linux build machine.)
+    """
+    if sys.platform != "win32":
+        return None
+    try:
+        import pythoncom
+        from win32com.client import VARIANT
+    except ImportError:
+        return None
+    return lambda code: VARIANT(pythoncom.VT_ERROR, code)
+
+
+def _desktop_error(value: Any, variant: Callable[[int], Any]) -> Any:
+    if isinstance(value, XlError) and str(value) in _COM_ERROR_CODES:
+        return variant(_COM_ERROR_CODES[str(value)])
+    return value
+
+
 class ErrorReasons(Converter):
-    """Return converter: on Office.js (runtime 1.4+) an :class:`XlError` becomes an error
-    object *with its message*, which Excel shows on the cell; elsewhere the error code passes
-    through unchanged (xlwings turns it into an error, openpyxl writes an error cell)."""
+    """Return converter for :class:`XlError` results, per runtime:
+
+    * Office.js (xlwings Server / Lite, runtime 1.4+): an error object *with its message*,
+      which Excel shows on the cell;
+    * desktop Excel on Windows (no runtime option; pywin32 present): a COM error VARIANT, so
+      the cell holds a real error value;
+    * anywhere else (Office.js 1.3, macOS desktop, headless): the error code itself, which
+      xlwings' Office.js engine and openpyxl turn into an error and the evaluator propagates.
+    """
 
     @staticmethod
     def write_value(value: Any, options: dict[str, Any]) -> Any:
@@ -436,7 +478,12 @@ class ErrorReasons(Converter):
         except (TypeError, ValueError):
             runtime = 0.0
         if runtime < 1.4:
-            return value
+            variant = com_error_variant() if not options.get("runtime") else None
+            if variant is None:
+                return value
+            if isinstance(value, list):
+                return [[_desktop_error(c, variant) for c in row] for row in value]
+            return _desktop_error(value, variant)
         if isinstance(value, list):
             return [[_officejs_error(c, runtime) for c in row] for row in value]
         return _officejs_error(value, runtime)
