@@ -210,24 +210,12 @@ def year(arg: Cell, name: str) -> int | None:
 
 
 class Propagate(Exception):  # noqa: N818 - a control-flow signal, not an error condition
-    """Carry an Excel error (an input's own error, or a missing input) out of argument reading."""
+    """Carry an Excel error (an input's own error, or a missing input) out of argument reading;
+    :func:`excel_errors` returns it as the cell's value."""
 
     def __init__(self, error: XlError) -> None:
         super().__init__(error.reason)
         self.error = error
-
-
-def propagating(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Return the :class:`Propagate` error as the cell's value (inside ``cpx_function``)."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any) -> Any:
-        try:
-            return func(*args)
-        except Propagate as p:
-            return p.error
-
-    return wrapper
 
 
 def is_blank(arg: Any) -> bool:

@@ -14,7 +14,6 @@ from aicapex.udfs._excel import (
     is_blank,
     number,
     optional_vector,
-    propagating,
     table,
     vector,
 )
@@ -48,7 +47,6 @@ def cpx_tokens_per_watt(tokens_per_s, watts) -> Any:
     facility_capex_musd_per_mw="Facility capex per MW of IT load, USD millions (optional; 10.7)",
     headers=HEADERS,
 )
-@propagating
 def cpx_dc_economics(facility_mw, pue, watts_per_accelerator, tokens_per_s_per_accelerator,
                      utilization, electricity_usd_per_mwh, price_per_mtok, accelerator_usd=None,
                      facility_capex_musd_per_mw=None, headers=None) -> Any:

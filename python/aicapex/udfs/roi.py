@@ -14,7 +14,6 @@ from aicapex.udfs._excel import (
     elementwise,
     is_blank,
     number,
-    propagating,
     shape,
     vector,
 )
@@ -31,7 +30,6 @@ CAPEX = "Capex, USD m, positive = cash spent (cell or row/column range)"
     margin="Operating margin on the revenue the capex enables, fraction in (0, 1]",
     opex_share="Running costs a year as a fraction of capex (optional; default 0)",
 )
-@propagating
 def cpx_required_revenue(capex, lives, split, hurdle, margin, opex_share=None) -> Any:
     """Revenue a year each capex vintage must earn: (capital-recovery charge + running) / margin."""
     lv = complete(lives, "lives")
@@ -62,7 +60,6 @@ def cpx_revenue_gap(capex, cost_multiple, margin, ai_revenue) -> Any:
     capex="Capex, USD m, the same years (same shape)",
     lag="Years between capex and the income change credited to it (optional; default 1)",
 )
-@propagating
 def cpx_incremental_return(op_income, capex, lag=None) -> Any:
     """Change in income per dollar of earlier capex: (I_t - I_t-1) / capex_t-lag, same shape."""
     i, k = vector(op_income, "op_income"), vector(capex, "capex")
