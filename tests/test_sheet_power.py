@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import inspect
 import zipfile
 from pathlib import Path
 
-import aicapex.udfs as udfs
 import openpyxl
 import pytest
 from aicapex.data.dataset import load_dataset
 from aicapex.excel import layout as L
 from aicapex.excel.builder import build_analyst_workbook
 from openpyxl.formula.tokenizer import Token, Tokenizer
+from workbook_fixtures import checked_cpx_calls
 from workbook_fixtures import formula_cells as formulas
 from workbook_fixtures import function_calls as calls
 
@@ -59,18 +58,7 @@ def test_sheet_exists_in_tab_order_with_title_and_grid(book):
 
 
 def test_every_cpx_call_names_a_udf_with_a_valid_argument_count(book):
-    seen = set()
-    for coord, f in formulas(book[SHEET]):
-        for name, n in calls(f):
-            if not name.startswith("CPX_"):
-                assert name in PORTABLE, (coord, name)
-                continue
-            func = getattr(udfs, name.lower(), None)
-            assert func is not None and name.lower() in udfs.__all__, (coord, name)
-            params = inspect.signature(func).parameters.values()
-            required = sum(p.default is inspect.Parameter.empty for p in params)
-            assert required <= n <= len(params), (coord, name, n)
-            seen.add(name)
+    seen = set(checked_cpx_calls(formulas(book[SHEET]), PORTABLE))
     assert {"CPX_TOKENS_PER_WATT", "CPX_CAPEX_PER_MW", "CPX_DC_ECONOMICS", "CPX_BACKLOG_COVERAGE",
             "CPX_VALUE"} <= seen
 

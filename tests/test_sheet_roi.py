@@ -3,7 +3,6 @@ headless refresh against hand-computed values and the engine."""
 
 from __future__ import annotations
 
-import inspect
 import re
 import shutil
 import zipfile
@@ -20,9 +19,8 @@ from aicapex.excel.evaluator import SUPPORTED_FUNCTIONS, functions_in_formula
 from aicapex.excel.headless import refresh_file
 from openpyxl.formula.tokenizer import Token, Tokenizer
 from openpyxl.formula.translate import Translator
-from workbook_fixtures import build_template, name_cell
+from workbook_fixtures import build_template, checked_cpx_calls, name_cell
 from workbook_fixtures import formula_cells as formulas
-from workbook_fixtures import function_calls as calls
 
 SHEET = "ROI"
 LAY = R.roi_layout()
@@ -89,17 +87,7 @@ def test_sheet_sits_after_power_cloud_on_the_shared_timeline(book):
 
 
 def test_every_cpx_call_names_a_udf_with_a_valid_argument_count(book):
-    seen = set()
-    for coord, f in formulas(book[SHEET]):
-        for name, n in calls(f):
-            if not name.startswith("CPX_"):
-                continue
-            func = getattr(udfs, name.lower(), None)
-            assert func is not None and name.lower() in udfs.__all__, (coord, name)
-            params = inspect.signature(func).parameters.values()
-            required = sum(p.default is inspect.Parameter.empty for p in params)
-            assert required <= n <= len(params), (coord, name, n)
-            seen.add(name)
+    seen = set(checked_cpx_calls(formulas(book[SHEET])))
     assert seen == {"CPX_VALUE", "CPX_REQUIRED_REVENUE", "CPX_REVENUE_GAP",
                     "CPX_INCREMENTAL_RETURN", "CPX_PAYBACK"}
 

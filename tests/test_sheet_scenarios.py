@@ -3,13 +3,11 @@ headless evaluation against the engine."""
 
 from __future__ import annotations
 
-import inspect
 import re
 import shutil
 import zipfile
 from pathlib import Path
 
-import aicapex.udfs as udfs
 import openpyxl
 import pytest
 from aicapex.data.dataset import load_dataset
@@ -29,9 +27,8 @@ from aicapex.excel.evaluator import SUPPORTED_FUNCTIONS, functions_in_formula
 from aicapex.excel.headless import refresh_file
 from openpyxl.formula.tokenizer import Token, Tokenizer
 from openpyxl.formula.translate import Translator
+from workbook_fixtures import checked_cpx_calls, name_cell
 from workbook_fixtures import formula_cells as formulas
-from workbook_fixtures import function_calls as calls
-from workbook_fixtures import name_cell
 
 SHEET = "Scenarios"
 LAY = S.scenarios_layout()
@@ -93,17 +90,7 @@ def test_sheet_sits_on_the_shared_timeline(book):
 
 
 def test_every_cpx_call_names_a_udf_with_a_valid_argument_count(book):
-    seen = set()
-    for coord, f in formulas(book[SHEET]):
-        for name, n in calls(f):
-            if not name.startswith("CPX_"):
-                continue
-            func = getattr(udfs, name.lower(), None)
-            assert func is not None and name.lower() in udfs.__all__, (coord, name)
-            params = inspect.signature(func).parameters.values()
-            required = sum(p.default is inspect.Parameter.empty for p in params)
-            assert required <= n <= len(params), (coord, name, n)
-            seen.add(name)
+    seen = set(checked_cpx_calls(formulas(book[SHEET])))
     assert {"CPX_FINANCING", "CPX_SCENARIOS", "CPX_MONTE_CARLO", "CPX_VALUE"} <= seen
 
 

@@ -59,3 +59,27 @@ def name_cell(book, name: str):
     """The cell a workbook-scope defined name points at."""
     sheet, ref = book.defined_names[name].attr_text.split("!")
     return book[sheet.strip("'")][ref.replace("$", "")]
+
+
+def checked_cpx_calls(cells, portable: set[str] | None = None) -> list[str]:
+    """Assert every CPX_ call in ``cells`` ((where, formula) pairs) names a function of
+    ``aicapex.udfs`` with a valid argument count (and, if ``portable`` is given, that every
+    other function is in it); return the CPX_ names called, one per call."""
+    import inspect
+
+    import aicapex.udfs as udfs
+
+    seen: list[str] = []
+    for where, formula in cells:
+        for name, n in function_calls(formula):
+            if not name.startswith("CPX_"):
+                if portable is not None:
+                    assert name in portable, (where, name)
+                continue
+            func = getattr(udfs, name.lower(), None)
+            assert func is not None and name.lower() in udfs.__all__, (where, name)
+            params = inspect.signature(func).parameters.values()
+            required = sum(p.default is inspect.Parameter.empty for p in params)
+            assert required <= n <= len(params), (where, name, n)
+            seen.append(name)
+    return seen
