@@ -14,11 +14,10 @@ from aicapex.errors import DataError
 from conftest import SHARED, require_or_skip
 
 SHARED_DATA = SHARED / "data"
-SNAPSHOT_FILES = [
-    "hyperscalers_annual.csv",
-    "hyperscalers_quarterly.csv",
-    "SOURCES.md",
-    "companyfacts/CIK0000320193.json",
+SNAPSHOT_FILES = sorted(
+    str(p.relative_to(SHARED_DATA)) for p in SHARED_DATA.rglob("*") if p.is_file()
+) if SHARED_DATA.is_dir() else [
+    str(p.relative_to(SNAPSHOT_DIR)) for p in SNAPSHOT_DIR.rglob("*") if p.is_file()
 ]
 AAPL_JSON = SNAPSHOT_DIR / "companyfacts" / "CIK0000320193.json"
 
@@ -80,8 +79,10 @@ def test_calendar_year_view_weights_fiscal_years(dataset):
     # AAPL FY ends September: 9/12 and 3/12.
     assert cy.loc[2024, "AAPL"] == pytest.approx(0.75 * 9447 + 0.25 * 12715)
     assert cy.loc[2024, "GOOGL"] == 52535
-    # CY2025 for MSFT needs FY2026, which is not in the data: missing, not guessed.
-    assert math.isnan(cy.loc[2025, "MSFT"])
+    # CY2025 for MSFT: half FY2025 + half FY2026 (10-K, 115,948).
+    assert cy.loc[2025, "MSFT"] == pytest.approx(0.5 * 64551 + 0.5 * 115948)
+    # CY2026 needs FY2027, which is not in the data: missing, not guessed.
+    assert math.isnan(cy.loc[2026, "MSFT"])
     mapping = dataset.calendar_mapping().set_index("ticker")
     assert mapping.loc["MSFT", "fiscal_year_end_month"] == 6
     assert mapping.loc["ORCL", "fiscal_year_end_month"] == 5

@@ -111,7 +111,11 @@ QUARTER_DAYS = (80, 100)
 ANNUAL_FORMS = ("10-K", "10-K/A", "20-F", "40-F")
 QUARTERLY_FORMS = ("10-Q", "10-Q/A") + ANNUAL_FORMS
 
-TIDY_COLUMNS = ["ticker", "fiscal_year", "fiscal_year_end", "field", "value_musd", "source", "note"]
+#: The tidy layout of every figure (SOURCES.md): ``tier`` grades the source — ``filing``
+#: (10-K/10-Q text or XBRL), ``release`` (earnings release) or ``secondary``.
+TIDY_COLUMNS = ["ticker", "fiscal_year", "fiscal_year_end", "field", "value_musd", "tier", "source",
+                "note"]
+TIERS = ("filing", "release", "secondary")
 QUARTER_COLUMNS = [
     "ticker",
     "fiscal_year",
@@ -120,6 +124,7 @@ QUARTER_COLUMNS = [
     "fiscal_year_end",
     "field",
     "value_musd",
+    "tier",
     "source",
     "note",
 ]
@@ -402,6 +407,7 @@ def _row(ticker, fiscal_year, fy_end, field, value, cik, concept, form, accn, *,
         "fiscal_year_end": fy_end.isoformat(),
         "field": field,
         "value_musd": value / 1e6,
+        "tier": "filing",  # SEC XBRL facts are the filing itself
         "source": _source(cik, concept, form, accn),
         "note": note,
     }

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from aicapex.data.companyfacts import QUARTER_COLUMNS, TIDY_COLUMNS, load_companyfacts
+from aicapex.data.companyfacts import QUARTER_COLUMNS, TIDY_COLUMNS, TIERS, load_companyfacts
 from aicapex.errors import DataError
 
 SNAPSHOT_DIR = Path(__file__).resolve().parent / "snapshot"
@@ -60,21 +60,43 @@ NON_NEGATIVE_FIELDS = frozenset({"capex", "revenue", "ppe_net", "da_cashflow", "
 
 OVERRIDES_ENV = "AICAPEX_OVERRIDES"
 
+#: Tier of a figure whose file does not grade its source (an analyst's override CSV written in
+#: the layout before the ``tier`` column existed, or with the column left empty).
+UNSTATED_TIER = "unstated"
 
-def _read_table(path: Path, columns: list[str], key: list[str], origin: str) -> pd.DataFrame:
-    """Read and validate one tidy CSV; errors name the file, row, ticker and field."""
+
+def _read_table(path: Path, columns: list[str], key: list[str], origin: str,
+                *, tier_required: bool = True) -> pd.DataFrame:
+    """Read and validate one tidy CSV; errors name the file, row, ticker and field.
+
+    ``tier_required=False`` (override folders) accepts a file without the ``tier`` column;
+    its rows are graded :data:`UNSTATED_TIER`.
+    """
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: not a readable CSV ({exc})") from exc
     except pd.errors.EmptyDataError as exc:
         raise DataError(f"{path}: empty file") from exc
+    if not tier_required and "tier" not in frame.columns:
+        frame["tier"] = ""
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise DataError(f"{path}: missing column(s) {', '.join(missing)}")
     frame = frame[columns].copy()
     frame["ticker"] = frame["ticker"].str.strip().str.upper()
     frame["field"] = frame["field"].str.strip()
+    frame["tier"] = frame["tier"].str.strip().str.lower()
+    if not tier_required:
+        frame.loc[frame["tier"] == "", "tier"] = UNSTATED_TIER
+    bad_tier = ~frame["tier"].isin(TIERS + (() if tier_required else (UNSTATED_TIER,)))
+    if bad_tier.any():
+        i = int(np.flatnonzero(bad_tier.to_numpy())[0])
+        row = frame.iloc[i]
+        raise DataError(
+            f"{path}: row {i + 2} ({row['ticker']} {row['fiscal_year']} {row['field']}): "
+            f"tier {row['tier']!r} is not one of {', '.join(TIERS)}"
+        )
     for col, kind in (("fiscal_year", "integer"), ("value_musd", "number")):
         raw = frame[col].str.replace(",", "", regex=False).str.strip()
         num = pd.to_numeric(raw, errors="coerce")
@@ -124,8 +146,8 @@ def _merge(base: pd.DataFrame, extra: pd.DataFrame, key: list[str]) -> pd.DataFr
 class Dataset:
     """Tidy annual and quarterly figures with their sources.
 
-    ``annual`` columns: ticker, fiscal_year, fiscal_year_end, field, value_musd, source, note,
-    origin. ``quarterly`` adds fiscal_quarter and period_end.
+    ``annual`` columns: ticker, fiscal_year, fiscal_year_end, field, value_musd, tier, source,
+    note, origin. ``quarterly`` adds fiscal_quarter and period_end.
     """
 
     annual: pd.DataFrame
@@ -373,10 +395,11 @@ def read_overrides(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, list
         if suffix == ".csv":
             header = pd.read_csv(path, nrows=0).columns
             if "fiscal_quarter" in header:
-                q = _read_table(path, QUARTERLY_COLUMNS, QUARTERLY_KEY, str(path))
+                q = _read_table(path, QUARTERLY_COLUMNS, QUARTERLY_KEY, str(path),
+                                tier_required=False)
                 quarterly = _merge(quarterly, q, QUARTERLY_KEY)
             else:
-                a = _read_table(path, ANNUAL_COLUMNS, ANNUAL_KEY, str(path))
+                a = _read_table(path, ANNUAL_COLUMNS, ANNUAL_KEY, str(path), tier_required=False)
                 annual = _merge(annual, a, ANNUAL_KEY)
         elif suffix == ".json":
             cf = load_companyfacts(path)
