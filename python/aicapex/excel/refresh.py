@@ -132,10 +132,46 @@ def plan_refresh(
     plan.data_changes = data_changes(old_data, new_data) if old_data else []
     plan.vintage, latest = _vintage(ds)
     plan.as_of = latest
+    for i, row in enumerate(vintage_rows(ds, coverage_in(current))):
+        for j, v in enumerate(row):
+            plan.cells[("Cover", L.cell(L.COVER_VINTAGE_TABLE + 1 + i, 1 + j))] = v
     plan.cells[("Cover", L.cell(*L.COVER_AS_OF))] = latest
     plan.cells[("Cover", L.cell(*L.COVER_REFRESHED))] = now
     plan.cells[("Cover", L.cell(*L.COVER_VINTAGE))] = plan.vintage
     return plan
+
+
+def coverage_in(current: Mapping[tuple[str, str], Any]) -> list[str | None]:
+    """The coverage slots of a workbook (Inputs), from its current values."""
+    first = L.COVERAGE_HEADER_ROW + 2  # 1-based row of the first slot
+    out = []
+    for i in range(L.COVERAGE_SLOTS):
+        v = current.get(("Inputs", f"D{first + i}"))
+        out.append(str(v).strip().upper() if isinstance(v, str) and v.strip() else None)
+    return out
+
+
+def vintage_rows(ds: Dataset, slots: list[str | None]) -> list[list[Any]]:
+    """One row per coverage slot: ticker, the end date of its newest figure (annual or
+    quarterly) and what that figure is; blank for an empty slot or a company without data."""
+    rows: list[list[Any]] = []
+    for t in slots:
+        if t is None or t not in ds.tickers:
+            rows.append([t or "", None, "no data: fetch it or add an overrides file" if t else ""])
+            continue
+        a = ds.annual[ds.annual["ticker"] == t]
+        q = ds.quarterly[ds.quarterly["ticker"] == t]
+        candidates = []
+        if len(a):
+            last = a.loc[a["fiscal_year_end"].idxmax()]
+            candidates.append((str(last["fiscal_year_end"]), f"FY{int(last['fiscal_year'])}"))
+        if len(q):
+            last = q.loc[q["period_end"].idxmax()]
+            candidates.append((str(last["period_end"]),
+                               f"{last['fiscal_quarter']} FY{int(last['fiscal_year'])}"))
+        end, what = max(candidates)
+        rows.append([t, dt.date.fromisoformat(end[:10]), f"{what}, period ended {end[:10]}"])
+    return rows
 
 
 def _read_table(current: Mapping[tuple[str, str], Any], sheet: str, width: int) -> list[list[Any]]:
@@ -209,6 +245,8 @@ def apply_to_openpyxl(wb: Any, plan: RefreshPlan, changes: list[list[Any]]) -> N
         _resize_table_openpyxl(wb, t)
     if plan.as_of is not None:
         wb["Cover"][L.cell(*L.COVER_AS_OF)].number_format = "yyyy-mm-dd"
+    for i in range(L.COVERAGE_SLOTS):
+        wb["Cover"][L.cell(L.COVER_VINTAGE_TABLE + 1 + i, 2)].number_format = "yyyy-mm-dd"
     wb["Cover"][L.cell(*L.COVER_REFRESHED)].number_format = 'yyyy-mm-dd hh:mm "UTC"'
 
 
