@@ -73,3 +73,12 @@ def _no_user_cache(monkeypatch, tmp_path_factory):
     for name in ("AICAPEX_SEC_USER_AGENT", "AICAPEX_SEC_DATA_URL", "AICAPEX_SEC_WWW_URL",
                  "AICAPEX_SEC_TIMEOUT"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def fake_sec(httpserver, monkeypatch):
+    """A loopback SEC (tests/sec_standin.py) with the settings pointing at it."""
+    from sec_standin import start_fake_sec
+
+    yield start_fake_sec(httpserver, monkeypatch)
+    httpserver.clear()

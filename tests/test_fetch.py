@@ -19,71 +19,10 @@ import pandas as pd
 import pytest
 from aicapex.cli import main
 from aicapex.data import sec, seccache
-from aicapex.data.dataset import SNAPSHOT_DIR, load_dataset
+from aicapex.data.dataset import load_dataset
 from pytest_httpserver import HTTPServer
-from werkzeug.wrappers import Request, Response
-
-CF = SNAPSHOT_DIR / "companyfacts"
-FILES = {320193: CF / "CIK0000320193.json", 789019: CF / "CIK0000789019.json",
-         1652044: CF / "CIK0001652044.json"}
-AGENT = "Test Analyst test@example.com"
-LAST_MODIFIED = "Tue, 01 Dec 2026 06:00:00 GMT"
-NEW_CIK = 9999991  # a synthetic filer the project does not cover: only the ticker map knows it
-
-
-def facts_url(cik: int) -> str:
-    return f"/api/xbrl/companyfacts/CIK{cik:010d}.json"
-
-
-class FakeSec:
-    """A dispatcher: path -> body (bytes, or a callable(request) -> Response), with ETag and
-    Last-Modified validators, and a log of (path, headers, monotonic time) per request."""
-
-    def __init__(self, server: HTTPServer) -> None:
-        self.server = server
-        self.bodies: dict[str, object] = {}
-        self.log: list[tuple[str, dict, float]] = []
-        server.expect_request(
-            __import__("re").compile(".*")).respond_with_handler(self.dispatch)
-
-    def dispatch(self, request: Request) -> Response:
-        self.log.append((request.path, dict(request.headers), time.monotonic()))
-        body = self.bodies.get(request.path)
-        if body is None:
-            return Response("not found", status=404)
-        if callable(body):
-            return body(request)
-        etag = '"' + hashlib.sha1(body).hexdigest() + '"'
-        if request.headers.get("If-None-Match") == etag:
-            return Response(status=304, headers={"ETag": etag})
-        return Response(body, status=200, content_type="application/json",
-                        headers={"ETag": etag, "Last-Modified": LAST_MODIFIED})
-
-    def paths(self) -> list[str]:
-        return [p for p, _h, _t in self.log]
-
-
-@pytest.fixture
-def fake_sec(httpserver: HTTPServer, monkeypatch):
-    fake = FakeSec(httpserver)
-    base = httpserver.url_for("").rstrip("/")
-    monkeypatch.setenv("AICAPEX_SEC_USER_AGENT", AGENT)
-    monkeypatch.setenv("AICAPEX_SEC_DATA_URL", base)
-    monkeypatch.setenv("AICAPEX_SEC_WWW_URL", base)
-    monkeypatch.setenv("AICAPEX_SEC_TIMEOUT", "5")
-    waits: list[float] = []
-    monkeypatch.setattr(sec, "sleep", waits.append)  # record backoff waits instead of sleeping
-    fake.waits = waits
-    for cik, path in FILES.items():
-        fake.bodies[facts_url(cik)] = path.read_bytes()
-    fake.bodies["/files/company_tickers.json"] = json.dumps({
-        "0": {"cik_str": 789019, "ticker": "MSFT", "title": "MICROSOFT CORP"},
-        "1": {"cik_str": 1652044, "ticker": "GOOGL", "title": "Alphabet Inc."},
-        "2": {"cik_str": 1652044, "ticker": "GOOG", "title": "Alphabet Inc."},
-        "3": {"cik_str": NEW_CIK, "ticker": "NEWC", "title": "New Compute Corp"},
-    }).encode()
-    yield fake
-    httpserver.clear()
+from sec_standin import AGENT, FILES, LAST_MODIFIED, NEW_CIK, facts_url
+from werkzeug.wrappers import Response
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -339,7 +278,9 @@ def test_a_body_cut_short_by_the_connection_is_retried_then_reported(fake_sec, c
 
     fake_sec.bodies[facts_url(789019)] = cut
     code, out, err = run(capsys, "fetch", "--tickers", "MSFT")
-    assert code == 1 and err.startswith("error: MSFT (CIK 789019): ")
+    assert code == 1 and err.startswith("error: MSFT (CIK 789019): connection failed ")
+    assert "peer closed connection without sending complete message body" in err
+    assert "after 4 attempts" in err and fake_sec.paths() == [facts_url(789019)] * 4
     assert not seccache.facts_path(cache_root(), 789019).exists()
 
 

@@ -196,8 +196,13 @@ class SecClient:
         transport failures (timeouts, dropped connections, truncated bodies) are retried;
         after the last attempt :class:`FetchError` says what went wrong."""
         import httpx
-        from tenacity import (RetryError, Retrying, retry_if_exception_type,
-                              stop_after_attempt, wait_exponential)
+        from tenacity import (
+            RetryError,
+            Retrying,
+            retry_if_exception_type,
+            stop_after_attempt,
+            wait_exponential,
+        )
 
         headers = {}
         if etag:
