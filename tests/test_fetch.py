@@ -395,3 +395,15 @@ def test_a_fetched_figure_that_replaces_a_different_snapshot_value_says_so(tmp_p
     assert row["value_musd"] == 64_000
     assert "replaces snapshot value 64,551 (filing tier)" in row["note"]
     assert math.isclose(load_dataset(cache_dir=False).value("MSFT", "capex", 2025), 64_551)
+
+
+def test_readme_override_example_loads(capsys):
+    folder = Path(__file__).resolve().parents[1] / "docs" / "examples"
+    code, out, err = run(capsys, "metrics", "--tickers", "NEWCO", "--metrics", "capex_to_ocf",
+                         "--overrides", str(folder), "--format", "csv")
+    assert code == 0, err
+    values = {int(line.split(",")[1]): float(line.split(",")[3]) for line in out.splitlines()[1:]}
+    assert values == {2024: pytest.approx(8_700 / 2_700), 2025: 4.0}  # 12,000 / 3,000
+    ds = load_dataset(folder)
+    assert ds.row("NEWCO", "capex", 2024)["tier"] == "unstated"  # tier left empty
+    assert ds.row("NEWCO", "revenue", "2026Q1")["value_musd"] == 2_000

@@ -206,7 +206,8 @@ class Dataset:
     def check_ticker(self, ticker: str) -> str:
         t = str(ticker).strip().upper()
         if t not in self._tickers:
-            raise DataError(f"unknown ticker {ticker!r}; covered: {', '.join(self.tickers)}")
+            hint = f" (add an SEC filer with `python -m aicapex fetch --tickers {t}`)" if t else ""
+            raise DataError(f"unknown ticker {ticker!r}; covered: {', '.join(self.tickers)}{hint}")
         return t
 
     def check_field(self, name: str) -> str:
