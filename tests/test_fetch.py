@@ -407,3 +407,18 @@ def test_readme_override_example_loads(capsys):
     ds = load_dataset(folder)
     assert ds.row("NEWCO", "capex", 2024)["tier"] == "unstated"  # tier left empty
     assert ds.row("NEWCO", "revenue", "2026Q1")["value_musd"] == 2_000
+
+
+def test_share_classes_and_a_missing_ticker_map(fake_sec, capsys):
+    # GOOG is Alphabet's other share class: filed under the covered ticker GOOGL.
+    code, out, err = run(capsys, "fetch", "--tickers", "GOOG")
+    assert code == 0, err
+    assert out.startswith("GOOGL (CIK 1652044): updated")
+    # Without a ticker map, covered companies are still fetched; the others get a line each.
+    del fake_sec.bodies["/files/company_tickers.json"]
+    seccache.tickers_path(cache_root()).unlink()
+    fake_sec.log.clear()
+    code, out, err = run(capsys, "fetch", "--tickers", "MSFT,NEWC")
+    assert code == 1
+    assert "MSFT (CIK 789019): updated" in out
+    assert err.startswith("error: NEWC: cannot look it up (SEC ticker map ") and "HTTP 404" in err

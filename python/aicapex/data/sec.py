@@ -328,11 +328,19 @@ def resolve_targets(tickers: Iterable[str], ciks: Iterable[int], *,
     targets: dict[int, Target] = {}
     problems: list[str] = []
 
+    map_error: list[str] = []
+
     def table() -> list[tuple[int, str, str]]:
         nonlocal rows
         if rows is None:
-            rows = ticker_rows()
+            try:
+                rows = ticker_rows()
+            except FetchError as exc:  # covered companies still go ahead
+                rows, map_error[:] = [], [str(exc)]
         return rows
+
+    def unknown(what: str) -> str:
+        return f"cannot look it up ({map_error[0]})" if map_error else what
 
     for raw in tickers:
         t = raw.strip().upper()
@@ -342,16 +350,17 @@ def resolve_targets(tickers: Iterable[str], ciks: Iterable[int], *,
         if cik is None:
             cik = next((c for c, tk, _ in table() if tk == t), None)
         if cik is None:
-            problems.append(f"{t}: not in the SEC ticker map; pass its CIK with --cik")
+            problems.append(f"{t}: " + unknown("not in the SEC ticker map; pass its CIK with --cik"))
             continue
-        targets.setdefault(cik, Target(cik, t))
+        # A covered company is always filed under its own ticker (GOOG -> GOOGL's CIK -> GOOGL).
+        targets.setdefault(cik, Target(cik, KNOWN_CIKS.get(cik, t)))
     for cik in ciks:
         if cik in targets:
             continue
         t = KNOWN_CIKS.get(cik) or next((tk for c, tk, _ in table() if c == cik), None)
         if t is None:
-            problems.append(f"CIK {cik}: not in the SEC ticker map, so it has no ticker to file "
-                            "its figures under")
+            problems.append(f"CIK {cik}: " + unknown("not in the SEC ticker map, so it has no "
+                                                     "ticker to file its figures under"))
             continue
         targets[cik] = Target(cik, t)
     return list(targets.values()), problems
