@@ -12,7 +12,7 @@ choices where a covered company tags differently or where the snapshot's definit
 needs another concept; ``None`` means "not from XBRL for this company": the snapshot's figure
 stays and a new period stays missing rather than arriving on another basis.
 
-Evidence for each company choice (see ``docs``/SOURCES.md of the data set):
+Evidence for each company choice (data set notes: ``snapshot/SOURCES.md``):
 
 * AAPL, MSFT, GOOGL revenue, operating cash flow, capex, finance-lease principal and
   additions: proven figure by figure against the SEC companyfacts files in the snapshot
