@@ -400,6 +400,7 @@ def refresh_book(book: Any, *, overrides: str | Path | None = None,
     """
     from aicapex.data import dataset as dataset_module
 
+    fetch_lines = fetch_if_online(book)  # the workbook's config may ask for SEC data first
     dataset_module._CACHE.clear()  # reload the snapshot and overrides folder now
     ds = dataset_for_refresh(overrides)  # Excel's own recalculation reads $AICAPEX_OVERRIDES
     if not is_template(book):
@@ -407,6 +408,35 @@ def refresh_book(book: Any, *, overrides: str | Path | None = None,
         return None
     current = read_book_table(book, "Data", len(L.DATA_COLUMNS))
     plan = plan_refresh(ds, current, now=now)
-    apply_to_xlwings(book, plan, changes_rows(plan, []))
+    apply_to_xlwings(book, plan, changes_rows(plan, fetch_lines))
     recalculate(book)
     return plan
+
+
+ONLINE_KEY = "AICAPEX_ONLINE"
+
+
+def book_config(book: Any) -> dict[str, Any]:
+    """Key/value rows of the workbook's ``xlwings.conf`` sheet, keys upper-cased ({} if none)."""
+    if "xlwings.conf" not in {s.name for s in book.sheets}:
+        return {}
+    rows = book.sheets["xlwings.conf"]["A1:B60"].value or []
+    return {str(k).strip().upper(): v for k, v in rows if k not in (None, "")}
+
+
+def fetch_if_online(book: Any) -> list[list[Any]]:
+    """When ``AICAPEX_ONLINE`` is true (environment, else the workbook's ``xlwings.conf``),
+    fetch the covered companies' SEC data first, with the SEC settings read the same way.
+    A missing user agent stops the refresh before anything changes; a company that fails keeps
+    its earlier data and gets a line on the Changes sheet."""
+    import os
+
+    conf = book_config(book)
+    flag = os.environ.get(ONLINE_KEY) or conf.get(ONLINE_KEY)
+    if str(flag).strip().lower() not in ("1", "true", "yes", "on"):
+        return []
+    from aicapex.data.sec import SecSettings, covered_tickers, fetch
+
+    report = fetch(covered_tickers(), settings=SecSettings.from_env(config=conf))
+    return [["SEC", "", f"fetch failed for {o.target.ticker}: {o.message}; earlier data kept",
+             "", "", ""] for o in report.failed]
