@@ -118,3 +118,27 @@ def test_refresh_button_fetches_when_the_workbook_config_enables_it(fake_sec, re
                for row in a["values"]]
     assert any(row[:2] == ["MSFT", 2027] and row[3] == "capex" and row[4] == 150_000 for row in written)
     assert seccache.facts_path(seccache.cache_dir(), 789019).exists()
+
+
+def test_refresh_online_fetches_a_company_typed_into_the_coverage_list(fake_sec, refreshed_workbook,
+                                                                        tmp_path, capsys):
+    """A ticker the analyst typed into a free coverage slot is fetched and gets its block."""
+    from aicapex.excel import layout as L
+    from sec_standin import NEW_CIK
+    from test_fetch import new_filer
+
+    serve_all_six(fake_sec)
+    fake_sec.bodies[facts_url(NEW_CIK)] = new_filer()
+    path = tmp_path / refreshed_workbook.name
+    shutil.copy(refreshed_workbook, path)
+    wb = openpyxl.load_workbook(path, keep_vba=True)
+    slot = len(L.COVERAGE)
+    wb["Inputs"][L.coverage_cell(slot).split("!")[1].replace("$", "")].value = "NEWC"
+    wb.save(path)
+    code, out, err = run(capsys, "refresh", str(path), "--online", "--quiet")
+    assert code == 0, err
+    assert facts_url(NEW_CIK) in fake_sec.paths()
+    ws = openpyxl.load_workbook(path, data_only=True)["Ratios"]
+    b = L.ratios_layout().blocks[f"slot{slot + 1}"]
+    fy25 = L.col(L.FIRST_PERIOD_COL + 2025 - L.FIRST_FY)
+    assert ws[f"{fy25}{b.rows['capex'] + 1}"].value == 12_000  # the synthetic filer's 10-K

@@ -26,6 +26,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def workbook_coverage(path: Path) -> list[str]:
+    """The tickers typed into the workbook's coverage slots (Inputs), so that a company an
+    analyst added is fetched too."""
+    from aicapex.excel.headless import read_values
+    from aicapex.excel.refresh import coverage_in
+
+    try:
+        return [t for t in coverage_in(read_values(path)) if t]
+    except Exception:  # noqa: BLE001 - an unreadable file is reported by the refresh itself
+        return []
+
+
 def run(args: argparse.Namespace) -> int:
     from aicapex.commands._common import print_notes
     from aicapex.data.dataset import current_dataset
@@ -37,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
         from aicapex.commands.fetch import fetch_and_print
 
         check_workbook_file(args.path)  # a wrong path fails before any download
-        fetch_failed = bool(fetch_and_print(covered_tickers(), []).failed)
+        tickers = list(dict.fromkeys(covered_tickers() + workbook_coverage(args.path)))
+        fetch_failed = bool(fetch_and_print(tickers, []).failed)
     result = refresh_file(args.path, overrides=args.overrides,
                           progress=None if args.quiet else print_progress)
     print_notes(current_dataset(args.overrides))
