@@ -170,7 +170,10 @@ def vintage_rows(ds: Dataset, slots: list[str | None]) -> list[list[Any]]:
             candidates.append((str(last["period_end"]),
                                f"{last['fiscal_quarter']} FY{int(last['fiscal_year'])}"))
         end, what = max(candidates)
-        rows.append([t, dt.date.fromisoformat(end[:10]), f"{what}, period ended {end[:10]}"])
+        sec = ds.sec_vintage.get(t, {})
+        filed = (f"; SEC filing of {sec['latest_filed']}, fetched {sec.get('fetched', '?')}"
+                 if sec.get("latest_filed") else "; bundled snapshot")
+        rows.append([t, dt.date.fromisoformat(end[:10]), f"{what}, period ended {end[:10]}{filed}"])
     return rows
 
 
