@@ -21,9 +21,9 @@ from aicapex.engine.power import (
     chip_facts,
     chip_table,
     dc_economics,
+    energy_cost_per_mtok,
     facility_economics,
     facility_facts,
-    energy_cost_per_mtok,
     tokens_per_watt,
 )
 from aicapex.engine.power_sources import GRADES, WORKLOAD
@@ -483,3 +483,28 @@ def test_backlog_table_on_reported_figures():
     # AMZN FY2023 RPO is not in the data set: it stays missing, and so does FY2024's growth
     assert np.isnan(t.loc[("AMZN", 2023), "rpo"])
     assert np.isnan(t.loc[("AMZN", 2024), "backlog_growth"])
+
+
+def test_backlog_coverage_is_on_cloud_segment_revenue_with_total_revenue_kept():
+    from aicapex.data.dataset import load_dataset
+
+    raw = pd.read_csv(SNAPSHOT)
+
+    def fig(t, y, f):
+        return float(raw.query("ticker == @t and fiscal_year == @y and field == @f")["value_musd"].iloc[0])
+
+    t = backlog_table(load_dataset(), ["AMZN", "MSFT", "META"]).set_index(["ticker", "fiscal_year"])
+    # AMZN FY2025: 244,000 / AWS 128,725 = 1.90 years (0.34 on total revenue, the second line)
+    amzn = t.loc[("AMZN", 2025)]
+    assert amzn["backlog_coverage_cloud_years"] == pytest.approx(
+        fig("AMZN", 2025, "rpo") / fig("AMZN", 2025, "cloud_segment_revenue"))
+    assert amzn["backlog_coverage_cloud_years"] == pytest.approx(1.90, abs=0.005)
+    assert amzn["backlog_coverage_years"] == pytest.approx(0.34, abs=0.005)
+    assert amzn["cloud_basis"] == "AWS segment net sales"
+    # MSFT: the basis break is named per year
+    assert "basis break" in t.loc[("MSFT", 2022), "cloud_basis"]
+    assert "August 2024" in t.loc[("MSFT", 2023), "cloud_basis"]
+    # META has no cloud segment: missing, never zero
+    meta = t.loc["META"]
+    assert meta["cloud_segment_revenue"].isna().all()
+    assert meta["backlog_coverage_cloud_years"].isna().all()

@@ -9,17 +9,17 @@ import numpy as np
 import pandas as pd
 import pytest
 from aicapex.engine.roi import (
+    REVENUE_GAP_MODES,
     ROI_COLUMNS,
     blended_recovery_factor,
     capital_recovery_factor,
+    cloud_revenue_growth,
     cumulative_required_revenue,
     growth_gap,
     incremental_return,
     payback_years,
-    required_revenue,
-    REVENUE_GAP_MODES,
-    cloud_revenue_growth,
     required_ai_revenue,
+    required_revenue,
     required_revenue_schedule,
     revenue_gap,
     revenue_gap_table,

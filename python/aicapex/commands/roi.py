@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 
+import pandas as pd
+
 from aicapex.commands._common import (
     add_data_arguments,
     add_tickers_argument,
@@ -23,8 +25,6 @@ from aicapex.commands._common import (
     parse_tickers,
 )
 from aicapex.commands._output import add_format_argument, write_frame
-import pandas as pd
-
 from aicapex.engine.roi import (
     GAP_COLUMNS,
     REVENUE_GAP_MODES,
