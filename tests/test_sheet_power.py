@@ -109,9 +109,10 @@ def test_labels_are_unique_and_backlog_links_follow_the_ratios_pattern(book):
         cell = ws[coord]
         assert f.startswith("=CPX_VALUE($D$") and f.endswith(f",{cell.column_letter}$4)")
         assert f",$D{cell.row}," in f
-        assert ws.cell(cell.row, 4).value in ("rpo", "revenue")
+        assert ws.cell(cell.row, 4).value in ("rpo", "revenue", "cloud_segment_revenue")
     cov = [f for _, f in formulas(ws) if f.startswith("=CPX_BACKLOG_COVERAGE(")]
-    assert len(cov) == 4 * L.N_ACTUAL  # MSFT, GOOGL, AMZN, ORCL report RPO; META, AAPL do not
+    # MSFT, GOOGL, AMZN, ORCL report RPO (META, AAPL do not): coverage on cloud and on total
+    assert len(cov) == 2 * 4 * L.N_ACTUAL
 
 
 def test_assumptions_are_validated_inputs_with_names(book):
@@ -152,16 +153,34 @@ def test_headless_evaluation_passes_the_checks_and_matches_hand_values(book):
         raise KeyError(label)
 
     assert res.values[(SHEET, "D3")] == 0
-    assert value("H100") == pytest.approx(0.18)  # 180,000 tokens/s / 1,000,000 W
-    assert value("GB300-NVL72") == pytest.approx(9.0)  # 50 x Hopper
-    assert value("B200") == "#N/A"  # no sourced throughput figure
-    # GB200: $5.9M / 72 per GPU over 120 kW / 72 = $49.167M per MW of racks + $10.7M facility
-    assert value("GB200: capex per MW of IT load") == pytest.approx(5.9e6 / 120_000 + 10.7)
-    # 100 MW at PUE 1.2 = 83.33 MW of IT load; capex = 83.33 x 59.867
+    # like-for-like throughput (Llama 2 70B): no H100 or GB300 figure -> #N/A, never a
+    # vendor multiple of Hopper; GB200 NVL72 865,000 tokens/s per 120 kW rack (Azure)
+    assert value("H100") == "#N/A" and value("GB300-NVL72") == "#N/A"
+    assert value("GB200-NVL72") == pytest.approx(865_000 / 120_000)
+    assert value("B200") == pytest.approx(103_000 / 14_300)
+    # GB200: ~$3M rack / 120 kW = $25M per MW of racks + $10.7M facility (not $5.9M / 120 kW)
+    assert value("GB200: capex per MW of IT load") == pytest.approx(3e6 / 120_000 + 10.7)
+    # 100 MW at PUE 1.2 = 83.33 MW of IT load; capex = 83.33 x (25 x 1.1 networking + 10.7)
     it_mw = 100 / 1.2
     assert value("IT load (facility power / PUE)") == pytest.approx(it_mw)
-    assert value("Capex: facility plus accelerators") == pytest.approx(it_mw * (5.9e6 / 120_000 + 10.7))
-    # energy: 100 MW x 8,760 h x 60% = 525,600 MWh x $80 = $42.048M
-    assert value("Energy cost a year") == pytest.approx(42.048)
+    capex = it_mw * (3e6 / 120_000 * 1.1 + 10.7)
+    assert value("Capex: facility plus accelerators") == pytest.approx(capex)
+    # energy at facility level: 100 MW x 8,760 h x (50% + 50% x 30% idle) x $80.6/MWh
+    energy = 100 * 8760 * 0.65 * 80.6 / 1e6
+    assert value("Energy cost a year") == pytest.approx(energy)
+    revenue = value("Revenue a year at the selling price")
+    # payback after every running cost (electricity and 3% O&M), not electricity only
+    om = 0.03 * capex
+    assert value("Operations and maintenance a year") == pytest.approx(om)
+    assert value("Simple payback after running costs (undiscounted, pre-tax)") == pytest.approx(
+        capex / (revenue - energy - om))
+    dep = it_mw * 25 * 1.1 / 5 + it_mw * 10.7 / 20
+    assert value("Depreciation a year (accelerators + facility)") == pytest.approx(dep)
+    assert value("Return on capital, pre-tax (after depreciation / capex)") == pytest.approx(
+        (revenue - energy - om - dep) / capex)
     fy2025 = L.col(L.period_col(2025))
-    assert value("MSFT: backlog coverage (RPO / revenue)", fy2025) == pytest.approx(375_000 / 281_724)
+    assert value("MSFT: backlog coverage on total revenue (second line)", fy2025) == pytest.approx(
+        375_000 / 281_724)
+    # AMZN FY2025: 244,000 / AWS 128,725 = 1.90 years of cloud revenue under contract
+    assert value("AMZN: backlog coverage on cloud revenue (RPO / cloud segment)",
+                 fy2025) == pytest.approx(244_000 / 128_725)

@@ -150,7 +150,8 @@ def test_link_rows_follow_the_ratios_pattern_and_engine_rows_read_them(book):
     parts = ",".join(f"F{LAY.blocks[t]['capex'] + 1}" for t in L.PEER_SET)
     assert ws[f"F{peer}"].value == f"=SUM({parts})"
     gap = ws[f"L{row('gap')}"].value
-    assert gap == f"=CPX_REVENUE_GAP(L{peer},in_CostMultiple,in_EndMargin,L{row('ai_revenue')})"
+    assert gap == (f"=IF(L$4<in_ROIBaseFY,NA(),CPX_REVENUE_GAP(L{peer},in_CostMultiple,"
+                   f"in_EndMargin,L{row('ai_revenue')}))")
 
 
 def test_lives_and_split_ranges_link_the_inputs_and_sum_to_one(book):
@@ -177,7 +178,7 @@ def test_inputs_are_named_validated_and_cite_their_source(book):
     header = inputs.cell(name_cell(book, R.INPUTS[0].name).row - 1, 2).value
     assert header == "ROI assumptions (illustrative)"
     d = defaults(book)
-    assert d["in_ROIHurdle"] == 0.10 and d["in_CostMultiple"] == 2 and d["in_EndMargin"] == 0.5
+    assert d["in_ROIHurdle"] == 0.10 and d["in_CostMultiple"] == 1 and d["in_EndMargin"] == 0.5
     notes = {r.name: r.note for r in R.INPUTS}
     for name in ("in_CostMultiple", "in_EndMargin", "in_ROIServerShare"):
         assert "AI's $600B Question" in notes[name] and "June 2024" in notes[name]
@@ -310,8 +311,10 @@ def test_peer_revenue_gap_by_hand(values, dataset):
     ws = values[SHEET]
     capex = sum(dataset.value(t, "capex", 2025) for t in L.PEER_SET)
     assert ws[f"L{row('capex')}"].value == capex == 378723.0
-    # Sequoia's framing: capex x 2 / 50% - AI revenue (default 0)
-    assert ws[f"L{row('gap')}"].value == pytest.approx(capex * 2 / 0.5 - 0)
+    # total capex already includes buildings and power: x 1 / 50% - AI revenue (was x 2)
+    assert ws[f"L{row('gap')}"].value == pytest.approx(capex * 1 / 0.5 - 0)
+    # no "gap" before the base year (FY2020): FY2019 predates it
+    assert ws[f"F{row('gap')}"].value == "#N/A"
     assert ws[f"K{row('ai_revenue')}"].value == 0
 
 

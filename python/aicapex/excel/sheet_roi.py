@@ -97,10 +97,12 @@ INPUTS: list[InputRow] = [
               "maximum": L.LAST_ACTUAL_FY},
              "Whole year on the timeline; FY2020 because META's FY2019 revenue is not in the "
              "data set (the peer revenue change from FY2019 would be #N/A)"),
-    InputRow("in_CostMultiple", "$600B question: cost multiple on capex",
-             "x", 2.0, _decimal(1, 10),
-             f"x, 1 to 10; {SEQUOIA}: 2, GPUs are about half of the cost of an AI data center. "
-             "Hyperscaler capex already includes buildings: 1 treats it as the full cost"),
+    InputRow("in_CostMultiple", "$600B question: cost multiple on total capex",
+             "x", 1.0, _decimal(1, 10),
+             "x; 1 = mode capex: total hyperscaler capex already includes buildings, power and "
+             f"cooling. {SEQUOIA} doubled GPU spend (x2) to reach total data-center cost; "
+             "doubling total capex would count buildings twice (mode sequoia: aicapex roi "
+             "--view gap --mode sequoia --spend)"),
     InputRow("in_EndMargin", "$600B question: end-customer margin", "%", 0.5,
              _decimal(0.01, 1), f"Fraction in (0, 1]; {SEQUOIA}: 50%"),
     InputRow("in_AIRevenue", "AI revenue attributed to the latest fiscal year", "$m", 0.0,
@@ -387,7 +389,8 @@ def _peer_values(model: dict, values: dict) -> dict:
     out["gap"] = np.asarray(roi.revenue_gap(np.nan_to_num(sums["capex"], nan=0.0),
                                             values["in_CostMultiple"], values["in_EndMargin"],
                                             out["ai_revenue"]))
-    out["gap"] = np.where(np.isnan(sums["capex"]), math.nan, out["gap"])
+    out["gap"] = np.where(np.isnan(sums["capex"]) | (years < int(values["in_ROIBaseFY"])),
+                          math.nan, out["gap"])
     return out
 
 
@@ -413,9 +416,9 @@ def _write_peer(ctx: BuildContext, ws: Any, lay: ROILayout, model: dict, values:
                 f = f"={cl}{p['cumulative'] + 1}-{cl}{p['incremental'] + 1}"
             elif key == "ai_revenue":
                 f = f"=in_AIRevenue*({cl}$4=in_LastActualFY)"
-            elif key == "gap":
-                f = (f"=CPX_REVENUE_GAP({cl}{p['capex'] + 1},in_CostMultiple,in_EndMargin,"
-                     f"{cl}{p['ai_revenue'] + 1})")
+            elif key == "gap":  # no gap before the base year
+                f = (f"=IF({cl}$4<in_ROIBaseFY,NA(),CPX_REVENUE_GAP({cl}{p['capex'] + 1},"
+                     f"in_CostMultiple,in_EndMargin,{cl}{p['ai_revenue'] + 1}))")
                 role = "engine"
             else:
                 f = _row_formulas(lay, p, c)[key]
@@ -435,8 +438,8 @@ def _write_peer(ctx: BuildContext, ws: Any, lay: ROILayout, model: dict, values:
         "inc_return": "Ratio of sums: change in peer OCF / peer capex a year earlier",
         "ai_revenue": "in_AIRevenue in the latest fiscal year, 0 elsewhere (0 = no estimate "
                       "entered: the gap is the whole requirement)",
-        "gap": f"CPX_REVENUE_GAP: capex x in_CostMultiple / in_EndMargin - AI revenue ({SEQUOIA}"
-               "). Sequoia applied x2 to GPU spend; capex already includes buildings",
+        "gap": f"CPX_REVENUE_GAP: total capex x in_CostMultiple (1) / in_EndMargin - AI revenue "
+               f"({SEQUOIA}, applied to total capex: x1, not x2); #N/A before the base year",
     }
     for key, text in notes.items():
         _note(ctx, ws, p[key], text)

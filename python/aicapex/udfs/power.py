@@ -113,9 +113,10 @@ def _dc_reason(key: str, no_price: bool, no_life: list[str] | None = None) -> Xl
     watts_per_accelerator="All-in power per accelerator, W, in [50, 5000] (same shape)",
     facility_capex_musd_per_mw="Facility capex per MW of IT load, USD millions (optional; 10.7)",
     pue="PUE (optional; 1 = per MW of IT load, site PUE = per MW of facility power)",
+    networking_share="Networking capex as a share of accelerator capex (optional; 0)",
 )
 def cpx_capex_per_mw(accelerator_usd, watts_per_accelerator, facility_capex_musd_per_mw=None,
-                     pue=None) -> Any:
+                     pue=None, networking_share=None) -> Any:
     """Build cost per MW, USD millions: (facility capex per MW + USD per W of accelerators) / PUE."""
     args = [
         vector(accelerator_usd, "accelerator_usd"),
@@ -123,8 +124,10 @@ def cpx_capex_per_mw(accelerator_usd, watts_per_accelerator, facility_capex_musd
         optional_vector(facility_capex_musd_per_mw, "facility_capex_musd_per_mw",
                         pw.FACILITY_CAPEX_MUSD_PER_MW[1]),
         optional_vector(pue, "pue", 1.0),
+        optional_vector(networking_share, "networking_share", 0.0),
     ]
-    names = ["accelerator_usd", "watts_per_accelerator", "facility_capex_musd_per_mw", "pue"]
+    names = ["accelerator_usd", "watts_per_accelerator", "facility_capex_musd_per_mw", "pue",
+             "networking_share"]
     return elementwise(pw.capex_per_mw, args, names,
                        nan_reason=lambda i: XlError("#NUM!", "capex per MW cannot be computed"))
 
