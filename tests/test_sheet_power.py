@@ -11,7 +11,7 @@ from aicapex.data.dataset import load_dataset
 from aicapex.excel import layout as L
 from aicapex.excel.builder import build_analyst_workbook
 from openpyxl.formula.tokenizer import Token, Tokenizer
-from workbook_fixtures import checked_cpx_calls
+from workbook_fixtures import TIMELINE, checked_cpx_calls
 from workbook_fixtures import formula_cells as formulas
 from workbook_fixtures import function_calls as calls
 
@@ -112,7 +112,7 @@ def test_labels_are_unique_and_backlog_links_follow_the_ratios_pattern(book):
         assert ws.cell(cell.row, 4).value in ("rpo", "revenue", "cloud_segment_revenue")
     cov = [f for _, f in formulas(ws) if f.startswith("=CPX_BACKLOG_COVERAGE(")]
     # MSFT, GOOGL, AMZN, ORCL report RPO (META, AAPL do not): coverage on cloud and on total
-    assert len(cov) == 2 * 4 * L.N_ACTUAL
+    assert len(cov) == 2 * 4 * TIMELINE.n_actual
 
 
 def test_assumptions_are_validated_inputs_with_names(book):
@@ -178,7 +178,7 @@ def test_headless_evaluation_passes_the_checks_and_matches_hand_values(book):
     assert value("Depreciation a year (accelerators + facility)") == pytest.approx(dep)
     assert value("Return on capital, pre-tax (after depreciation / capex)") == pytest.approx(
         (revenue - energy - om - dep) / capex)
-    fy2025 = L.col(L.period_col(2025))
+    fy2025 = L.col(TIMELINE.period_col(2025))
     assert value("MSFT: backlog coverage on total revenue (second line)", fy2025) == pytest.approx(
         375_000 / 281_724)
     # AMZN FY2025: 244,000 / AWS 128,725 = 1.90 years of cloud revenue under contract
