@@ -29,7 +29,7 @@ from aicapex.engine.backlog import cloud_basis
 from aicapex.engine.power_sources import CHIP_FACTS, FACILITY_FACTS, TOKEN_PRICE_MODEL, WORKLOAD
 from aicapex.excel import layout as L
 from aicapex.excel.layout import InputRow
-from aicapex.excel.sheetkit import BuildContext
+from aicapex.excel.sheetkit import BuildContext, write_block
 from aicapex.excel.sheetkit import abs_ref as _a
 from aicapex.excel.sheetkit import alert_format as _alert_format
 from aicapex.excel.sheetkit import cached_value as _cached
@@ -40,10 +40,6 @@ from aicapex.excel.sheetkit import section as _section
 from aicapex.excel.sheetkit import sheet_check_cells as _sheet_check_cells
 from aicapex.excel.sheetkit import timeline_header as _timeline_header
 from aicapex.xlerrors import XlError
-
-#: The timeline of the workbook being written (set by ``write_sheet`` from ``ctx.timeline``;
-#: interim module state until this sheet takes the timeline from its context everywhere).
-_TL = L.Timeline(last_actual_fy=L.FIRST_FY)
 
 SHEET = "Power_Cloud"
 TITLE = "Power & Cloud"
@@ -248,13 +244,7 @@ def _number_input(ctx: BuildContext, ws: Any, r: int, value: float, num: str, va
 # -- the sheet --------------------------------------------------------------------------------------
 
 
-def _use_timeline(tl: L.Timeline) -> None:
-    global _TL
-    _TL = tl
-
-
 def write_sheet(ctx: BuildContext, ws: Any) -> None:
-    _use_timeline(ctx.timeline)
     """Write the Power_Cloud sheet (registered in ``builder.EXTRA_SHEETS``)."""
     from aicapex import udfs
 
@@ -325,22 +315,31 @@ def write_sheet(ctx: BuildContext, ws: Any) -> None:
     # Chip generations: engine results.
     _section(ctx, ws, min(lay.chip_tokj.values()) - 1,
              "Chip generations: engine results (CPX_TOKENS_PER_WATT, CPX_CAPEX_PER_MW)")
+    tps_rng = f"$D{lay.chip_tps[CHIPS[0]] + 1}:$D{lay.chip_tps[CHIPS[-1]] + 1}"
+    usd_rng = f"$D{lay.chip_usd[CHIPS[0]] + 1}:$D{lay.chip_usd[CHIPS[-1]] + 1}"
+    w_rng = f"$D{lay.chip_watts[CHIPS[0]] + 1}:$D{lay.chip_watts[CHIPS[-1]] + 1}"
+
+    def nan_none(v: float) -> float | None:
+        return None if math.isnan(v) else v
+
+    tokj = udfs.cpx_tokens_per_watt(
+        [[nan_none(float(chips.loc[c, "tokens_per_s_per_mw"]))] for c in CHIPS], 1e6)
+    write_block(ws, lay.chip_tokj[CHIPS[0]], 3, f"=CPX_TOKENS_PER_WATT({tps_rng},1000*1000)",
+                tokj, s("engine", "phys3"))
     for chip, r in lay.chip_tokj.items():
         _row_head(ctx, ws, r, chip, "tok/J", indent=True)
-        tps = float(chips.loc[chip, "tokens_per_s_per_mw"])
-        cached = udfs.cpx_tokens_per_watt(None if math.isnan(tps) else tps, 1e6)
-        ws.write_formula(r, 3, f"=CPX_TOKENS_PER_WATT({_d(lay.chip_tps[chip])},1000*1000)",
-                         s("engine", "phys3"), _cached(cached))
-        _note(ctx, ws, r, "Tokens per joule at IT level: throughput per MW / 1,000,000 W")
+        _note(ctx, ws, r, "Tokens per joule at IT level: throughput per MW / 1,000,000 W "
+              f"({WORKLOAD.split(',')[0]}); one CPX_TOKENS_PER_WATT call spills over the chips")
+    capex = udfs.cpx_capex_per_mw(
+        [[nan_none(float(chips.loc[c, "price_per_gpu_usd"]))] for c in CHIPS],
+        [[float(chips.loc[c, "watts_per_gpu"])] for c in CHIPS], values["in_FacilityCapexMW"])
+    write_block(ws, lay.chip_capex[CHIPS[0]], 3,
+                f"=CPX_CAPEX_PER_MW({usd_rng},{w_rng},in_FacilityCapexMW)", capex,
+                s("engine", "musd1"))
     for chip, r in lay.chip_capex.items():
         _row_head(ctx, ws, r, f"{chip}: capex per MW of IT load", "$m", indent=True)
-        price = float(chips.loc[chip, "price_per_gpu_usd"])
-        cached = udfs.cpx_capex_per_mw(None if math.isnan(price) else price,
-                                       float(chips.loc[chip, "watts_per_gpu"]),
-                                       values["in_FacilityCapexMW"])
-        f = f"=CPX_CAPEX_PER_MW({_d(lay.chip_usd[chip])},{_d(lay.chip_watts[chip])},in_FacilityCapexMW)"
-        ws.write_formula(r, 3, f, s("engine", "musd1"), _cached(cached))
-        _note(ctx, ws, r, "Facility capex per MW + USD per W of accelerators (USD/W = $m per MW)")
+        _note(ctx, ws, r, "Facility capex per MW + USD per W of accelerators (USD/W = $m per "
+              "MW); #N/A where the price is left for you")
 
     dc = _write_dc(ctx, ws, lay, chips, values)
     _write_backlog(ctx, ws, lay)
@@ -421,16 +420,16 @@ def _write_dc(ctx: BuildContext, ws: Any, lay: PowerLayout, chips: Any, values: 
     result = udfs.cpx_dc_economics(*[cache[x] for x in order], False,
                                    *[cache[x] for x in extra])
     fields = dict((row[0], row[1]) for row in result) if isinstance(result, list) else {}
-    first, last = lay.dc_rows[pw.DC_ECONOMICS_FIELDS[0]], lay.dc_rows[pw.DC_ECONOMICS_FIELDS[-1]]
-    keys = f"{L.cell(first, _TL.notes_col, True, True)}:{L.cell(last, _TL.notes_col, True, True)}"
+    first = lay.dc_rows[pw.DC_ECONOMICS_FIELDS[0]]
+    block = [[key, fields.get(key, XlError("#N/A"))] for key in pw.DC_ECONOMICS_FIELDS]
+    write_block(ws, first, 3, f"=CPX_DC_ECONOMICS({args})", block,
+                row_formats=[s("engine", DC_ROWS[key][2]) for key in pw.DC_ECONOMICS_FIELDS])
     for key in pw.DC_ECONOMICS_FIELDS:
         r = lay.dc_rows[key]
         label, unit, num = DC_ROWS[key]
         _row_head(ctx, ws, r, label, unit)
-        key_ref = L.cell(r, _TL.notes_col, False, True)
-        f = f"=INDEX(CPX_DC_ECONOMICS({args}),MATCH({key_ref},{keys},0),2)"
-        ws.write_formula(r, 3, f, s("engine", num), _cached(fields.get(key, XlError("#N/A"))))
-        ws.write_string(r, _TL.notes_col, key, s("key"))
+    _note(ctx, ws, first, "One CPX_DC_ECONOMICS call spills field (column D) and value "
+          "(column E) for every row of the chain")
     r = lay.dc_rows["capex_per_facility_mw"]
     _row_head(ctx, ws, r, "Capex per MW of facility power (CPX_CAPEX_PER_MW at the site PUE)", "$m")
     f = (f"=CPX_CAPEX_PER_MW({_a(k['price'])},{_a(k['watts'])},{_a(k['facility_capex'])},"
@@ -449,29 +448,32 @@ def _write_backlog(ctx: BuildContext, ws: Any, lay: PowerLayout) -> None:
 
     s = ctx.styles
     ds = ctx.ds
+    tl = ctx.timeline
     for t, b in lay.backlog.items():
         hdr = b["header"]
         _section(ctx, ws, hdr, f"AI-cloud backlog: {L.COMPANY_NAMES[t]} ({t}), fiscal year ends "
                  f"{L.FY_END[t]}")
         ws.write_string(hdr, 3, t, s("section"))
-        key = _a(hdr)
         cached: dict[str, dict[int, Any]] = {}
+        rb = ctx.ratios.blocks[t]
         for fld, label in (("rpo", "Remaining performance obligations (backlog)"),
                            ("cloud_segment_revenue", "cloud segment revenue"),
                            ("revenue", "Revenue")):
             r = b["cloud" if fld == "cloud_segment_revenue" else fld]
-            _row_head(ctx, ws, r, f"{t}: {label}", "$m", indent=True)
+            _row_head(ctx, ws, r, f"{t}: {label} (link)", "$m", indent=True)
             ws.write_string(r, 3, fld, s("key"))
             cached[fld] = {}
-            for c in _TL.actual_cols():
-                fy = _TL.first_fy + c - L.FIRST_PERIOD_COL
+            for c in tl.actual_cols():
+                fy = tl.year_of(c)
                 row = ds.row(t, fld, fy) if fld in ds.fields else None
                 v = float(row["value_musd"]) if row is not None else XlError("#N/A")
                 cached[fld][c] = v
-                f = f"=CPX_VALUE({key},$D{r + 1},{L.col(c)}$4)"
-                ws.write_formula(r, c, f, s("engine", "musd"), _cached(v))
-            _note(ctx, ws, r, f"Reported {fld}; source: Sources sheet" + (
-                f"; {cloud_basis(t, _TL.last_actual_fy)}" if fld == "cloud_segment_revenue" else ""))
+                f = f"=Ratios!{L.col(c)}{rb.rows[fld] + 1}"
+                ws.write_formula(r, c, f, s("link", "musd"), _cached(v))
+            _note(ctx, ws, r, f"Link to the Ratios {t} block ({fld}); source: Sources sheet" + (
+                f"; {cloud_basis(t, tl.last_actual_fy)}" if fld == "cloud_segment_revenue"
+                else ""))
+        first_c, last_c = L.col(tl.actual_cols()[0]), L.col(tl.actual_cols()[-1])
         for cov_key, denom, label, note in (
                 ("coverage_cloud", "cloud_segment_revenue",
                  "backlog coverage on cloud revenue (RPO / cloud segment)",
@@ -483,40 +485,48 @@ def _write_backlog(ctx: BuildContext, ws: Any, lay: PowerLayout) -> None:
             r = b[cov_key]
             _row_head(ctx, ws, r, f"{t}: {label}", "x")
             den_row = b["cloud" if denom == "cloud_segment_revenue" else "revenue"]
-            for c in _TL.actual_cols():
-                v = udfs.cpx_backlog_coverage(cached["rpo"][c], cached[denom][c])
-                f = f"=CPX_BACKLOG_COVERAGE({L.col(c)}{b['rpo'] + 1},{L.col(c)}{den_row + 1})"
-                ws.write_formula(r, c, f, s("engine", "mult"), _cached(v))
+            cols = list(tl.actual_cols())
+            v = udfs.cpx_backlog_coverage([[cached["rpo"][c] for c in cols]],
+                                          [[cached[denom][c] for c in cols]])
+            f = (f"=CPX_BACKLOG_COVERAGE({first_c}{b['rpo'] + 1}:{last_c}{b['rpo'] + 1},"
+                 f"{first_c}{den_row + 1}:{last_c}{den_row + 1})")
+            write_block(ws, r, cols[0], f, v, s("engine", "mult"))
             _note(ctx, ws, r, note)
         r = b["check"]
         _row_head(ctx, ws, r, f"{t}: check coverage x revenue = RPO (0 = holds)", "flag")
-        for c in _TL.actual_cols():
+        for c in ctx.timeline.actual_cols():
             cl = L.col(c)
             cv, rv, rp = (f"{cl}{b[x] + 1}" for x in ("coverage", "revenue", "rpo"))
             f = f"=IF(ISNUMBER({cv}),--(ABS({cv}*{rv}-{rp})>in_CheckTol),0)"
             ws.write_formula(r, c, f, s("calc", "check"), 0)
-        _check_format(ctx, ws, _TL.period_range(r))
+        _check_format(ctx, ws, ctx.timeline.period_range(r))
 
 
 def _write_checks(ctx: BuildContext, ws: Any, lay: PowerLayout, dc: dict, values: dict) -> None:
     s = ctx.styles
     c = lay.checks
     _section(ctx, ws, min(c.values()) - 1, "Checks (0 = pass) and alerts")
-    k, d = lay.dc_links, lay.dc_rows
+    k = lay.dc_links
+
+    class _Cells(dict):  # chain values sit in column E of the spilled block; the rest in D
+        def __getitem__(self, key: str) -> str:
+            return _a(lay.dc_rows[key], 4 if key in pw.DC_ECONOMICS_FIELDS else 3)
+
+    d = _Cells()
     rows = {
         "capex_it": ("IT MW x capex per MW (engine) equals capex",
-                     f"=--(ABS({_a(d['it_mw'])}*{_a(d['capex_musd_per_mw'])}-{_a(d['capex_musd'])})"
+                     f"=--(ABS({d['it_mw']}*{d['capex_musd_per_mw']}-{d['capex_musd']})"
                      ">in_CheckTol)"),
         "capex_facility": ("Facility MW x capex per MW (CPX_CAPEX_PER_MW) equals capex",
-                           f"=--(ABS({_a(k['facility_mw'])}*{_a(d['capex_per_facility_mw'])}"
-                           f"-{_a(d['capex_musd'])})>in_CheckTol)"),
+                           f"=--(ABS({_a(k['facility_mw'])}*{d['capex_per_facility_mw']}"
+                           f"-{d['capex_musd']})>in_CheckTol)"),
         "energy_cost": ("Energy cost equals MWh x price per MWh",
-                        f"=--(ABS({_a(d['energy_mwh_per_year'])}*{_a(k['electricity'])}/1000/1000"
-                        f"-{_a(d['energy_cost_musd_per_year'])})>in_CheckTol)"),
+                        f"=--(ABS({d['energy_mwh_per_year']}*{_a(k['electricity'])}/1000/1000"
+                        f"-{d['energy_cost_musd_per_year']})>in_CheckTol)"),
     }
     for t, b in lay.backlog.items():
         rows[f"backlog_{t}"] = (f"Backlog coverage x revenue equals RPO for {t} in every year",
-                                f"=MIN(1,SUM({_TL.period_range(b['check'])}))")
+                                f"=MIN(1,SUM({ctx.timeline.period_range(b['check'])}))")
     for key, r in c.items():
         label, f = rows[key]
         _row_head(ctx, ws, r, label, "flag")
@@ -528,7 +538,7 @@ def _write_checks(ctx: BuildContext, ws: Any, lay: PowerLayout, dc: dict, values
     if lay.backlog:
         blocks = list(lay.backlog.values())
         first_cell = L.cell(blocks[0]["rpo"], L.FIRST_PERIOD_COL)
-        last_cell = L.cell(blocks[-1]["check"], L.FIRST_PERIOD_COL + _TL.n_actual - 1)
+        last_cell = L.cell(blocks[-1]["check"], L.FIRST_PERIOD_COL + ctx.timeline.n_actual - 1)
         ws.write_formula(r, 3, f"=SUMPRODUCT(--ISERROR({first_cell}:{last_cell}))",
                          s("calc", "alert"), 0)
         _note(ctx, ws, r, "Known gaps (see Sources); an unreported figure also leaves its "
