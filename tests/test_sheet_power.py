@@ -11,8 +11,7 @@ from aicapex.data.dataset import load_dataset
 from aicapex.excel import layout as L
 from aicapex.excel.builder import build_analyst_workbook
 from openpyxl.formula.tokenizer import Token, Tokenizer
-from workbook_fixtures import TIMELINE, checked_cpx_calls
-from workbook_fixtures import formula_cells
+from workbook_fixtures import TIMELINE, checked_cpx_calls, formula_cells
 from workbook_fixtures import function_calls as calls
 
 SHEET = "Power_Cloud"
