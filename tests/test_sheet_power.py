@@ -34,7 +34,7 @@ def formulas(ws):
 
 
 #: Power_Cloud's share of the Power_Cloud + ROI budget of 25 CPX_ calls per recalculation.
-CPX_BUDGET = 12
+CPX_BUDGET = 11
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +114,7 @@ def test_checks_block_has_the_capex_identity_with_tolerance(book):
     f = ws.cell(r, 4).value
     assert "in_CheckTol" in f and f.startswith("=--(ABS(")
     assert ws.cell(r, 4).number_format == '"ERROR";"ERROR";"OK"'
-    assert "Facility MW x capex per MW (CPX_CAPEX_PER_MW) equals capex" in labels
+    assert "Facility MW x capex per IT MW / PUE equals capex" in labels
     assert ws.cell(r, 3).value == "flag"
 
 

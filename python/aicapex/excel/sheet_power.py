@@ -200,7 +200,7 @@ def power_layout(ds: Any) -> PowerLayout:
     for key in DC_LINKS:
         lay.dc_links[key] = r
         r += 1
-    for key in [*pw.DC_ECONOMICS_FIELDS, "capex_per_facility_mw"]:
+    for key in pw.DC_ECONOMICS_FIELDS:
         lay.dc_rows[key] = r
         r += 1
     r += 1
@@ -430,15 +430,6 @@ def _write_dc(ctx: BuildContext, ws: Any, lay: PowerLayout, chips: Any, values: 
         _row_head(ctx, ws, r, label, unit)
     _note(ctx, ws, first, "One CPX_DC_ECONOMICS call spills field (column D) and value "
           "(column E) for every row of the chain")
-    r = lay.dc_rows["capex_per_facility_mw"]
-    _row_head(ctx, ws, r, "Capex per MW of facility power (CPX_CAPEX_PER_MW at the site PUE)", "$m")
-    f = (f"=CPX_CAPEX_PER_MW({_a(k['price'])},{_a(k['watts'])},{_a(k['facility_capex'])},"
-         f"{_a(k['pue'])},{_a(k['network_share'])})")
-    cached = udfs.cpx_capex_per_mw(cache["price"], watts, cache["facility_capex"], cache["pue"],
-                                   cache["network_share"])
-    ws.write_formula(r, 3, f, s("engine", "musd1"), _cached(cached))
-    _note(ctx, ws, r, "Cross-check of the engine chain: facility MW x this = capex")
-    fields["capex_per_facility_mw"] = cached
     return {**cache, **fields}
 
 
@@ -517,9 +508,9 @@ def _write_checks(ctx: BuildContext, ws: Any, lay: PowerLayout, dc: dict, values
         "capex_it": ("IT MW x capex per MW (engine) equals capex",
                      f"=--(ABS({d['it_mw']}*{d['capex_musd_per_mw']}-{d['capex_musd']})"
                      ">in_CheckTol)"),
-        "capex_facility": ("Facility MW x capex per MW (CPX_CAPEX_PER_MW) equals capex",
-                           f"=--(ABS({_a(k['facility_mw'])}*{d['capex_per_facility_mw']}"
-                           f"-{d['capex_musd']})>in_CheckTol)"),
+        "capex_facility": ("Facility MW x capex per IT MW / PUE equals capex",
+                           f"=--(ABS({_a(k['facility_mw'])}*{d['capex_musd_per_mw']}"
+                           f"/{_a(k['pue'])}-{d['capex_musd']})>in_CheckTol)"),
         "energy_cost": ("Energy cost equals MWh x price per MWh",
                         f"=--(ABS({d['energy_mwh_per_year']}*{_a(k['electricity'])}/1000/1000"
                         f"-{d['energy_cost_musd_per_year']})>in_CheckTol)"),

@@ -20,6 +20,7 @@ from aicapex.udfs._excel import (
     optional_vector,
     shape,
     text,
+    text_list,
     vector,
 )
 from aicapex.xlerrors import XlError
@@ -128,3 +129,30 @@ def cpx_payback(capex, annual_cash_flow) -> Any:
         roi.payback_years, args, ["capex", "annual_cash_flow"],
         nan_reason=lambda i: XlError("#NUM!", "never pays back: annual_cash_flow is zero or negative"),
     )
+
+
+@cpx_function(
+    tickers="Companies to add up (a row or column of tickers; those without a cloud segment add "
+            "nothing)",
+    base_year="Fiscal year the growth is measured from (e.g. 2022)",
+    fiscal_years="Fiscal years (a row), e.g. the timeline's year row",
+)
+def cpx_cloud_growth(tickers, base_year, fiscal_years) -> Any:
+    """Cloud-segment revenue growth since the base year, USD m: an upper-bound AI-revenue proxy."""
+    from aicapex.data.dataset import current_dataset
+
+    ds = current_dataset()
+    names = [ds.check_ticker(t) for t in text_list(tickers, "tickers")]
+    base = int(number(base_year, "base_year"))
+    years = [int(y) for y in vector(fiscal_years, "fiscal_years").values]
+    frame = roi.cloud_revenue_growth(ds, names, base)
+    out: list[Any] = []
+    for y in years:
+        if y < base:
+            out.append(XlError("#N/A", f"FY{y} is before the base year FY{base}: no proxy"))
+        elif y not in frame.index or np.isnan(frame.loc[y, "total"]):
+            out.append(XlError("#N/A", f"FY{y}: a company's cloud segment revenue is not "
+                                       "reported (no partial sums)"))
+        else:
+            out.append(float(frame.loc[y, "total"]))
+    return [out]
