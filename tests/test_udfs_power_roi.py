@@ -414,3 +414,17 @@ def test_every_argument_has_help_text():
         params = inspect.signature(getattr(udfs, name)).parameters
         assert [p["name"] for p in f["parameters"]] == list(params)
         assert all(p["description"] for p in f["parameters"]), name
+
+
+def test_cloud_growth_proxy_udf_is_the_engine_and_empty_before_the_base_year(dataset):
+    from aicapex.engine.roi import cloud_revenue_growth
+
+    out = udfs.cpx_cloud_growth([["MSFT", "GOOGL", "AMZN", "META", "ORCL"]], 2022,
+                                [[2021, 2022, 2025, 2026]])
+    engine = cloud_revenue_growth(dataset, ["MSFT", "GOOGL", "AMZN", "META", "ORCL"], 2022)
+    assert out[0][0] == "#N/A" and "before the base year" in out[0][0].reason
+    assert out[0][1] == 0
+    assert out[0][2] == pytest.approx(engine.loc[2025, "total"]) == 141_172
+    assert out[0][3] == "#N/A" and "not reported" in out[0][3].reason  # no partial sums
+    bad = udfs.cpx_cloud_growth([["XXXX"]], 2022, [[2025]])
+    assert bad == "#VALUE!" or bad == "#N/A"

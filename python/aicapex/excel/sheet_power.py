@@ -43,7 +43,8 @@ from aicapex.xlerrors import XlError
 
 SHEET = "Power_Cloud"
 TITLE = "Power & Cloud"
-PURPOSE = ("Tokens per joule and capex per MW by chip, a reference facility, AI-cloud backlog; "
+PURPOSE = ("Tokens per joule and capex per MW by chip (one workload: Llama 2 70B), a reference "
+           "facility after running costs and depreciation, AI-cloud backlog on cloud revenue; "
            "USD millions unless stated; fiscal years as reported (MSFT June, ORCL May)")
 REFERENCE_CHIP = "GB200"
 CHIPS = list(pw.CHIP_DEFAULTS)
@@ -147,7 +148,7 @@ class PowerLayout:
 
 
 #: The builder puts these on the Inputs sheet, under their own section.
-INPUT_SECTION = ("Power and cloud assumptions (illustrative)", ASSUMPTIONS)
+INPUT_SECTION = ("Power and cloud assumptions (each with its grade and source)", ASSUMPTIONS)
 
 
 def alert_ref(ds: Any) -> str:
@@ -260,7 +261,7 @@ def write_sheet(ctx: BuildContext, ws: Any) -> None:
     # Assumptions (inputs) not already on Inputs.
     if lay.assumptions:
         first = min(lay.assumptions.values())
-        _section(ctx, ws, first - 1, "Assumptions (inputs; illustrative, not reported figures)")
+        _section(ctx, ws, first - 1, "Assumptions (inputs; each with its grade and source in the notes)")
         num = {"MW": "phys", "x": "phys", "%": "pct", "$/MWh": "musd1", "$/Mtok": "musd1",
                "$m": "musd1"}
         for a in ASSUMPTIONS:
@@ -355,7 +356,7 @@ def _write_dc(ctx: BuildContext, ws: Any, lay: PowerLayout, chips: Any, values: 
     s = ctx.styles
     k = lay.dc_links
     _section(ctx, ws, k["facility_mw"] - 1,
-             "Reference facility economics (CPX_DC_ECONOMICS; reference chip, illustrative inputs)")
+             "Reference facility economics (CPX_DC_ECONOMICS: after running costs and depreciation)")
     chip = str(values["in_RefChip"])
     names = [L.cell(lay.chip_tokj[c], 1, True, True) for c in (CHIPS[0], CHIPS[-1])]
     name_rng = ":".join(names)
