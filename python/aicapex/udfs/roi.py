@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from aicapex.data.dataset import current_dataset
 from aicapex.engine import roi
 from aicapex.errors import ArgumentError
 from aicapex.udfs._excel import (
@@ -139,8 +140,6 @@ def cpx_payback(capex, annual_cash_flow) -> Any:
 )
 def cpx_cloud_growth(tickers, base_year, fiscal_years) -> Any:
     """Cloud-segment revenue growth since the base year, USD m: an upper-bound AI-revenue proxy."""
-    from aicapex.data.dataset import current_dataset
-
     ds = current_dataset()
     names = [ds.check_ticker(t) for t in text_list(tickers, "tickers")]
     base = int(number(base_year, "base_year"))
