@@ -63,7 +63,9 @@ def _formulas(path):
 
 def test_every_cpx_formula_names_a_udf_with_a_valid_argument_count(template):
     cells = ((f"{sheet}!{coord}", f) for sheet, coord, f in _formulas(template))
-    assert len(checked_cpx_calls(cells)) > 500
+    # one spilled call per block since the recalculation budgets (issue #19): Power_Cloud and
+    # ROI alone went from ~500 calls to 25
+    assert len(checked_cpx_calls(cells)) > 50
 
 
 def test_native_formulas_are_portable_and_short(template):
