@@ -365,3 +365,16 @@ def test_highest_since_text_function():
         "below the FY2020 peak, down from FY2021")
     missing_latest = udfs.cpx_highest_since_text([[5, 9, None]], [[2019, 2020, 2021]])
     assert missing_latest == "#N/A"
+
+
+def test_fcf_is_ocf_less_the_capex_its_definition_deducts_everywhere(dataset):
+    """The identity the Ratios sheet checks per company block: FCF = OCF - fcf_capex."""
+    for t in dataset.tickers:
+        for basis in d.CAPEX_BASES:
+            f = metric_frame(dataset, t, ["ocf", "fcf_capex", "fcf"], basis=basis)
+            both = f.dropna()
+            assert (both["fcf"] == both["ocf"] - both["fcf_capex"]).all(), (t, basis)
+            assert f["fcf"].isna().equals(f["fcf_capex"].isna() | f["ocf"].isna()), (t, basis)
+    amzn = metric_frame(dataset, "AMZN", ["fcf_capex"]).loc[2025, "fcf_capex"]
+    assert amzn == R["AMZN", 2025, "capex_net_of_proceeds"] == 128320
+    assert "net of proceeds" in d.metric_definition("AMZN", "fcf_capex")

@@ -391,6 +391,7 @@ _METRIC_TEMPLATES: dict[str, str] = {
     "da_to_capex": "D&A / capex; D&A: {da}; capex: {capex}",
     "capex_growth": "capex growth on the prior fiscal year; capex: {capex}",
     "fcf": "{fcf}",
+    "fcf_capex": "what free cash flow deducts from OCF: {fcf_deduction}",
     "fcf_margin": "free cash flow / revenue; FCF: {fcf}",
     "fcf_ocf_less_capex": "OCF - capex, the same rule for every company; capex: {capex}",
     "da_to_revenue": "D&A / revenue; D&A: {da}",
@@ -423,6 +424,7 @@ def metric_definition(ticker: str, metric: str, basis: str = DEFAULT_CAPEX_BASIS
     return template.format(
         capex=capex_definition(ticker, basis),
         fcf=fcf_definition(ticker, basis),
+        fcf_deduction=fcf_definition(ticker, basis).split(" - ", 1)[1],
         da=field_definition(ticker, "da_cashflow"),
         debt=field_definition(ticker, "total_debt"),
         cash=field_definition(ticker, "cash_and_marketable_securities"),
