@@ -84,7 +84,7 @@ MAP_HEADER = ("Sheet", "Cell", "CPX_ formula as built (for Excel on the web)", "
 #: Name and target cell of the Office.js sheet button (``@xw.script(button=...)``).
 WEB_BUTTON = "xlwings_button"
 WEB_BUTTON_CELL = ("Cover", "B3")
-WEB_BUTTON_TEXT = "Refresh (Excel on the web)"
+WEB_BUTTON_TEXT = "Refresh on the web"
 #: Alternative text of the button; also how :func:`name_web_button` finds it in the drawing.
 WEB_BUTTON_DESCRIPTION = ("Refresh data: runs the Refresh script of the AI Capex add-in "
                           "(xlwings Server) on Excel on the web")
@@ -426,7 +426,7 @@ def add_web_button(ws: Any) -> None:
         "width": 150, "height": 22, "object_position": 3,
         "url": f"internal:{sheet}!{cell}", "tip": "Runs Refresh through the AI Capex add-in",
         "description": WEB_BUTTON_DESCRIPTION,
-        "font": {"bold": True, "color": "white", "size": 10},
+        "font": {"bold": True, "color": "white", "size": 9},
         "align": {"vertical": "middle", "horizontal": "center"},
         "fill": {"color": "#1F3864"}, "line": {"none": True},
     })
