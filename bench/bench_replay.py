@@ -138,6 +138,24 @@ def formula_texts(wb: Any) -> dict[Key, str]:
     return out
 
 
+def formula_cells(wb: Any) -> list[Key]:
+    """Every cell holding a formula's result: formula cells and the cells of array formulas."""
+    from openpyxl.utils.cell import get_column_letter, range_boundaries
+
+    out = []
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                v = c.value
+                if hasattr(v, "ref"):
+                    c1, r1, c2, r2 = range_boundaries(str(v.ref))
+                    out += [(ws.title, f"{get_column_letter(cc)}{rr}")
+                            for rr in range(r1, r2 + 1) for cc in range(c1, c2 + 1)]
+                elif isinstance(v, str) and v.startswith("="):
+                    out.append((ws.title, c.coordinate))
+    return out
+
+
 def static_count(formulas: Mapping[Key, str]) -> int:
     """CPX_ calls counted in the formula texts (each occurrence in each formula cell), with a
     plain pattern rather than the tokenizer -- the independent count the replay must match."""
@@ -185,10 +203,15 @@ def extract_calls(refreshed: Path, formulas: Mapping[Key, str] | None = None,
     from aicapex.excel.evaluator import evaluate_workbook
     from aicapex.excel.headless import udf_registry
 
+    with_formulas = openpyxl.load_workbook(refreshed)
     if formulas is None:
-        formulas = formula_texts(openpyxl.load_workbook(refreshed))
+        formulas = formula_texts(with_formulas)
     replay = Replay(template or refreshed, refreshed, dict(formulas))
     stored = openpyxl.load_workbook(refreshed, data_only=True)  # every cell a value
+    for sheet, cell in formula_cells(with_formulas):
+        c = stored[sheet][cell]
+        if c.value is None:  # a formula's "" result reads back as blank; Excel passes ""
+            c.value = ""
     functions: dict[str, Callable[..., Any]] = dict(udf_registry())  # nested calls, if any
     received: dict[int, list[Any]] = {}
     free_col = {ws.title: ws.max_column + 2 for ws in stored.worksheets}
@@ -545,14 +568,19 @@ def measure(label: str, template: Path, work: Path, server: LiveServer | None,
     replay = extract_calls(refreshed_copy(template, folder), template=template)
     n = len(replay.calls)
     desktop = n * DESKTOP_IMPORTED
+    by_sheet: dict[str, int] = {}
+    for c in replay.calls:
+        by_sheet[c.sheet] = by_sheet.get(c.sheet, 0) + 1
     documented = (f"documented desktop transport (not measured): {DESKTOP_IMPORTED} s/call "
                   f"imported -> {desktop:.1f} s, {DESKTOP_STANDALONE} s/call from a standalone "
                   f"add-in -> {n * DESKTOP_STANDALONE:.0f} s (xlwings #2315; #1976: 0.013 s/call)")
     calls_row = {"name": f"replay_{label}_calls", "value": n, "unit": "calls",
                  "baseline": None, "ratio": None, "target": None, "better": "lower",
+                 "by_sheet": by_sheet,
                  "detail": f"{_shown(template)}: {n:,} CPX_ calls per full recalculation "
                            f"(static count {static_count(replay.formulas):,}; "
-                           f"{replay.conditional} inside IF, which Excel may skip)"}
+                           f"{replay.conditional} inside IF, which Excel may skip); by sheet: "
+                           + ", ".join(f"{k} {v}" for k, v in by_sheet.items())}
     direct_s, direct_all, direct_results = timed(lambda: call_direct(replay.calls))
     n_cells, diffs = differences(replay, direct_results)
     rows = [calls_row, {

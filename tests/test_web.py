@@ -40,7 +40,7 @@ FN = "/xlwings/custom-functions-call"
 def live(tmp_path_factory):
     require_or_skip(HAS_XLWINGS_SERVER,
                     "xlwings-server is not installed (pip install -r requirements-server.txt)")
-    with br.LiveServer(tmp_path_factory.mktemp("server"), env={}) as srv:
+    with br.LiveServer(tmp_path_factory.mktemp("server")) as srv:
         yield srv
 
 
