@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "metrics": "aicapex.commands.metrics",
     "report": "aicapex.commands.report",
     "scenario": "aicapex.commands.scenario",
+    "guidance": "aicapex.commands.guidance",
     "power": "aicapex.commands.power",
     "roi": "aicapex.commands.roi",
     "refresh": "aicapex.commands.refresh",
