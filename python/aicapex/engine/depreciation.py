@@ -289,9 +289,12 @@ def straight_line_schedule(
         ages = np.arange(m + 1, dtype=float)
         cum_f = np.minimum((ages + 1.0 - s) / life, 1.0)
         w = np.diff(cum_f, prepend=0.0)
-        out = np.zeros(lead + (n_out,))
-        for a in range(min(m, n_out - 1), -1, -1):
-            out[..., a:] += w[a] * c[..., : n_out - a]
+        if c.ndim == 1:
+            out = np.convolve(c, w)[:n_out]
+        else:
+            out = np.zeros(lead + (n_out,))
+            for a in range(min(m, n_out - 1), -1, -1):
+                out[..., a:] += w[a] * c[..., : n_out - a]
     else:
         out = _prefix_sum_schedule(c, life, s, m, zero, t)
     if missing.any():
