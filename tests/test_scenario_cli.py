@@ -145,7 +145,9 @@ def assert_same(frame: pd.DataFrame, table: list) -> None:
     for rec, row in zip(frame.to_dict(orient="records"), table[1:], strict=True):
         for col, cell in zip(COLUMNS, row, strict=True):
             want = rec[col]
-            if isinstance(want, float) and math.isnan(want):
+            if isinstance(want, str):
+                assert cell == want, col
+            elif isinstance(want, float) and math.isnan(want):
                 assert cell in ("#N/A", "#DIV/0!"), col
             else:
                 assert cell == pytest.approx(want, rel=1e-9, abs=1e-6), col

@@ -43,6 +43,8 @@ def assert_table_equals_frame(table, frame, columns):
             want = rec[col]
             if col == "year":
                 assert got == int(want) and isinstance(got, int)
+            elif isinstance(want, str):
+                assert got == want, col
             elif math.isnan(want):
                 assert got in ("#DIV/0!", "#N/A")
             else:
@@ -448,3 +450,59 @@ def test_guidance_and_sources_through_officejs():
         want = _norm(direct) if isinstance(direct, list) else [[_norm(direct)]]
         assert got == want, name
     assert "no capex guidance for AAPL" in results[2]["result"][0][0]["message"]
+
+
+# --- timeline layouts (one spilled call per sheet block) -------------------------------------
+
+
+def test_financing_along_a_timeline_is_the_projection_by_year(dataset):
+    keys = [["capex"], ["capex_source"], ["gross_debt"], ["bonds"], ["net_debt_to_ebitda"]]
+    years = [[2024, 2025, 2026, 2027, 2028, 2029]]
+    out = udfs.cpx_financing("GOOGL", "bonds", 3, None, None, keys, years)
+    want = engine_frame(dataset, "GOOGL", "bonds", 3).set_index("year")
+    assert len(out) == 5 and all(len(r) == 6 for r in out)
+    capex, source, debt, bonds, lev = out
+    # FY2025 is GOOGL's base year: its own figures open the corkscrews (10-K: capex 91,447,
+    # total debt 51,043); projection lines have no base-year value
+    assert capex[1] == 91447 and debt[1] == 51043 and source[1] == "reported"
+    assert bonds[1] == "#N/A" and "base year" in bonds[1].reason
+    assert capex[2:5] == pytest.approx(want.loc[[2026, 2027, 2028], "capex"].tolist())
+    assert source[2:5] == ["guidance", "model", "model"]
+    assert lev[2:5] == pytest.approx(want.loc[[2026, 2027, 2028], "net_debt_to_ebitda"].tolist())
+    assert capex[0] == "#N/A" and "not projected" in capex[0].reason
+    assert capex[5] == "#N/A" and "beyond the horizon" in capex[5].reason
+    bad = udfs.cpx_financing("GOOGL", "bonds", 3, None, None, [["capx"]], years)
+    assert bad == "#VALUE!" and "capx" in bad.reason
+    half = udfs.cpx_financing("GOOGL", "bonds", 3, None, None, [["capex"]])
+    assert half == "#VALUE!" and "go together" in half.reason
+
+
+def test_monte_carlo_along_a_timeline():
+    table = udfs.cpx_monte_carlo("MSFT", "bonds", 500, 3, 3.0)
+    by_year = {r[0]: dict(zip(table[0], r, strict=True)) for r in table[1:]}
+    out = udfs.cpx_monte_carlo("MSFT", "bonds", 500, 3, 3.0, None, None,
+                               [["leverage_p50"], ["p_breach_cum"]], [[2026, 2027, 2031]])
+    assert out[0][0] == "#N/A" and "base year" in out[0][0].reason
+    assert out[0][1:] == pytest.approx([by_year[2027]["leverage_p50"],
+                                        by_year[2031]["leverage_p50"]])
+    assert out[1][2] == pytest.approx(by_year[2031]["p_breach_cum"])
+
+
+def test_scenario_sources_by_item_keep_their_order():
+    out = udfs.cpx_scenario_sources("META", "bonds", 3, None, None,
+                                    [["capex_first_year"], ["base_year"], ["dividends"]])
+    assert [r[0] for r in out] == [132476, 2025, 0]
+    assert "less FY2025 finance-lease principal payments 2,524" in out[0][2]
+    bad = udfs.cpx_scenario_sources("META", "bonds", 3, None, None, [["nothing"]])
+    assert bad == "#VALUE!" and "nothing" in bad.reason
+
+
+def test_guidance_path_is_the_guide_in_force_at_each_date():
+    # META's FY2026 guide: none with a figure before 2026-01-28, then $115-135bn (mid 125,000),
+    # raised on 2026-04-29 to $125-145bn (mid 135,000); ORCL's FY2026: ~$35bn on 2025-09-09,
+    # ~$50bn on 2025-12-10 (the 2025-06-11 floor has no midpoint)
+    out = udfs.cpx_guidance([["META", "ORCL"]], "FY2026", "path", None,
+                            [["2025-06-11"], ["2025-09-09"], ["2026-01-28"], ["2026-04-29"]])
+    assert out[0][0] == "#N/A" and out[0][1] == "#N/A"
+    assert out[1][1] == 35000 and out[2] == [125000, 50000] and out[3] == [135000, 50000]
+    assert "path" in udfs.cpx_guidance("META", None, "path").reason

@@ -115,6 +115,7 @@ __all__ = [
     "COLUMNS",
     "FIRST_COLUMNS",
     "COLUMN_NOTES",
+    "TEXT_COLUMNS",
     "BASE_FIELDS",
     "CORE_FIELDS",
     "OPTIONAL_BASE_FIELDS",
@@ -155,7 +156,10 @@ COLUMNS = FIRST_COLUMNS + (
     "capex_on_balance_sheet", "rou_asset", "rvg_exposure", "existing_lease_liabilities",
     "debt_plus_leases_to_ebitda", "interest_coverage", "capex_to_ocf", "funding_need",
     "buybacks", "dividends", "cumulative_funding_gap", "capex_growth", "revenue_growth",
+    "capex_source",
 )
+#: The one text column: where each year's capex comes from.
+TEXT_COLUMNS = frozenset({"capex_source"})
 
 #: Every output column in words (units: USD m unless stated). The one place the columns
 #: are defined: the CLI help, the CPX_ help and the workbook's notes read it.
@@ -202,6 +206,8 @@ COLUMN_NOTES: dict[str, str] = {
     "cumulative_funding_gap": "funding_gap summed over the years so far",
     "capex_growth": "capex growth on the year before (fraction)",
     "revenue_growth": "revenue growth on the year before (fraction)",
+    "capex_source": "where the year's capex comes from: guidance (the latest guide, on the capex "
+                    "basis), input (set by the user) or model (the fading growth path)",
 }
 
 MAX_YEARS = 30
@@ -694,6 +700,7 @@ def project_financing(
         "cumulative_funding_gap": np.cumsum(col["funding_gap"]),
         "capex_growth": ops["capex_growth"],
         "revenue_growth": ops["revenue_growth"],
+        "capex_source": ops["capex_origin"],
     }
     return pd.DataFrame(data, columns=list(COLUMNS))
 
@@ -801,8 +808,9 @@ def pick(frame: pd.DataFrame, metric: str, year: int | str | None) -> float:
     >>> pick(f, "capex", "peak"), pick(f, "capex", 2026)
     (30.0, 10.0)
     """
-    if metric not in frame.columns:
-        raise ArgumentError(f"unknown metric {metric!r}; use one of {', '.join(COLUMNS)}")
+    if metric not in frame.columns or metric in TEXT_COLUMNS:
+        numeric = [c for c in COLUMNS if c not in TEXT_COLUMNS]
+        raise ArgumentError(f"unknown metric {metric!r}; use one of {', '.join(numeric)}")
     col = frame[metric]
     if year is None or year == "last":
         return float(col.iloc[-1])

@@ -48,6 +48,8 @@ __all__ = [
     "revisions",
     "latest_guidance",
     "guidance_vs_outcome",
+    "guidance_path",
+    "guidance_dates",
     "scenario_capex_guidance",
 ]
 
@@ -198,7 +200,9 @@ def _select(table: pd.DataFrame, tickers: Iterable[str] | None,
     if tickers is not None:
         names = [str(t).strip().upper() for t in tickers]
         unknown = sorted(set(names) - set(table["ticker"]))
-        if unknown:
+        if unknown and len(unknown) == len(set(names)):
+            # several companies: the ones without guidance (Apple gives none) are left out;
+            # asking only for those is an error
             have = ", ".join(_ordered(set(table["ticker"])))
             raise DataError(f"no capex guidance for {', '.join(unknown)}; guidance covers {have}")
         out = out[out["ticker"].isin(names)]
@@ -360,6 +364,66 @@ def guidance_vs_outcome(table: pd.DataFrame, ds: Any,
         })
     out = pd.DataFrame(rows, columns=list(OUTCOME_COLUMNS))
     return _sort(out, "latest_date") if len(out) else out
+
+
+def guidance_dates(table: pd.DataFrame) -> list[str]:
+    """Every distinct date guidance was given, in order (the as-of axis of
+    :func:`guidance_path`).
+
+    Examples
+    --------
+    >>> from aicapex.data.guidance import load_guidance
+    >>> d = guidance_dates(load_guidance())
+    >>> d[0], d[-1], d == sorted(set(d))
+    ('2023-07-25', '2026-04-29', True)
+    """
+    return sorted(set(table["date_given"]))
+
+
+def guidance_path(table: pd.DataFrame, tickers: Iterable[str], period: str | int,
+                  as_of: Iterable[str]) -> pd.DataFrame:
+    """The guide in force for one period at each date: how expectations were raised.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The guidance table (:func:`aicapex.data.guidance.load_guidance`).
+    tickers : iterable of str
+        Companies (columns of the result).
+    period : str or int
+        The guided period (2026, ``"FY2026"``, ``"CY2026"``).
+    as_of : iterable of str
+        Dates ``YYYY-MM-DD`` (rows of the result).
+
+    Returns
+    -------
+    DataFrame
+        Index ``as_of``, columns ``tickers``: the midpoint of the latest guide with a figure
+        given on or before the date (USD m, on the company's own basis); NaN before the first
+        one, for a ticker without guidance, or where guidance gave no figure.
+
+    Examples
+    --------
+    >>> from aicapex.data.guidance import load_guidance
+    >>> p = guidance_path(load_guidance(), ["META", "GOOGL"], 2026,
+    ...                   ["2025-12-31", "2026-02-04", "2026-04-29"])
+    >>> p.to_numpy().tolist()
+    [[nan, nan], [125000.0, 180000.0], [135000.0, 185000.0]]
+    """
+    label = _period_label(period)
+    names = [str(t).strip().upper() for t in tickers]
+    dates = [str(d).strip() for d in as_of]
+    out = pd.DataFrame(math.nan, index=dates, columns=names)
+    rows = table[(table["guided_fiscal_year"] == label) & table["mid_musd"].notna()]
+    for t in names:
+        own = rows[rows["ticker"] == t].sort_values("date_given", kind="stable")
+        if own.empty:
+            continue
+        given = own["date_given"].to_numpy()
+        mids = own["mid_musd"].to_numpy(dtype=float)
+        idx = np.searchsorted(given, np.asarray(dates, dtype=given.dtype), side="right") - 1
+        out[t] = np.where(idx >= 0, mids[np.clip(idx, 0, None)], math.nan)
+    return out
 
 
 def _surprise(actual: float, mid: float) -> float:

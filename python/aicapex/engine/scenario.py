@@ -42,6 +42,7 @@ from aicapex.engine.financing import (
     BASE_FIELDS,
     COLUMNS,
     OPTIONAL_BASE_FIELDS,
+    TEXT_COLUMNS,
     CompanyBase,
     FinancingStructure,
     ScenarioInputs,
@@ -62,6 +63,8 @@ from aicapex.errors import ArgumentError
 __all__ = [
     "BASE_KEYS",
     "SOURCE_COLUMNS",
+    "SOURCE_ITEMS",
+    "BASE_YEAR_KEYS",
     "DEFAULT_COMPARE_METRICS",
     "Scenario",
     "ScenarioResult",
@@ -71,6 +74,8 @@ __all__ = [
     "compare_scenarios",
     "compare_presets",
     "sensitivity_grid",
+    "timeline_table",
+    "base_year_values",
     "clear_cache",
 ]
 
@@ -79,6 +84,17 @@ BASE_KEYS = (frozenset(BASE_FIELDS.values()) | frozenset(OPTIONAL_BASE_FIELDS.va
              | {"fiscal_year", "revenue_growth", "capex_growth"})
 #: Columns of :meth:`Scenario.sources`.
 SOURCE_COLUMNS = ("item", "value", "unit", "source")
+#: The items :meth:`Scenario.sources` always lists, in order (then one row per year's capex).
+SOURCE_ITEMS = (
+    "preset", "base_year", *BASE_FIELDS.values(), "revenue_growth", "long_run_revenue_growth",
+    "capex_growth", "long_run_capex_growth", "growth_cap", "fade_years", "ocf_margin",
+    "capex_first_year", "guidance", "buybacks", "dividends", "min_cash", "ebitda",
+    "net_debt_to_ebitda", "funding_gap",
+)
+#: Keys with a value in the base-year column of :func:`timeline_table` (figures of the base
+#: year itself, where the projection starts: the debt and cash corkscrews open there).
+BASE_YEAR_KEYS = ("capex", "revenue", "cash", "gross_debt", "net_debt", "capex_growth",
+                  "revenue_growth", "capex_source")
 DEFAULT_COMPARE_METRICS = (
     "capex", "fcf", "new_debt", "funding_gap", "gross_debt", "cash", "net_debt",
     "lease_liability", "interest", "da_to_revenue", "operating_margin", "net_debt_to_ebitda",
@@ -114,11 +130,14 @@ def _step_used(structure: FinancingStructure, step: str) -> bool:
 
 @dataclass(frozen=True)
 class ScenarioResult:
-    """A projection (:data:`~aicapex.engine.financing.COLUMNS`) and the sources of its
-    defaults (:data:`SOURCE_COLUMNS`)."""
+    """A projection (:data:`~aicapex.engine.financing.COLUMNS`), the sources of its
+    defaults (:data:`SOURCE_COLUMNS`), the base year and the base year's own figures
+    (:func:`base_year_values`)."""
 
     frame: pd.DataFrame
     sources: pd.DataFrame
+    base_year: int = 0
+    base_values: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -138,15 +157,21 @@ class Scenario:
     def sources(self) -> pd.DataFrame:
         """Every figure and default the scenario uses, with where it comes from.
 
-        One row per item (:data:`SOURCE_COLUMNS`): the base year and each base figure (the
-        filing behind it, or the override), the growth defaults, each projected year's capex
-        (guidance with its sources, the user's figure, or the model path), buybacks,
-        dividends, the minimum cash balance, the preset, and the EBITDA and leverage
-        definitions.
+        One row per item (:data:`SOURCE_COLUMNS`), the items of :data:`SOURCE_ITEMS` always
+        present in that order (a sheet can pick them by name): the preset, the base year and
+        each base figure (the filing behind it, or the override), the growth defaults, the
+        first year's capex and the guidance behind the path, buybacks, dividends, the minimum
+        cash balance, and the EBITDA, leverage and funding-gap definitions; then one row per
+        projected year's capex (``capex FY2027``: guidance with its sources, your figure, or
+        the model path).
         """
         b, i, s = self.base, self.inputs, self.structure
         given = dict(self.given)
         prov = dict(b.provenance)
+
+        def said(key: str, default: str) -> str:
+            return "input" if key in given else default
+
         rows: list[tuple[str, Any, str, str]] = [
             ("preset", s.name, "", s.description or "custom terms"),
             ("base_year", b.fiscal_year, "FY", prov.get("base_year", "typed in")),
@@ -155,44 +180,45 @@ class Scenario:
             rows.append((fld, getattr(b, attr), "USD m", prov.get(fld, "typed in")))
         ops = project_operations(b, i)
         years = b.fiscal_year + np.arange(1, int(i.years) + 1)
-        if i.revenue_growth is not None:
-            rows.append(("revenue_growth", float(i.revenue_growth), "fraction a year",
-                         "input: one constant growth"))
-        else:
-            rows.append(("revenue_growth_first_year", float(ops["revenue_growth"][0]),
-                         "fraction", f"{prov.get('revenue_growth', 'typed in')}, capped at "
-                         "growth_cap; fades to long_run_revenue_growth"))
-            rows.append(("long_run_revenue_growth", _long_run(b, i), "fraction a year",
-                         "input" if "inputs.long_run_revenue_growth" in given else
-                         prov.get("revenue_cagr", "typed in")))
-        if i.capex_growth is not None:
-            rows.append(("capex_growth", float(i.capex_growth), "fraction a year",
-                         "input: one constant growth (guidance not used)"))
-        else:
-            rows.append(("long_run_capex_growth", _long_run(b, i, capex=True), "fraction a year",
-                         "input" if "inputs.long_run_capex_growth" in given else
-                         "= long-run revenue growth (model assumption: capex/revenue levels off)"))
+        rows.append(("revenue_growth", float(ops["revenue_growth"][0]), "fraction a year",
+                     "input: one constant growth" if i.revenue_growth is not None else
+                     f"first year: {prov.get('revenue_growth', 'typed in')}, capped at "
+                     "growth_cap; fades to long_run_revenue_growth"))
+        rows.append(("long_run_revenue_growth", _long_run(b, i), "fraction a year",
+                     "input: one constant growth" if i.revenue_growth is not None else
+                     said("inputs.long_run_revenue_growth", prov.get("revenue_cagr", "typed in"))))
+        first = ops["capex_origin"][0]
+        rows.append(("capex_growth", float(ops["capex_growth"][0]), "fraction a year",
+                     "input: one constant growth (guidance not used)"
+                     if i.capex_growth is not None else
+                     f"first year: to the {first} level" if first != "model" else
+                     f"first year: {prov.get('capex_growth', 'typed in')}, capped at "
+                     "growth_cap; fades to long_run_capex_growth"))
+        rows.append(("long_run_capex_growth", _long_run(b, i, capex=True), "fraction a year",
+                     "input: one constant growth" if i.capex_growth is not None else
+                     said("inputs.long_run_capex_growth", "= long-run revenue growth (model "
+                          "assumption: capex/revenue levels off)")))
         rows.append(("growth_cap", float(i.growth_cap), "fraction a year",
-                     "input" if "inputs.growth_cap" in given else
-                     "model assumption: no model year grows faster (a guided or set year is "
-                     "the company's or your figure)"))
+                     said("inputs.growth_cap", "model assumption: no model year grows faster "
+                          "(a guided or set year is the company's or your figure)")))
         rows.append(("fade_years", int(i.fade_years), "years",
-                     "input" if "inputs.fade_years" in given else
-                     "model assumption: years from the first growth to the long-run rate"))
+                     said("inputs.fade_years", "model assumption: years from the first growth "
+                          "to the long-run rate")))
         if i.ocf_growth is not None:
-            rows.append(("ocf_growth", float(i.ocf_growth), "fraction a year", "input"))
+            rows.append(("ocf_margin", math.nan, "fraction of revenue",
+                         f"not used: input ocf_growth {i.ocf_growth:.1%} a year instead"))
         else:
             margin = (i.ocf_margin if i.ocf_margin is not None
                       else (b.ocf + b.interest) / b.revenue)
             rows.append(("ocf_margin", float(margin), "fraction of revenue",
                          "input" if i.ocf_margin is not None else
                          f"FY{b.fiscal_year} (ocf + interest_expense) / revenue, reported"))
-        for t, year in enumerate(years.tolist()):
-            rows.append((f"capex FY{year}", float(ops["capex"][t]), "USD m",
-                         self._capex_source(year, ops["capex_origin"][t],
-                                            float(ops["capex_growth"][t]))))
-        for note in self.guided.other:
-            rows.append(("guidance not used", math.nan, "", note))
+        rows.append(("capex_first_year", float(ops["capex"][0]), "USD m",
+                     self._capex_source(int(years[0]), first, float(ops["capex_growth"][0]))))
+        notes = [f"FY{y}: {n}" for y, n in sorted(self.guided.notes.items())]
+        notes += list(self.guided.other)
+        rows.append(("guidance", math.nan, "", " | ".join(notes) if notes else
+                     f"no capex guidance for FY{years[0]}-FY{years[-1]} in the data set"))
         buybacks, dividends = other_uses(b, i)
         for name, value, fld in (("buybacks", buybacks, "buybacks"),
                                  ("dividends", dividends, "dividends_paid")):
@@ -214,6 +240,10 @@ class Scenario:
                      "(empty) where the proxy is zero or negative"))
         rows.append(("funding_gap", math.nan, "USD m", "the need no funding step covers: not "
                      "funded, carried as a cash shortfall (counts in net debt)"))
+        for t, year in enumerate(years.tolist()):
+            rows.append((f"capex FY{year}", float(ops["capex"][t]), "USD m",
+                         self._capex_source(year, ops["capex_origin"][t],
+                                            float(ops["capex_growth"][t]))))
         return pd.DataFrame(rows, columns=list(SOURCE_COLUMNS))
 
     def _capex_source(self, year: int, origin: str, growth: float) -> str:
@@ -373,7 +403,8 @@ def run_scenario(
     def make() -> ScenarioResult:
         sc = build_scenario(ds, ticker, preset, pairs, years=years,
                             preset_steps_only=preset_steps_only)
-        return ScenarioResult(sc.project(), sc.sources())
+        return ScenarioResult(sc.project(), sc.sources(), sc.base.fiscal_year,
+                              base_year_values(sc.base))
 
     return _RESULTS.get(ds, key, make)
 
@@ -433,9 +464,10 @@ def compare_presets(
     True
     """
     metrics = list(metrics or DEFAULT_COMPARE_METRICS)
-    unknown = [m for m in metrics if m not in COLUMNS or m == "year"]
+    numeric = [c for c in COLUMNS[1:] if c not in TEXT_COLUMNS]
+    unknown = [m for m in metrics if m not in numeric]
     if unknown:
-        raise ArgumentError(f"unknown metric {unknown[0]!r}; use one of {', '.join(COLUMNS[1:])}")
+        raise ArgumentError(f"unknown metric {unknown[0]!r}; use one of {', '.join(numeric)}")
     table = {}
     for p in PRESET_NAMES:
         frame = run_scenario(ds, ticker, p, overrides, years=years, preset_steps_only=True).frame
@@ -482,3 +514,69 @@ def sensitivity_grid(
         return pick(project_financing(b, s, i), metric, year)
 
     return grid_2d(fn, row_values, col_values, row_name=row_param, col_name=col_param)
+
+
+def timeline_table(result: ScenarioResult | pd.DataFrame, base_year: int,
+                   base_values: dict[str, Any], keys: Sequence[str],
+                   years: Sequence[int]) -> pd.DataFrame:
+    """A projection laid along a timeline: one row per key, one column per fiscal year.
+
+    Parameters
+    ----------
+    result : ScenarioResult or DataFrame
+        The projection (:data:`~aicapex.engine.financing.COLUMNS`, one row per year).
+    base_year : int
+        The scenario's base year.
+    base_values : dict
+        The base year's own figures by key (:data:`BASE_YEAR_KEYS`), shown in its column.
+    keys : sequence of str
+        Output columns of the projection (any of :data:`~aicapex.engine.financing.COLUMNS`).
+    years : sequence of int
+        Fiscal years (the sheet's year row).
+
+    Returns
+    -------
+    DataFrame
+        Index ``keys``, columns ``years``; NaN where a year is neither projected nor the base
+        year (or the base year has no such figure).
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"year": [2026, 2027], "capex": [10.0, 12.0]})
+    >>> timeline_table(f, 2025, {"capex": 8.0}, ["capex"], [2024, 2025, 2026, 2027, 2028]
+    ...                ).loc["capex"].tolist()
+    [nan, 8.0, 10.0, 12.0, nan]
+    """
+    frame = result.frame if isinstance(result, ScenarioResult) else result
+    unknown = [k for k in keys if k not in frame.columns or k == "year"]
+    if unknown:
+        raise ArgumentError(f"keys: unknown key {unknown[0]!r}; use one of "
+                            f"{', '.join(c for c in frame.columns if c != 'year')}")
+    by_year = frame.set_index(frame["year"].astype(int))
+    out = pd.DataFrame(math.nan, index=list(keys), columns=[int(y) for y in years],
+                       dtype=object)
+    for y in out.columns:
+        if y in by_year.index:
+            for k in keys:
+                v = by_year.at[y, k]
+                out.at[k, y] = v.item() if isinstance(v, np.generic) else v
+        elif y == base_year:
+            for k in keys:
+                out.at[k, y] = base_values.get(k, math.nan)
+    return out
+
+
+def base_year_values(base: CompanyBase) -> dict[str, Any]:
+    """The base year's own figures shown in its column of :func:`timeline_table`.
+
+    Examples
+    --------
+    >>> b = CompanyBase("X", 2025, revenue=1000, ocf=290, capex=200, da=100, ppe_net=500,
+    ...                 cash=100, debt=200, interest=10, capex_growth=0.5)
+    >>> base_year_values(b)["net_debt"], base_year_values(b)["capex_source"]
+    (100.0, 'reported')
+    """
+    return {"capex": float(base.capex), "revenue": float(base.revenue),
+            "cash": float(base.cash), "gross_debt": float(base.debt),
+            "net_debt": float(base.debt - base.cash), "capex_growth": float(base.capex_growth),
+            "revenue_growth": float(base.revenue_growth), "capex_source": "reported"}

@@ -37,11 +37,18 @@ import numpy as np
 from aicapex.data.dataset import current_dataset
 from aicapex.data.guidance import snapshot_guidance
 from aicapex.engine.depreciation import CONVENTIONS, depreciation_schedule
-from aicapex.engine.financing import COLUMNS, MAX_YEARS, CompanyBase, ScenarioInputs
+from aicapex.engine.financing import (
+    COLUMNS,
+    MAX_YEARS,
+    TEXT_COLUMNS,
+    CompanyBase,
+    ScenarioInputs,
+)
 from aicapex.engine.guidance import (
     LATEST_COLUMNS,
     OUTCOME_COLUMNS,
     REVISION_COLUMNS,
+    guidance_path,
     guidance_vs_outcome,
     latest_guidance,
     revisions,
@@ -55,6 +62,7 @@ from aicapex.engine.scenario import (
     compare_presets,
     run_scenario,
     sensitivity_grid,
+    timeline_table,
 )
 from aicapex.engine.terms import FinancingStructure
 from aicapex.engine.validation import check_choice
@@ -87,9 +95,9 @@ MAX_GRID = 2_500
 #: More capex periods x asset classes than this make CPX_DEPRECIATION refuse with #VALUE!.
 MAX_DEPRECIATION_CELLS = 1_000_000
 DEFAULT_THRESHOLD = 3.0
-#: CPX_GUIDANCE's tables by ``which``.
+#: CPX_GUIDANCE's tables by ``which`` ("path" is dates x tickers, see cpx_guidance).
 GUIDANCE_VIEWS = {"latest": LATEST_COLUMNS, "history": REVISION_COLUMNS,
-                  "outcome": OUTCOME_COLUMNS}
+                  "outcome": OUTCOME_COLUMNS, "path": ()}
 #: Leverage columns: NaN there is "n.m." (EBITDA proxy <= 0), not a zero denominator.
 LEVERAGE_COLUMNS = frozenset({"net_debt_to_ebitda", "debt_plus_leases_to_ebitda",
                               "leverage_p5", "leverage_p50", "leverage_p95"})
@@ -209,6 +217,8 @@ def _ratio_cell(column: str, value: Any, year: Any = None) -> Any:
     """An engine number as a cell: whole years as int, NaN/inf as an error with its reason."""
     if column == "year":
         return int(value)
+    if column in TEXT_COLUMNS:
+        return str(value)
     v = float(value)
     when = f" in FY{int(year)}" if year is not None else ""
     if math.isnan(v):
@@ -265,6 +275,52 @@ class _Memo:
 
 _SIMULATIONS = _Memo(16)
 
+KEYS = ("Optional: keys down a column (engine columns, e.g. capex, funding_gap); with "
+        "fiscal_years, the result is keys x years along a timeline")
+FISCAL_YEARS = ("Optional: fiscal years across a row (a sheet's year row); with keys, the "
+                "result is keys x years")
+
+
+def _timeline_args(keys: Any, fiscal_years: Any) -> tuple[list[str], list[int]] | None:
+    """(keys, years) of a timeline layout, or None for the plain table."""
+    if is_blank(keys) and is_blank(fiscal_years):
+        return None
+    if is_blank(keys) or is_blank(fiscal_years):
+        raise ArgumentError("keys and fiscal_years go together (a timeline block); give both "
+                            "or neither")
+    names = [k for k in text_list(keys, "keys")]
+    years = complete(fiscal_years, "fiscal_years")
+    if any(y != int(y) for y in years):
+        raise ArgumentError("fiscal_years: whole fiscal years expected, e.g. 2027")
+    return names, [int(y) for y in years]
+
+
+def _timeline_cell(key: str, value: Any, year: int, base_year: int | None,
+                   last_year: int) -> Any:
+    """One cell of a timeline block; a gap says why it is a gap."""
+    if isinstance(value, str):
+        return value
+    v = float(value)
+    if not math.isnan(v):
+        return XlError("#NUM!", f"{key}: unbounded in FY{year}") if math.isinf(v) else v
+    if base_year is not None and year < base_year:
+        return XlError("#N/A", f"FY{year}: not projected (the scenario starts after FY"
+                               f"{base_year}, its base year)")
+    if base_year is not None and year == base_year:
+        return XlError("#N/A", f"FY{year} is the base year: no {key} (a projection line)")
+    if year > last_year:
+        return XlError("#N/A", f"FY{year}: beyond the horizon (FY{last_year})")
+    return _ratio_cell(key, v, year)
+
+
+def _timeline_rows(frame: Any, keys: list[str], years: list[int], base_year: int | None,
+                   base_values: dict[str, Any] | None) -> list[list[Any]]:
+    table_ = timeline_table(frame, base_year if base_year is not None else -1,
+                            base_values or {}, keys, years)
+    last = int(frame["year"].max())
+    return [[_timeline_cell(k, table_.at[k, y], y, base_year, last) for y in years]
+            for k in keys]
+
 
 # -- functions ------------------------------------------------------------------------------------
 
@@ -274,14 +330,21 @@ _SIMULATIONS = _Memo(16)
     preset=PRESET,
     years=f"Years to project after the base year, 1-{MAX_YEARS} (default 5)",
     overrides=OVERRIDES,
-    headers=HEADERS,
+    headers=HEADERS + " (table layout only)",
+    keys=KEYS,
+    fiscal_years=FISCAL_YEARS,
 )
-def cpx_financing(ticker, preset, years=None, overrides=None, headers=None) -> Any:
-    """Financing scenario, one row per projected fiscal year: capex (guidance first), OCF, funding waterfall and gap, debt, leverage (USD m)."""
+def cpx_financing(ticker, preset, years=None, overrides=None, headers=None, keys=None,
+                  fiscal_years=None) -> Any:
+    """Financing scenario, one row per projected fiscal year (or keys x fiscal years): capex (guidance first), OCF, funding waterfall and gap, debt, leverage (USD m)."""
     ds = current_dataset()
     t, p = _key(ds, ticker, preset)
     n = _whole(years, "years", DEFAULT_YEARS, 1, MAX_YEARS, "years")
-    frame = run_scenario(ds, t, p, overrides_arg(overrides), years=n).frame
+    layout = _timeline_args(keys, fiscal_years)
+    result = run_scenario(ds, t, p, overrides_arg(overrides), years=n)
+    frame = result.frame
+    if layout is not None:
+        return _timeline_rows(frame, *layout, result.base_year, result.base_values)
     rows = [[_ratio_cell(c, v, rec[0]) for c, v in zip(COLUMNS, rec, strict=True)]
             for rec in frame[list(COLUMNS)].itertuples(index=False)]
     return table(list(COLUMNS) if flag(headers, "headers", True) else None, rows)
@@ -293,22 +356,35 @@ def cpx_financing(ticker, preset, years=None, overrides=None, headers=None) -> A
     years=f"Years to project after the base year, 1-{MAX_YEARS} (default 5)",
     overrides=OVERRIDES,
     headers=HEADERS,
+    items="Optional: the items to list, down a column (e.g. base_year, capex_first_year, "
+    "buybacks); the result is then value, unit, source per item, in that order",
 )
-def cpx_scenario_sources(ticker, preset, years=None, overrides=None, headers=None) -> Any:
+def cpx_scenario_sources(ticker, preset, years=None, overrides=None, headers=None,
+                         items=None) -> Any:
     """Where every figure and default of a scenario comes from: item, value, unit, source (filing, guidance, input or model assumption)."""
     ds = current_dataset()
     t, p = _key(ds, ticker, preset)
     n = _whole(years, "years", DEFAULT_YEARS, 1, MAX_YEARS, "years")
     frame = run_scenario(ds, t, p, overrides_arg(overrides), years=n).sources
+    if not is_blank(items):
+        wanted = text_list(items, "items")
+        known = frame.set_index("item")
+        missing = [w for w in wanted if w not in known.index]
+        if missing:
+            raise ArgumentError(f"items: unknown item {missing[0]!r}; use one of "
+                                f"{', '.join(known.index)}")
+        frame = known.loc[wanted].reset_index()
     rows = []
     for item, value, unit, source in frame.itertuples(index=False):
         if isinstance(value, float) and math.isnan(value):
-            value = XlError("#N/A", f"{item}: a definition, no figure")
+            value = XlError("#N/A", f"{item}: no figure (see its source text)")
         elif isinstance(value, (int, np.integer)):
             value = int(value)
         elif isinstance(value, (float, np.floating)):
             value = float(value)
         rows.append([item, value, unit, source])
+    if not is_blank(items):
+        return [r[1:] for r in rows]
     return table(list(SOURCE_COLUMNS) if flag(headers, "headers", True) else None, rows)
 
 
@@ -412,10 +488,13 @@ def cpx_sensitivity(ticker, preset, row_param, row_values, col_param, col_values
     seed="Random seed, whole number >= 0 (default 0; the same seed gives the same bands)",
     threshold="Net debt / EBITDA above which a path is in breach, x (default 3.0)",
     overrides=OVERRIDES + " (inputs.years sets the horizon, default 5)",
-    headers=HEADERS,
+    headers=HEADERS + " (table layout only)",
+    keys="Optional: band names down a column (fcf_p5 ... p_breach_cum); with fiscal_years, "
+    "the result is bands x years",
+    fiscal_years=FISCAL_YEARS,
 )
 def cpx_monte_carlo(ticker, preset, n_paths=None, seed=None, threshold=None, overrides=None,
-                    headers=None) -> Any:
+                    headers=None, keys=None, fiscal_years=None) -> Any:
     """Monte Carlo of a scenario (OCF growth sd 5%, capex overrun sd 10%): P5/P50/P95 FCF and leverage and breach probability per year."""
     ds = current_dataset()
     t, p = _key(ds, ticker, preset)
@@ -432,7 +511,10 @@ def cpx_monte_carlo(ticker, preset, n_paths=None, seed=None, threshold=None, ove
         base, s, inputs = scenario(ds, t, p, DEFAULT_YEARS, pairs)
         return monte_carlo(base, s, inputs, n_paths=n, threshold=limit, seed=sd).bands
 
+    layout = _timeline_args(keys, fiscal_years)
     bands = _SIMULATIONS.get(ds, (t, p, n, sd, limit, pairs), make)
+    if layout is not None:
+        return _timeline_rows(bands, *layout, int(bands["year"].min()) - 1, None)
     rows = [[_ratio_cell(c, v, rec[0]) for c, v in zip(BAND_COLUMNS, rec, strict=True)]
             for rec in bands[list(BAND_COLUMNS)].itertuples(index=False)]
     return table(list(BAND_COLUMNS) if flag(headers, "headers", True) else None, rows)
@@ -465,16 +547,26 @@ def _guidance_cell(column: str, value: Any, row: dict[str, Any]) -> Any:
     ticker="Ticker, or several (a range or comma-separated text), e.g. META",
     fiscal_year="Guided year, optional: 2026 or FY2026 (fiscal) or CY2026 (calendar); default all",
     which='"latest" (default: the latest guide per year, last actual, guided growth), '
-    '"history" (every revision) or "outcome" (guide vs reported)',
+    '"history" (every revision), "outcome" (guide vs reported) or "path" (the guide in force '
+    "at each as_of date)",
     headers=HEADERS,
+    as_of='For which="path": dates YYYY-MM-DD down a column (rows of the result)',
 )
-def cpx_guidance(ticker, fiscal_year=None, which=None, headers=None) -> Any:
-    """Management's capex guidance (USD m): the latest guide, every revision, or guide vs outcome, with basis flags and sources."""
+def cpx_guidance(ticker, fiscal_year=None, which=None, headers=None, as_of=None) -> Any:
+    """Management's capex guidance (USD m): the latest guide, every revision, guide vs outcome, or the guide in force by date, with basis flags and sources."""
     ds = current_dataset()
-    tickers = [t.upper() for t in text_list(ticker, "ticker")]
+    tickers = [ds.check_ticker(t) for t in text_list(ticker, "ticker")]
     view = check_choice("which", text(which, "which", default="latest"), GUIDANCE_VIEWS)
     period = None if is_blank(fiscal_year) else text(fiscal_year, "fiscal_year")
     table_ = snapshot_guidance()
+    if view == "path":
+        if period is None or is_blank(as_of):
+            raise ArgumentError('which="path" needs a fiscal_year and as_of dates')
+        dates = text_list(as_of, "as_of")
+        path = guidance_path(table_, tickers, period, dates)
+        body = [[_path_cell(path.at[d, t], t, d, period) for t in path.columns]
+                for d in path.index]
+        return table(list(path.columns) if flag(headers, "headers", False) else None, body)
     if view == "history":
         frame = revisions(table_, tickers, period)
     elif view == "latest":
@@ -492,3 +584,10 @@ def cpx_guidance(ticker, fiscal_year=None, which=None, headers=None) -> Any:
     for rec in frame[columns].to_dict(orient="records"):
         rows.append([_guidance_cell(c, rec[c], rec) for c in columns])
     return table(columns if flag(headers, "headers", True) else None, rows)
+
+
+def _path_cell(value: float, ticker: str, date: str, period: str) -> Any:
+    if math.isnan(value):
+        label = f"FY{period}" if period.isdigit() else period.upper()
+        return XlError("#N/A", f"{ticker}: no {label} guide with a figure by {date}")
+    return float(value)
