@@ -400,7 +400,8 @@ def guidance_path(table: pd.DataFrame, tickers: Iterable[str], period: str | int
     DataFrame
         Index ``as_of``, columns ``tickers``: the midpoint of the latest guide with a figure
         given on or before the date (USD m, on the company's own basis); NaN before the first
-        one, for a ticker without guidance, or where guidance gave no figure.
+        one, for a ticker without guidance, or where guidance gave no figure. A figure that is
+        not total capex (basis ``other``) is left out.
 
     Examples
     --------
@@ -417,6 +418,8 @@ def guidance_path(table: pd.DataFrame, tickers: Iterable[str], period: str | int
     rows = table[(table["guided_fiscal_year"] == label) & table["mid_musd"].notna()]
     for t in names:
         own = rows[rows["ticker"] == t].sort_values("date_given", kind="stable")
+        # a figure that is not total capex (MSFT's FY2025 AI-datacenter $80bn) is left out
+        own = own[[_basis_of(r).code != "other" for _, r in own.iterrows()]]
         if own.empty:
             continue
         given = own["date_given"].to_numpy()

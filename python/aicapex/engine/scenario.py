@@ -169,8 +169,14 @@ class Scenario:
         given = dict(self.given)
         prov = dict(b.provenance)
 
+        defaults = ScenarioInputs()
+
         def said(key: str, default: str) -> str:
-            return "input" if key in given else default
+            if key not in given:
+                return default
+            attr = key.split(".", 1)[1]
+            same = getattr(defaults, attr, None) == given[key]
+            return f"input, at the default ({default})" if same else "input"
 
         rows: list[tuple[str, Any, str, str]] = [
             ("preset", s.name, "", s.description or "custom terms"),

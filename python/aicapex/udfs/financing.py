@@ -396,8 +396,10 @@ def cpx_scenario_sources(ticker, preset, years=None, overrides=None, headers=Non
     overrides=OVERRIDES + "; a step's terms apply to the presets that have that step; "
     "inputs.years sets the horizon (default 5)",
     headers=HEADERS,
+    labels="TRUE (default) to start each row with the metric's name; FALSE for numbers only",
 )
-def cpx_scenarios(ticker, metric_names=None, year=None, overrides=None, headers=None) -> Any:
+def cpx_scenarios(ticker, metric_names=None, year=None, overrides=None, headers=None,
+                  labels=None) -> Any:
     """The five financing presets side by side: one row per metric, one column per preset, at one year."""
     ds = current_dataset()
     t = ds.check_ticker(text(ticker, "ticker"))
@@ -410,8 +412,9 @@ def cpx_scenarios(ticker, metric_names=None, year=None, overrides=None, headers=
     when = _year_arg(year, None)
     frame = compare_presets(ds, t, overrides_arg(overrides), metrics=metrics, year=when,
                             years=DEFAULT_YEARS)
-    rows = [[m, *(_ratio_cell(m, v) for v in frame.loc[m])] for m in frame.index]
-    header = ["metric", *frame.columns] if flag(headers, "headers", True) else None
+    named = flag(labels, "labels", True)
+    rows = [[m] * named + [_ratio_cell(m, v) for v in frame.loc[m]] for m in frame.index]
+    header = (["metric"] * named + list(frame.columns)) if flag(headers, "headers", True) else None
     return table(header, rows)
 
 
