@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "guidance": "aicapex.commands.guidance",
     "power": "aicapex.commands.power",
     "roi": "aicapex.commands.roi",
+    "fetch": "aicapex.commands.fetch",
     "refresh": "aicapex.commands.refresh",
     "export": "aicapex.commands.export",
     "addin": "aicapex.commands.addin",
