@@ -191,7 +191,8 @@ def test_inputs_are_named_validated_and_cite_their_source(book):
         assert dv.errorStyle in (None, "stop")
         if dv.type == "custom":  # a number in bounds or a word, on this very cell
             assert dv.formula1.startswith(f"OR({cell.coordinate}=")
-    assert validations[name_cell(book, "in_ScenTicker").coordinate].formula1 == "$D$8:$D$13"
+    assert validations[name_cell(book, "in_ScenTicker").coordinate].formula1 == (
+        L.coverage_ref().split("!", 1)[1])
     assert name_cell(book, "in_Scenario").value == "all-cash"
     # buybacks and dividends are not in the data: the default (0) says so
     assert "not in the data set" in S.scenario_inputs(DS)[
