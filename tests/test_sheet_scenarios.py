@@ -99,7 +99,7 @@ def test_sheet_sits_on_the_shared_timeline(book):
     assert ws["F4"].value == "=in_FirstFY" and ws.sheet_properties.tabColor.rgb.endswith("7F7F7F")
     labels = [ws.cell(r, 2).value for r in range(6, ws.max_row + 1)
               if isinstance(ws.cell(r, 2).value, str) and not ws.cell(r, 2).value.startswith("=")]
-    labels = [x for x in labels if x != S.CHART_SOURCE]  # the caption under each chart
+    labels = [x for x in labels if x != S.CHART_SOURCE]  # the caption under the charts
     assert len(labels) == len(set(labels))  # every line label is unique
 
 
@@ -284,7 +284,7 @@ def test_headless_refresh_passes_the_checks_and_matches_the_engine(refreshed):
         got = [ws.cell(r + 1, 6 + i).value for i in range(len(PRESET_NAMES))]
         assert got == pytest.approx(compare.loc[m].tolist(), rel=1e-9), m
     src = {item: ws.cell(r + 1, 6).value for item, r in LAY.sources.items()}
-    assert src["base_year"] == 2026 and src["capex"] == 115948
+    assert src["base_year"] == 2026 and src["capex_first_year"] == pytest.approx(115948 * 1.5)
     assert src["interest_expense"] == 2385  # FY2025 10-K: FY2026's is not in the data
     assert "FY2025 reported" in ws.cell(LAY.sources["interest_expense"] + 1, 8).value
 

@@ -364,8 +364,8 @@ def test_officejs_path_equals_direct_calls():
 
 def test_guidance_latest_is_the_last_revision_with_growth_on_the_same_basis():
     out = udfs.cpx_guidance("META", 2026)
-    assert out[0][:8] == ["ticker", "guided_fiscal_year", "date_given", "low_musd", "high_musd",
-                          "point_musd", "mid_musd", "basis"]
+    assert out[0][:6] == ["ticker", "guided_fiscal_year", "date_given", "mid_musd",
+                          "last_actual_musd", "guided_growth"]
     row = dict(zip(out[0], out[1], strict=True))
     assert (row["date_given"], row["low_musd"], row["high_musd"], row["mid_musd"]) == (
         "2026-04-29", 125000, 145000, 135000)

@@ -60,16 +60,16 @@ REVISION_COLUMNS = (
 )
 #: The latest guide per company and period, next to the last reported year on its basis.
 LATEST_COLUMNS = (
-    "ticker", "guided_fiscal_year", "date_given", "low_musd", "high_musd", "point_musd",
-    "mid_musd", "basis", "statement", "source", "revisions", "first_date", "first_mid_musd",
-    "last_actual_year", "last_actual_musd", "guided_growth", "basis_note",
+    "ticker", "guided_fiscal_year", "date_given", "mid_musd", "last_actual_musd",
+    "guided_growth", "low_musd", "high_musd", "point_musd", "basis", "statement",
+    "basis_note", "revisions", "first_date", "first_mid_musd", "last_actual_year", "source",
 )
 #: Guidance vs the reported outcome per company and period.
 OUTCOME_COLUMNS = (
-    "ticker", "guided_fiscal_year", "first_date", "first_low_musd", "first_high_musd",
-    "first_mid_musd", "latest_date", "latest_low_musd", "latest_high_musd", "latest_mid_musd",
-    "revisions", "basis", "actual_musd", "actual_measure", "actual_vs_latest_mid",
-    "actual_vs_first_mid", "basis_note",
+    "ticker", "guided_fiscal_year", "first_mid_musd", "latest_mid_musd", "actual_musd",
+    "actual_vs_latest_mid", "actual_vs_first_mid", "first_date", "latest_date", "basis",
+    "basis_note", "actual_measure", "first_low_musd", "first_high_musd", "latest_low_musd",
+    "latest_high_musd", "revisions",
 )
 
 #: Basis code -> label (what the guided figure measures).

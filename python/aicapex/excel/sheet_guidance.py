@@ -12,8 +12,9 @@ Blocks, top to bottom, each one spilled ``CPX_GUIDANCE`` call (four in all):
   flagged in ``basis_note`` (META incl. finance-lease principal, AMZN cash capex, MSFT incl.
   finance leases and its calendar-2026 figure).
 * **Guidance vs outcome**: first and latest guide against the reported figure.
-* **Every revision**: the file's words and both sources.
 * **Checks** (guided growth and surprise identities, every revision counted) and **alerts**.
+* **Every revision** (an appendix after the checks, left out of the printed page): the file's
+  words and both sources.
 """
 
 from __future__ import annotations
@@ -52,8 +53,13 @@ CHART_SOURCE = ("Source: company earnings calls and releases as reported by two 
                 "sources each (capex_guidance.csv); reported capex from 10-K filings; AI Capex "
                 "Monitor calculations.")
 
-#: Column widths of the tables (B..R): the history block's words need room.
-WIDTHS = {1: 9, 2: 10, 3: 11, 8: 30, 9: 60, 10: 40, 17: 60}
+#: Column widths (characters) of B..K, the printed part: each table puts its key fields
+#: first (the history table's words in J and K; the rest of a wide table is in the workbook).
+WIDTHS = {1: 7, 2: 9, 3: 10, 4: 10, 5: 10, 6: 9, 7: 9, 8: 9, 9: 36, 10: 24}
+#: The columns the page prints (A..K): one page wide at print size.
+PRINT_LAST_COL = 10
+#: Charts sit beside the path table, from column H.
+CHART_COL = 7
 
 
 def guided_tickers() -> list[str]:
@@ -118,15 +124,18 @@ def block_values(ds: Any) -> dict[str, list[list[Any]]]:
 
 
 def guidance_layout(frames: dict[str, list[list[Any]]]) -> GuidanceLayout:
+    """Rows (0-based): the path block with its two charts beside it, the latest and outcome
+    tables, the checks, then the revision history (an appendix the PDF leaves out)."""
     lay = GuidanceLayout()
     r = L.HEADER_ROWS + 1
     lay.path_header = r
     lay.tickers_row = r + 1
+    lay.chart_row = r + 1
     r += 1
     for d in guidance_dates(snapshot_guidance()):
         r += 1
         lay.dates[d] = r
-    r += 2
+    r = max(r, lay.chart_row + 33) + 2
     lay.latest_header = r
     lay.latest_first = r + 1
     lay.latest_rows = len(frames["latest"])
@@ -135,10 +144,6 @@ def guidance_layout(frames: dict[str, list[list[Any]]]) -> GuidanceLayout:
     lay.outcome_first = r + 1
     lay.outcome_rows = len(frames["outcome"])
     r = lay.outcome_first + lay.outcome_rows + 1
-    lay.history_header = r
-    lay.history_first = r + 1
-    lay.history_rows = len(frames["history"])
-    r = lay.history_first + lay.history_rows + 1
     lay.checks_header = r
     for key in ("growth", "surprise", "revisions"):
         r += 1
@@ -148,7 +153,10 @@ def guidance_layout(frames: dict[str, list[list[Any]]]) -> GuidanceLayout:
         lay.alerts[key] = r
     lay.alert_total = r + 1
     lay.total_row = r + 2
-    lay.chart_row = r + 4
+    r += 4
+    lay.history_header = r
+    lay.history_first = r + 1
+    lay.history_rows = len(frames["history"])
     return lay
 
 
@@ -184,8 +192,8 @@ def write_sheet(ctx: BuildContext, ws: Any) -> None:
          "Guidance vs outcome: first and latest guide against the reported figure on the same "
          "basis"),
         ("history", lay.history_header, lay.history_first, REVISION_COLUMNS,
-         "Every revision: the words of the guidance and both sources (qualitative guidance "
-         "keeps its words; the numbers stay empty)"),
+         "Appendix, every revision: the words of the guidance and both sources (qualitative "
+         "guidance keeps its words; the numbers stay empty); in the workbook, not the PDF"),
     ):
         section(ctx, ws, header, title)
         formula = f'=CPX_GUIDANCE({tickers},,"{key}",TRUE)'
@@ -199,7 +207,7 @@ def write_sheet(ctx: BuildContext, ws: Any) -> None:
 def _header(ctx: BuildContext, ws: Any, lay: GuidanceLayout) -> None:
     s = ctx.styles
     ws.set_column(0, 0, 2)
-    ws.set_column(1, 18, 12)
+    ws.set_column(1, 20, 10)
     for c, w in WIDTHS.items():
         ws.set_column(c, c, w)
     ws.write_string(0, 1, TITLE, s("title"))
@@ -213,6 +221,8 @@ def _header(ctx: BuildContext, ws: Any, lay: GuidanceLayout) -> None:
     ws.freeze_panes(L.HEADER_ROWS, 0)
     ws.set_tab_color(TAB_COLOURS.get(SHEET, "#7F7F7F"))
     print_setup(ws, TITLE)
+    # the revision history (an appendix below the checks) stays in the workbook, off the page
+    ws.print_area(0, 0, lay.total_row, PRINT_LAST_COL)
 
 
 def _tickers_range(lay: GuidanceLayout) -> str:
@@ -373,7 +383,8 @@ def _write_charts(ctx: BuildContext, ws: Any, lay: GuidanceLayout) -> None:
                             "values": f"={SHEET}!{abs_ref(first, c)}:{abs_ref(last, c)}",
                             "fill": {"color": colour}, "border": {"none": True}})
     outcome.set_x_axis({"num_format": "@", "label_position": "low"})
+    # beside the path table (its columns H.. are empty): the exhibits come first
     for i, ch in enumerate((raised, outcome)):
-        row = lay.chart_row + i * 18
-        ws.insert_chart(row, 1, ch)
-        ws.write_string(row + 15, 1, CHART_SOURCE, s("note"))
+        row = lay.chart_row + i * 17
+        ws.insert_chart(row, CHART_COL, ch)
+        ws.write_string(row + 15, CHART_COL, CHART_SOURCE, s("note"))

@@ -18,7 +18,7 @@ Blocks, top to bottom:
 * **Monte Carlo** (``in_MCPaths``, ``in_MCSeed``, ``in_MCThreshold``): one ``CPX_MONTE_CARLO``
   call spilled over the band keys × years.
 * **Preset comparison**: one ``CPX_SCENARIOS`` call, metric keys × the five presets in
-  columns F..J (a non-timeline block: its columns are presets) at ``in_CompareYear``.
+  columns F..J (a non-timeline block: its columns are presets) in the final projected year.
 * **Where the defaults come from**: one ``CPX_SCENARIO_SOURCES`` call, items in column D ×
   (value, unit, source) in F..H.
 * **Checks** (0 = pass) and **alerts**; the sheet total goes to row 3.
@@ -60,7 +60,6 @@ PURPOSE = ("Financing scenarios from each company's base year (CPX engine); USD 
 DEFAULT_TICKER = "MSFT"
 BASE_CASE = "all-cash"
 DEFAULT = "default"  # the UDFs' word for "leave the engine's default"
-COMPARE_YEAR = "last"
 
 
 def _decimal(lo: float, hi: float) -> dict:
@@ -83,13 +82,6 @@ def _number_or_default(index: int, lo: float, hi: float) -> dict:
     ref = L.cell(_section_first_row() + index, 3)
     return {"validate": "custom",
             "value": f'=OR({ref}="{DEFAULT}",AND(ISNUMBER({ref}),{ref}>={lo},{ref}<={hi}))'}
-
-
-def _compare_year(index: int) -> dict:
-    ref = L.cell(_section_first_row() + index, 3)
-    return {"validate": "custom",
-            "value": f'=OR({ref}="last",{ref}="peak",{ref}="min",AND(ISNUMBER({ref}),'
-                     f'{ref}>=2000,{ref}<=2100))'}
 
 
 def _coverage_source() -> str:
@@ -123,8 +115,6 @@ def scenario_inputs(ds: Any) -> list[InputRow]:
                  "(terms: aicapex.engine.presets)"),
         InputRow("in_BaseScenario", "Base-case preset (alert if another)", "preset",
                  BASE_CASE, _PRESET_LIST, "all-cash: the hyperscalers' historical pattern"),
-        InputRow("in_CompareYear", "Preset comparison at", "FY", COMPARE_YEAR, None,
-                 "last (the final projected year), peak, min, or a projected fiscal year"),
         InputRow("in_BondCoupon", "IG bond coupon", "%", IG_BONDS.coupon, _decimal(0, 1),
                  "bonds.coupon; preset 4.725% = midpoint of Amazon's 3.9%-5.55% notes "
                  "(Nov 2025); used where the preset issues bonds"),
@@ -178,9 +168,6 @@ def scenario_inputs(ds: Any) -> list[InputRow]:
         i = by_name[name]
         rows[i] = InputRow(rows[i].name, rows[i].label, rows[i].unit, rows[i].value,
                            _number_or_default(i, lo, hi), rows[i].note)
-    i = by_name["in_CompareYear"]
-    rows[i] = InputRow(rows[i].name, rows[i].label, rows[i].unit, rows[i].value,
-                       _compare_year(i), rows[i].note)
     for y in capex_years(ds):
         rows.append(InputRow(f"in_CapexFY{y}", f"Capex FY{y} (per-year path)", "$m", DEFAULT,
                              _number_or_default(len(rows), 0, 1e7),
@@ -262,13 +249,10 @@ SOURCES = ["cash_used", "bonds", "term_loans", "spv_lease", "private_credit", "e
            "funding_gap"]
 
 MC_ROWS: list[tuple[str, str, str]] = [
-    ("fcf_p5", "FCF, P5", "$m"),
     ("fcf_p50", "FCF, P50 (median)", "$m"),
-    ("fcf_p95", "FCF, P95", "$m"),
     ("leverage_p5", "Net debt / EBITDA, P5", "x"),
     ("leverage_p50", "Net debt / EBITDA, P50 (median)", "x"),
     ("leverage_p95", "Net debt / EBITDA, P95", "x"),
-    ("p_breach", "P(leverage above threshold) this year", "%"),
     ("p_breach_cum", "P(leverage above threshold) by this year", "%"),
 ]
 
@@ -277,15 +261,9 @@ METRIC_LABELS = {
     "fcf": ("FCF before financing", "$m"),
     "new_debt": ("New debt", "$m"),
     "funding_gap": ("Funding gap (not funded)", "$m"),
-    "gross_debt": ("Gross debt", "$m"),
-    "cash": ("Cash & marketable securities", "$m"),
     "net_debt": ("Net debt", "$m"),
-    "lease_liability": ("SPV lease liability", "$m"),
     "interest": ("Interest paid", "$m"),
-    "da_to_revenue": ("D&A / revenue", "%"),
-    "operating_margin": ("Operating margin (EBITDA proxy - D&A)", "%"),
     "net_debt_to_ebitda": ("Net debt / EBITDA proxy", "x"),
-    "debt_plus_leases_to_ebitda": ("(Debt + leases) / EBITDA proxy", "x"),
     "interest_coverage": ("Interest coverage", "x"),
 }
 COMPARE_METRICS = list(METRIC_LABELS)
@@ -293,28 +271,19 @@ COMPARE_METRICS = list(METRIC_LABELS)
 #: Items of the sources block: (engine item, label, unit).
 SOURCE_ROWS: list[tuple[str, str, str]] = [
     ("base_year", "Base year", "FY"),
-    ("revenue", "Revenue, base year", "$m"),
-    ("ocf", "Operating cash flow, base year", "$m"),
-    ("capex", "Capex, base year", "$m"),
-    ("cash_and_marketable_securities", "Cash & marketable securities, base year", "$m"),
-    ("total_debt", "Total debt, base year", "$m"),
     ("interest_expense", "Interest expense (implied cost of existing debt)", "$m"),
     ("da_cashflow", "D&A (remaining life of existing PP&E)", "$m"),
     ("ppe_net", "PP&E, net", "$m"),
     ("capex_first_year", "Capex, first projected year", "$m"),
     ("guidance", "Capex guidance behind the path", "text"),
-    ("capex_growth", "Capex growth, first projected year", "%"),
-    ("long_run_capex_growth", "Capex growth, long run", "%"),
     ("revenue_growth", "Revenue growth, first projected year", "%"),
-    ("long_run_revenue_growth", "Revenue growth, long run", "%"),
+    ("long_run_revenue_growth", "Long-run growth (revenue; capex follows)", "%"),
     ("growth_cap", "Growth cap (model years)", "%"),
-    ("fade_years", "Years to fade", "years"),
     ("ocf_margin", "OCF margin before interest", "%"),
     ("buybacks", "Share buybacks a year", "$m"),
     ("dividends", "Dividends a year", "$m"),
     ("min_cash", "Minimum cash balance", "$m"),
     ("ebitda", "EBITDA (definition)", "text"),
-    ("net_debt_to_ebitda", "Leverage (definition)", "text"),
     ("funding_gap", "Funding gap (definition)", "text"),
 ]
 
@@ -392,7 +361,7 @@ def scenarios_layout(ds: Any) -> ScenariosLayout:
         lay.alerts[key] = r
     lay.alert_total = r + 1
     lay.total_row = r + 2
-    lay.chart_row = r + 4
+    lay.chart_row = min(lay.terms.values())
     return lay
 
 
@@ -439,7 +408,7 @@ def _engine_values(ctx: BuildContext, lay: ScenariosLayout,
                                  values["in_MCThreshold"], over, False,
                                  [[k] for k, *_ in MC_ROWS], years),
         "compare": uf.cpx_scenarios(values["in_ScenTicker"], [[m] for m in COMPARE_METRICS],
-                                    values["in_CompareYear"], over, False, False),
+                                    None, over, False, False),
         "sources": uf.cpx_scenario_sources(*args, [[k] for k, *_ in SOURCE_ROWS]),
     }
     shapes = {"scenario": (len(SCENARIO_ROWS), len(years[0])),
@@ -556,11 +525,10 @@ def _write_monte_carlo(ctx: BuildContext, ws: Any, lay: ScenariosLayout,
 def _write_compare(ctx: BuildContext, ws: Any, lay: ScenariosLayout,
                    engine: dict[str, Any]) -> None:
     s = ctx.styles
-    section(ctx, ws, lay.compare_header, "Preset comparison at in_CompareYear (columns F-J are "
-            "presets, not years)")
+    section(ctx, ws, lay.compare_header, "Preset comparison in the final projected year "
+            "(columns F-J are presets, not years)")
     r = lay.preset_row
     row_head(ctx, ws, r, "Preset (engine order)", "preset")
-    ws.write_formula(r, 3, "=in_CompareYear", s("link"), COMPARE_YEAR)
     for i, name in enumerate(PRESET_NAMES):
         ws.write_string(r, L.FIRST_PERIOD_COL + i, name, s("label_bold"))
     note(ctx, ws, r, "Each preset with the same terms, applied to the steps that preset has")
@@ -569,7 +537,7 @@ def _write_compare(ctx: BuildContext, ws: Any, lay: ScenariosLayout,
         row_head(ctx, ws, rr, f"{label}, by preset", unit, indent=True)
         ws.write_string(rr, 3, m, s("key"))
     first, last = lay.metrics[COMPARE_METRICS[0]], lay.metrics[COMPARE_METRICS[-1]]
-    formula = (f"=CPX_SCENARIOS(in_ScenTicker,{_keys_range(first, last)},in_CompareYear,"
+    formula = (f"=CPX_SCENARIOS(in_ScenTicker,{_keys_range(first, last)},,"
                f"{_terms_range(lay)},FALSE,FALSE)")
     write_block(ws, first, L.FIRST_PERIOD_COL, formula, engine["compare"],
                 row_formats=[s.for_unit("engine", METRIC_LABELS[m][1]) for m in COMPARE_METRICS])
@@ -732,8 +700,10 @@ def _write_charts(ctx: BuildContext, ws: Any, lay: ScenariosLayout) -> None:
                         "values": values(lay.mc[key]),
                         "line": {"color": colour, "width": 1.5, "dash_type": "dash"}})
     lev.set_x_axis({"num_format": '"FY"0', "label_position": "low"})
+    # beside the terms block (its period columns are empty): the exhibits come first, and
+    # the sheet stays short enough to print
     for i, ch in enumerate((mix, lev)):
-        row = lay.chart_row + i * 18
-        ws.insert_chart(row, 1, ch)
-        ws.write_string(row + 15, 1, CHART_SOURCE, s("note"))
+        col = L.FIRST_PERIOD_COL + 2 + i * 7
+        ws.insert_chart(lay.chart_row, col, ch)
+        ws.write_string(lay.chart_row + 15, col, CHART_SOURCE if i == 0 else "", s("note"))
 
