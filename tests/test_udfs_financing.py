@@ -441,6 +441,10 @@ def test_guidance_and_sources_through_officejs():
         ("cpx_guidance", ["GOOGL", None, "outcome"]),
         ("cpx_guidance", ["AAPL"]),
         ("cpx_scenario_sources", ["ORCL", "hybrid", 2]),
+        ("cpx_financing", ["META", "bonds", 3, None, None, [["capex"], ["capex_source"]],
+                           [[2025, 2026, 2027, 2028, 2029]]]),
+        ("cpx_guidance", [[["META", "ORCL"]], "FY2026", "path", None,
+                          [["2025-09-09"], ["2026-04-29"]]]),
     ]
     results = call_officejs([{"func_name": n, "args": a} for n, a in calls])
     for (name, args), res in zip(calls, results, strict=True):
