@@ -247,12 +247,6 @@ def scenario(ds: Any, ticker: str, preset: str, years: int,
     return sc.base, sc.structure, sc.inputs
 
 
-def projection(ds: Any, ticker: str, preset: str, years: int,
-               pairs: tuple[tuple[str, Any], ...]) -> Any:
-    """The projection of a worksheet scenario (memoised by the engine's service)."""
-    return run_scenario(ds, ticker, preset, pairs, years=years).frame
-
-
 class _Memo:
     """A small LRU cache for Monte Carlo bands, keyed by dataset identity and arguments."""
 
