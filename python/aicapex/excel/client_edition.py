@@ -22,7 +22,7 @@ from collections import Counter
 from typing import Any
 
 from openpyxl.chart.data_source import NumData, NumRef, NumVal
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils.cell import get_column_letter, range_boundaries
 
 from aicapex.excel import layout as L
@@ -38,6 +38,7 @@ PDF_SHEETS: dict[str, str] = {
     "ROI": "the return AI capex must earn against what it earns",
     "Inputs": "every assumption, with its source",
     "Changes": "what changed since the previous refresh (a summary)",
+    "Notes": "every line's definition and every default's source, gathered from the sheets",
 }
 #: Left out of the PDF (kept in the .xlsx): hundreds of rows no reader pages through on paper.
 PDF_LEFT_OUT = {
@@ -275,79 +276,65 @@ def _wrap_notes(ws: Any, col: int, width: int) -> None:
         cell = ws.cell(r, col)
         if isinstance(cell.value, str) and len(cell.value) > width:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
+            ws.row_dimensions[r].height = LINE_HEIGHT_PT * math.ceil(len(cell.value) /
+                                                                     (width * 1.3))
     ws.print_area = f"A1:{get_column_letter(col)}{ws.max_row}"
     ws.page_margins.left = ws.page_margins.right = 0.4
 
 
-#: Client column widths (characters): label, unit, key, spacer, periods, notes.
-CLIENT_WIDTHS = {"B": 34, "C": 6, "D": 10, "E": 1}
-PERIOD_WIDTH = 9
-NOTES_WIDTH = 34
+#: Height of one line of 10 pt text, for rows whose text wraps (spreadsheets do not grow a
+#: row for wrapped text by themselves when they open a file).
+LINE_HEIGHT_PT = 12.75
+
+
+def _last_printed_row(ws: Any) -> int:
+    """The last row worth printing: above the free coverage slots when none is filled."""
+    from aicapex.excel.sheet_ratios import FREE_SLOTS_TITLE
+
+    for r in range(1, ws.max_row + 1):
+        if ws.cell(r, 2).value == FREE_SLOTS_TITLE:
+            filled = any(_is_section(ws, rr) and isinstance(ws.cell(rr, 4).value, str)
+                         and ws.cell(rr, 4).value for rr in range(r + 1, ws.max_row + 1))
+            return ws.max_row if filled else r - 1
+    return ws.max_row
 
 
 def client_print_layout(ws: Any, stamp: dict) -> None:
-    """On a timeline sheet (fiscal years in row 4 from column F): move the notes column next
-    to the last populated period column, narrow the label and period columns, wrap the notes,
-    and print from A to the notes."""
+    """Print setup of the client copy. A timeline sheet (fiscal years in row 4 from column F)
+    prints from A to its last populated period column, one page wide, one line per row; its
+    notes (definitions, sources) stay beside the rows on screen and print on the Notes sheet
+    (:func:`gather_notes`), where they wrap at a readable width."""
     if ws.title == "Inputs":
         _wrap_notes(ws, INPUTS_NOTES_COL, INPUTS_NOTES_WIDTH)
         return
     if ws.title == "Dashboard":  # charts start on row 4: repeating rows 1-5 would cut them
         ws.print_title_rows = "1:2"
         return
-    if not _is_number(_value(ws, stamp, L.YEAR_ROW + 1, L.FIRST_PERIOD_COL + 1)):
+    if ws.title == NOTES_SHEET or not _is_number(
+            _value(ws, stamp, L.YEAR_ROW + 1, L.FIRST_PERIOD_COL + 1)):
         return
-    notes_col = None
-    for c in range(ws.max_column, L.FIRST_PERIOD_COL, -1):
-        if ws.cell(L.YEAR_ROW + 1, c).value == "Notes and sources":
-            notes_col = c
-            break
+    notes_col = _notes_col(ws)
     period_cols = range(L.FIRST_PERIOD_COL + 1, (notes_col or ws.max_column + 1) - 1)
     last = _last_populated(ws, L.HEADER_ROWS + 1, period_cols) or L.FIRST_PERIOD_COL + 1
-    target = last + 2
-    for c in range(last + 1, (notes_col or last + 1) + 1):  # unused estimate years go
+    for c in range(last + 1, (notes_col or last) + 1):  # unused estimate years go
         if _value(ws, stamp, L.FLAG_ROW + 1, c) != 0:  # never an actual year's heading
             continue
         for r in (L.YEAR_ROW + 1, L.FLAG_ROW + 1):
             ws.cell(r, c).value = None
             stamp.pop((ws.title, f"{get_column_letter(c)}{r}"), None)
-    if notes_col is not None and notes_col > target:
-        for r in range(1, ws.max_row + 1):
-            src = ws.cell(r, notes_col)
-            if src.value in (None, ""):
-                continue
-            dst = ws.cell(r, target)
-            if dst.value in (None, ""):
-                dst.value = src.value
-                dst.font = Font(name="Arial", size=8, italic=True, color="595959",
-                                bold=src.font.bold if src.font else False)
-                src.value = None
-    for letter, width in CLIENT_WIDTHS.items():
-        ws.column_dimensions[letter].width = width
-    for c in range(L.FIRST_PERIOD_COL + 1, last + 1):
-        ws.column_dimensions[get_column_letter(c)].width = PERIOD_WIDTH
-    ws.column_dimensions[get_column_letter(last + 1)].width = 1
-    ws.column_dimensions[get_column_letter(target)].width = NOTES_WIDTH
-    for r in range(L.HEADER_ROWS + 1, ws.max_row + 1):
-        cell = ws.cell(r, target)
-        if cell.value not in (None, ""):
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-        label = ws.cell(r, 2)
-        if isinstance(label.value, str) and len(label.value) > CLIENT_WIDTHS["B"]:
-            label.alignment = Alignment(wrap_text=True, vertical="top",
-                                        indent=label.alignment.indent if label.alignment else 0)
-    ws.print_area = f"A1:{get_column_letter(target)}{ws.max_row}"
+    last = max(last, _last_chart_col(ws))
+    ws.print_area = f"A1:{get_column_letter(last)}{_last_printed_row(ws)}"
     ws.print_options.horizontalCentered = False
     ws.page_margins.left = ws.page_margins.right = 0.4
-    # One page wide unless that shrinks the text below MIN_SCALE; then two pages wide (the
-    # labels repeat on each page), so every page reads at print size.
-    width_px = sum(_column_px(ws, c) for c in range(1, target + 1))
-    ws.page_setup.fitToWidth = 1 if PRINTABLE_PX / width_px >= MIN_SCALE else 2
+    # One page wide when that keeps the text at MIN_SCALE or more; else as many pages wide as
+    # that scale needs (the labels repeat on each page), so every page reads at print size.
+    width_px = sum(_column_px(ws, c) for c in range(1, last + 1))
+    ws.page_setup.fitToWidth = max(1, math.ceil(width_px * MIN_SCALE / PRINTABLE_PX))
 
 
 #: Printable width of a landscape Letter page with 0.4" margins, in screen pixels (96 dpi).
 PRINTABLE_PX = (11 - 0.8) * 96
-#: Smallest print scale for one page wide: 8 pt notes print at 6.4 pt or more.
+#: Smallest print scale: 8 pt notes print at 6.4 pt or more.
 MIN_SCALE = 0.8
 
 
@@ -356,6 +343,99 @@ def _column_px(ws: Any, c: int) -> float:
     dim = ws.column_dimensions.get(get_column_letter(c))
     width = dim.width if dim is not None and dim.width else 8.43
     return 7 * width + 5
+
+
+def _last_chart_col(ws: Any) -> int:
+    """The last column a chart on the sheet covers (1-based; 0 without charts)."""
+    last = 0
+    for chart in getattr(ws, "_charts", []):
+        to = getattr(chart.anchor, "to", None)
+        if to is not None:  # a two-cell anchor (what XlsxWriter writes): its last column
+            last = max(last, to.col + 1)
+    return last
+
+
+def _notes_col(ws: Any) -> int | None:
+    for c in range(ws.max_column, L.FIRST_PERIOD_COL, -1):
+        if ws.cell(L.YEAR_ROW + 1, c).value == "Notes and sources":
+            return c
+    return None
+
+
+#: The client copy's appendix of every timeline sheet's notes column, for print.
+NOTES_SHEET = "Notes"
+NOTES_TEXT_WIDTH = 105
+
+
+def gather_notes(wb: Any, stamp: dict) -> int:
+    """Add the Notes sheet: every note of the timeline sheets (definitions, sources, what a
+    check tests), sheet by sheet, with the line it belongs to and the company block it sits
+    in, wrapped at a width that prints at full size. Returns the number of notes."""
+    sheets = [ws for ws in wb.worksheets if _notes_col(ws) is not None]
+    if not sheets:
+        return 0
+    out = wb.create_sheet(NOTES_SHEET)
+    out["B1"] = "Notes"
+    out["B1"].font = Font(name="Arial", size=14, bold=True)
+    out["B2"] = ("The notes column of each sheet, gathered for print: what each line means for "
+                 "each company, and where each default comes from")
+    out["B2"].font = Font(name="Arial", size=10, italic=True, color="595959")
+    out.column_dimensions["A"].width = 2
+    out.column_dimensions["B"].width = 12
+    out.column_dimensions["C"].width = 38
+    out.column_dimensions["D"].width = NOTES_TEXT_WIDTH
+    r = 4
+    n = 0
+    for ws in sheets:
+        col = _notes_col(ws)
+        last = _last_printed_row(ws)
+        out.cell(r, 2).value = ws.title
+        out.cell(r, 2).font = Font(name="Arial", size=10, bold=True, color="FFFFFF")
+        for c in range(2, 5):
+            out.cell(r, c).fill = PatternFill("solid", fgColor="1F3864")
+        r += 1
+        block = ""
+        for rr in range(L.HEADER_ROWS + 1, last + 1):
+            label = _text_of(ws, stamp, rr, 2)
+            if _is_section(ws, rr) and label:
+                block = label.split(",")[0]
+            note = _text_of(ws, stamp, rr, col)
+            if not note.strip():
+                continue
+            out.cell(r, 2).value = block[:24]
+            out.cell(r, 3).value = label
+            out.cell(r, 4).value = note
+            for c, size in ((2, 9), (3, 9), (4, 9)):  # 9 pt: 7 pt or more once fitted
+                out.cell(r, c).font = Font(name="Arial", size=size)
+                out.cell(r, c).alignment = Alignment(wrap_text=True, vertical="top")
+            lines = max(math.ceil(len(note) / (NOTES_TEXT_WIDTH * 1.15)),
+                        math.ceil(len(label) / (38 * 1.15)), 1)
+            if lines > 1:
+                out.row_dimensions[r].height = LINE_HEIGHT_PT * lines
+            r += 1
+            n += 1
+        r += 1
+    out.print_title_rows = "1:2"
+    out.page_setup.orientation = "landscape"
+    out.page_setup.fitToWidth = 1
+    out.page_setup.fitToHeight = 0
+    out.sheet_properties.pageSetUpPr.fitToPage = True
+    out.page_margins.left = out.page_margins.right = 0.4
+    return n
+
+
+def _text_of(ws: Any, stamp: dict, r: int, c: int) -> str:
+    """A cell's text as the reader sees it (a kept formula's result, never its source)."""
+    v = _value(ws, stamp, r, c)
+    if isinstance(v, str) and v.startswith("="):
+        return ""
+    return "" if v is None else str(v)
+
+
+def _is_section(ws: Any, r: int) -> bool:
+    fill = ws.cell(r, 2).fill
+    colour = getattr(getattr(fill, "fgColor", None), "rgb", None)
+    return isinstance(colour, str) and colour.upper().endswith("1F3864")
 
 
 def pdf_copy(xlsx: Any, dest: Any) -> None:

@@ -486,6 +486,7 @@ def export_client_copy(
     checks, alerts = client_edition.checks_and_alerts(wb, stamp)
     tiers = client_edition.tier_shares(wb)
     client_edition.summarise_changes(wb)
+    client_edition.gather_notes(wb, stamp)
 
     generated = dt.datetime.now(dt.timezone.utc).replace(microsecond=0, tzinfo=None)
     _write_cover(wb, client=client.strip(), as_of=as_of, generated=generated, failing=failing,

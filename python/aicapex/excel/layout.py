@@ -188,6 +188,8 @@ class RatiosLayout:
     alert_rows: dict[str, int]
     sheet_total_row: int
     last_row: int
+    #: Header row of the free coverage slots' section (below the sheet total), if any.
+    free_header: int | None = None
 
 
 def coverage_slots(tickers: list[str] | None = None) -> list[str | None]:
@@ -201,25 +203,31 @@ def block_key(ticker: str | None, slot: int) -> str:
     return ticker or f"slot{slot + 1}"
 
 
+def _company_block(t: str | None, slot: int, r: int) -> CompanyBlock:
+    b = CompanyBlock(t, r, slot)
+    r += 1
+    for link in LINK_ROWS:
+        b.rows[link.field] = r
+        r += 1
+    for calc in CALC_ROWS:
+        b.rows[calc.key] = r
+        r += 1
+    b.highest_since_row = r
+    b.check_row = r + 1
+    b.last_row = r + 1
+    return b
+
+
 def ratios_layout(tickers: list[str] | None = None) -> RatiosLayout:
+    """Rows of the Ratios sheet: the covered companies' blocks, the peer block, checks and
+    alerts, the sheet total; then the free coverage slots' blocks, below what is printed."""
     r = HEADER_ROWS + 1  # one blank row under the header
     blocks: dict[str, CompanyBlock] = {}
-    for slot, t in enumerate(coverage_slots(tickers)):
-        b = CompanyBlock(t, r, slot)
-        r += 1
-        for link in LINK_ROWS:
-            b.rows[link.field] = r
-            r += 1
-        for calc in CALC_ROWS:
-            b.rows[calc.key] = r
-            r += 1
-        b.highest_since_row = r
-        r += 1
-        b.check_row = r
-        r += 1
-        b.last_row = r - 1
+    slots = list(enumerate(coverage_slots(tickers)))
+    for slot, t in [(i, t) for i, t in slots if t is not None]:
+        b = _company_block(t, slot, r)
         blocks[block_key(t, slot)] = b
-        r += 1  # blank
+        r = b.last_row + 2  # a blank row between blocks
     peer_header = r
     r += 1
     peer_rows = {}
@@ -230,24 +238,35 @@ def ratios_layout(tickers: list[str] | None = None) -> RatiosLayout:
     r += 1
     checks_header = r
     r += 1
+    free = [(i, t) for i, t in slots if t is None]
+    keys = [block_key(t, i) for i, t in slots if t is not None] + \
+        [block_key(None, i) for i, _ in free]
     check_rows = {}
-    for t in blocks:
-        check_rows[f"fcf_{t}"] = r
+    for k in keys:
+        check_rows[f"fcf_{k}"] = r
         r += 1
     check_rows["peer_fcf"] = r
     r += 1
     alert_rows = {}
     for kind in ("capex", "gaps"):
-        for t in blocks:
-            alert_rows[f"{kind}_{t}"] = r
+        for k in keys:
+            alert_rows[f"{kind}_{k}"] = r
             r += 1
     alert_rows["stale"] = r
     r += 1
     alert_rows["total"] = r
     r += 1
     sheet_total_row = r
+    r += 2
+    free_header = r if free else None
+    if free:
+        r += 2
+        for slot, _ in free:
+            b = _company_block(None, slot, r)
+            blocks[block_key(None, slot)] = b
+            r = b.last_row + 2
     return RatiosLayout(blocks, peer_header, peer_rows, checks_header, check_rows, alert_rows,
-                        sheet_total_row, r)
+                        sheet_total_row, r, free_header)
 
 
 # Inputs sheet rows (0-based) and the names that point at them.

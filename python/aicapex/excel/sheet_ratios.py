@@ -25,6 +25,12 @@ PURPOSE = ("USD millions unless stated; fiscal years as reported (MSFT ends June
            "AAPL September)")
 
 
+#: Heading of the blocks of the free coverage slots (below the sheet total; not printed in the
+#: client copy while they are empty).
+FREE_SLOTS_TITLE = ("Free coverage slots: type a ticker into a free slot on Inputs and its "
+                    "block fills here at the next recalculation")
+
+
 def block_keys() -> list[tuple[str, str, str]]:
     """(key, label, unit) of the rows of a company block, in order."""
     return ([(r.field, r.label, r.unit) for r in L.LINK_ROWS]
@@ -48,7 +54,7 @@ def row_definition(ticker: str | None, key: str) -> str:
     if ticker is None:
         return "For the company typed on Inputs; see CPX_DEFINITION(ticker, key, basis)"
     if key in {r.field for r in L.LINK_ROWS}:
-        text = f"{d.field_definition(ticker, key)}; source: Sources sheet"
+        text = d.field_definition(ticker, key)
         fields = [key]
     else:
         define = d.capex_definition if key == "capex_on_basis" else (
@@ -114,6 +120,8 @@ def write_ratios(ctx: BuildContext, ws: Any) -> None:
             ws.write_formula(r, c, f"=IF(ISNUMBER({fcf}),--(ABS({ocf}-{capex}-{fcf})>in_CheckTol),0)",
                              s("calc", "check"), 0)
         check_format(ctx, ws, tl.period_range(r))
+    if lay.free_header is not None:
+        section(ctx, ws, lay.free_header, FREE_SLOTS_TITLE)
     write_peer(ctx, ws)
     write_ratio_checks(ctx, ws)
 

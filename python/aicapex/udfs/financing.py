@@ -297,13 +297,13 @@ def _timeline_cell(key: str, value: Any, year: int, base_year: int | None,
     v = float(value)
     if not math.isnan(v):
         return XlError("#NUM!", f"{key}: unbounded in FY{year}") if math.isinf(v) else v
-    if base_year is not None and year < base_year:
-        return XlError("#N/A", f"FY{year}: not projected (the scenario starts after FY"
-                               f"{base_year}, its base year)")
-    if base_year is not None and year == base_year:
-        return XlError("#N/A", f"FY{year} is the base year: no {key} (a projection line)")
+    # Years outside the scenario (before or at its base year for a projection line, after its
+    # horizon) are empty, as the style guide asks of a sheet that needs fewer years: they are
+    # not missing figures, and a chart must not draw them.
+    if base_year is not None and year <= base_year:
+        return ""
     if year > last_year:
-        return XlError("#N/A", f"FY{year}: beyond the horizon (FY{last_year})")
+        return ""
     return _ratio_cell(key, v, year)
 
 
