@@ -18,6 +18,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("path", type=Path, help="the analyst workbook (.xlsm or .xlsx)")
     p.add_argument("--quiet", action="store_true", help="no progress messages")
+    p.add_argument("--keep-unsupported", action="store_true",
+                   help="formulas the headless evaluator cannot compute keep Excel's cached "
+                   "values (listed as not recomputed on Changes) instead of stopping the refresh")
     add_data_arguments(p)
     p.set_defaults(func=run)
 
@@ -26,8 +29,11 @@ def run(args: argparse.Namespace) -> int:
     from aicapex.excel.headless import print_progress, refresh_file
 
     result = refresh_file(args.path, overrides=args.overrides,
-                          progress=None if args.quiet else print_progress)
+                          progress=None if args.quiet else print_progress,
+                          keep_unsupported=args.keep_unsupported)
     status = "OK" if result.master_check == 0 else f"FAILING ({result.master_check})"
+    kept = (f", {result.not_recomputed:,} formulas not recomputed (cached values kept)"
+            if result.not_recomputed else "")
     print(f"refreshed {result.path}: {result.formulas:,} formulas, {result.changes:,} changes, "
-          f"master check {status}, {result.seconds:.1f} s")
+          f"master check {status}{kept}, {result.seconds:.1f} s")
     return 0

@@ -90,7 +90,7 @@ class UnsupportedCell:
     reason: str
 
     def __str__(self) -> str:
-        return f"{quote_sheet(self.sheet)}!{self.coord}: {self.reason}"
+        return f"{quote_sheet(self.sheet)}!{self.coord}: {' '.join(self.reason.split())}"
 
 
 class UnsupportedFormulas(AicapexError):
