@@ -276,7 +276,7 @@ def test_refresh_script_writes_the_data_table(live, tmp_path):
         key = (fig["ticker"], int(fig["fiscal_year"]), fig["field"])
         assert rows[key] == float(fig["value_musd"]), key
     as_of = written[("Cover", L.COVER_AS_OF[0] + 1, L.COVER_AS_OF[1] + 1)]
-    assert str(as_of).startswith("2025-12-31")
+    assert str(as_of).startswith("2026-06-30")  # MSFT FY2026: the newest fiscal year end
 
 
 # -- bad payloads --------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from aicapex.data.dataset import load_dataset
 from aicapex.excel import layout as L
 from aicapex.excel.builder import build_analyst_workbook
 from openpyxl.formula.tokenizer import Token, Tokenizer
-from workbook_fixtures import checked_cpx_calls
+from workbook_fixtures import TIMELINE, checked_cpx_calls
 from workbook_fixtures import formula_cells as formulas
 from workbook_fixtures import function_calls as calls
 
@@ -111,7 +111,7 @@ def test_labels_are_unique_and_backlog_links_follow_the_ratios_pattern(book):
         assert f",$D{cell.row}," in f
         assert ws.cell(cell.row, 4).value in ("rpo", "revenue")
     cov = [f for _, f in formulas(ws) if f.startswith("=CPX_BACKLOG_COVERAGE(")]
-    assert len(cov) == 4 * L.N_ACTUAL  # MSFT, GOOGL, AMZN, ORCL report RPO; META, AAPL do not
+    assert len(cov) == 4 * TIMELINE.n_actual  # MSFT, GOOGL, AMZN, ORCL report RPO; META, AAPL do not
 
 
 def test_assumptions_are_validated_inputs_with_names(book):
@@ -163,5 +163,5 @@ def test_headless_evaluation_passes_the_checks_and_matches_hand_values(book):
     assert value("Capex: facility plus accelerators") == pytest.approx(it_mw * (5.9e6 / 120_000 + 10.7))
     # energy: 100 MW x 8,760 h x 60% = 525,600 MWh x $80 = $42.048M
     assert value("Energy cost a year") == pytest.approx(42.048)
-    fy2025 = L.col(L.period_col(2025))
+    fy2025 = L.col(TIMELINE.period_col(2025))
     assert value("MSFT: backlog coverage (RPO / revenue)", fy2025) == pytest.approx(375_000 / 281_724)

@@ -19,12 +19,12 @@ from aicapex.excel.evaluator import SUPPORTED_FUNCTIONS, functions_in_formula
 from aicapex.excel.headless import refresh_file
 from openpyxl.formula.tokenizer import Token, Tokenizer
 from openpyxl.formula.translate import Translator
-from workbook_fixtures import build_template, checked_cpx_calls, name_cell
+from workbook_fixtures import TIMELINE, build_template, checked_cpx_calls, name_cell
 from workbook_fixtures import formula_cells as formulas
 
 SHEET = "ROI"
 LAY = R.roi_layout()
-FY = {fy: L.col(L.period_col(fy)) for fy in range(L.FIRST_FY, L.LAST_ACTUAL_FY + 1)}
+FY = {fy: L.col(TIMELINE.period_col(fy)) for fy in range(TIMELINE.first_fy, TIMELINE.last_actual_fy + 1)}
 ACTUAL = list(FY.values())
 #: Numbers allowed inside formulas: check flags, MIN(1, ...) caps, INDEX's row 1 and the 1 of
 #: "+1" / "1 - share".
@@ -291,7 +291,7 @@ def test_cumulative_requirement_equals_the_engine_vintage_schedule(book, values,
     ws = values[SHEET]
     d = defaults(book)
     base = int(d["in_ROIBaseFY"])
-    years = list(range(base, L.LAST_ACTUAL_FY + 1))
+    years = list(range(base, TIMELINE.last_actual_fy + 1))
     capex = [sum(dataset.value(t, "capex", fy) for t in L.PEER_SET) for fy in years]
     expected = roi.cumulative_required_revenue(
         capex, [d["in_ROIServerLife"], d["in_ROIBuildingLife"]],

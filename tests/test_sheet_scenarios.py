@@ -27,12 +27,12 @@ from aicapex.excel.evaluator import SUPPORTED_FUNCTIONS, functions_in_formula
 from aicapex.excel.headless import refresh_file
 from openpyxl.formula.tokenizer import Token, Tokenizer
 from openpyxl.formula.translate import Translator
-from workbook_fixtures import checked_cpx_calls, name_cell
+from workbook_fixtures import TIMELINE, checked_cpx_calls, name_cell
 from workbook_fixtures import formula_cells as formulas
 
 SHEET = "Scenarios"
 LAY = S.scenarios_layout()
-M = L.col(L.period_col(2026))  # the first projected year's column on every timeline sheet
+M = L.col(TIMELINE.period_col(2026))  # the first projected year's column on every timeline sheet
 EST = [L.col(c) for c in S.EST_COLS]
 #: Numbers allowed inside formulas: flags, MIN(1, ...) caps, INDEX's first row.
 ALLOWED_NUMBERS = {0.0, 1.0}
@@ -78,7 +78,7 @@ def test_sheet_sits_on_the_shared_timeline(book):
     assert ws["B1"].value == "Scenarios" and "USD millions unless stated" in ws["B2"].value
     assert ws.freeze_panes == "F6"
     assert ws["F4"].value == "=in_FirstFY" and ws.sheet_properties.tabColor.rgb.endswith("7F7F7F")
-    assert M == "M" and L.period_col(2019) == 5  # FY2019 = F ... FY2026 = M, as on Ratios
+    assert M == "M" and TIMELINE.period_col(2019) == 5  # FY2019 = F ... FY2026 = M, as on Ratios
     labels = [ws.cell(r, 2).value for r in range(6, ws.max_row + 1)
               if isinstance(ws.cell(r, 2).value, str) and not ws.cell(r, 2).value.startswith("=")]
     labels = [x for x in labels if x != S.CHART_SOURCE]  # the caption under each chart
@@ -117,7 +117,7 @@ def test_formulas_are_short_portable_and_carry_no_constants(book):
 def test_one_formula_per_row(book):
     """Every period cell of a row holds the same formula, shifted by its column."""
     ws = book[SHEET]
-    periods = [L.col(c) for c in range(L.FIRST_PERIOD_COL, L.LAST_PERIOD_COL + 1)]
+    periods = [L.col(c) for c in range(L.FIRST_PERIOD_COL, TIMELINE.last_period_col + 1)]
     checked = 0
     for r in range(L.HEADER_ROWS + 1, ws.max_row + 1):
         cells = [(c, ws[f"{c}{r}"].value) for c in periods]
@@ -133,7 +133,7 @@ def test_one_formula_per_row(book):
 
 def test_engine_rows_read_the_column_their_key_names(book):
     ws = book[SHEET]
-    notes = L.col(L.NOTES_COL)
+    notes = L.col(TIMELINE.notes_col)
     for key, r in LAY.rows.items():
         f = ws[f"{M}{r + 1}"].value
         if key in COLUMNS:

@@ -33,6 +33,7 @@ CASES: dict[str, list] = {
     "cpx_source": ["MSFT", "capex", 2025],
     "cpx_ratios": ["MSFT", 2024, 2025],
     "cpx_peer": [[["MSFT"], ["GOOGL"], ["AMZN"], ["META"]], "capex_to_ocf", 2024],
+    "cpx_series": ["MSFT", [["capex"], ["ocf"], ["capex_to_ocf"]], [[2024, 2025]]],
     "cpx_tokens_per_watt": [[[180000, 1800000, None]], [[1000000, 1000000, 1000000]]],
     "cpx_dc_economics": [100, 1.2, 1666.67, 3000, 0.6, 80, 2.0, 81944.44, 10.7],
     "cpx_capex_per_mw": [[[81944.44], [30000]], [[1666.67], [1250]], 10.7, 1.2],

@@ -17,7 +17,8 @@ from aicapex.excel import vba
 from aicapex.excel.evaluator import SUPPORTED_FUNCTIONS, functions_in_formula
 from aicapex.excel.headless import refresh_file
 from conftest import REPO
-from workbook_fixtures import NOW, build_template, checked_cpx_calls
+from openpyxl.worksheet.formula import ArrayFormula
+from workbook_fixtures import NOW, TIMELINE, build_template, checked_cpx_calls
 
 COMMITTED = REPO / "workbook" / L.WORKBOOK_NAME
 BANNED = {"OFFSET", "INDIRECT", "TODAY", "NOW", "RAND", "XLOOKUP", "LET", "FILTER", "SEQUENCE"}
@@ -35,8 +36,11 @@ def _cells(path):
         for row in ws.iter_rows():
             for c in row:
                 if c.value is not None or c.has_style:
+                    value = c.value
+                    if isinstance(value, ArrayFormula):  # compare what it holds, not the object
+                        value = ("array", value.ref, value.text)
                     out[(ws.title, c.coordinate)] = (
-                        c.value, c.number_format, c.font.color.rgb if c.font and c.font.color else None,
+                        value, c.number_format, c.font.color.rgb if c.font and c.font.color else None,
                         c.fill.fgColor.rgb if c.fill and c.fill.fgColor is not None else None)
     names = {n: d.attr_text for n, d in wb.defined_names.items()}
     return wb.sheetnames, out, names
@@ -77,7 +81,7 @@ def test_one_formula_per_row_on_ratios(template):
     ws = wb["Ratios"]
     from openpyxl.formula.translate import Translator
 
-    cols = list(L.actual_cols())
+    cols = list(TIMELINE.actual_cols())
     first = L.col(cols[0])
     for r in range(L.HEADER_ROWS + 1, ws.max_row + 1):
         f0 = ws[f"{first}{r}"].value
@@ -139,20 +143,21 @@ def test_refresh_stores_a_value_for_every_formula(refreshed_workbook):
 def test_refreshed_values_match_the_filings(refreshed_workbook):
     ws = _values(refreshed_workbook)["Ratios"]
     b = L.ratios_layout().blocks["MSFT"]
-    fy25 = L.col(L.period_col(2025))
+    fy25 = L.col(TIMELINE.period_col(2025))
     assert ws[f"{fy25}{b.rows['capex'] + 1}"].value == 64551
     assert ws[f"{fy25}{b.rows['capex_to_ocf'] + 1}"].value == pytest.approx(64551 / 136162, rel=1e-12)
     g = L.ratios_layout().blocks["GOOGL"]
     assert ws[f"{fy25}{g.rows['fcf'] + 1}"].value == 164713 - 91447
     cover = _values(refreshed_workbook)["Cover"]
     assert cover[L.cell(*L.COVER_MASTER)].value == 0
-    assert str(cover[L.cell(*L.COVER_AS_OF)].value)[:10] == "2025-12-31"
+    # The newest fiscal year end in the data: MSFT FY2026 (10-K, year to 2026-06-30).
+    assert str(cover[L.cell(*L.COVER_AS_OF)].value)[:10] == "2026-06-30"
 
 
 def test_peer_block_is_ratio_of_sums(refreshed_workbook, dataset):
     ws = _values(refreshed_workbook)["Ratios"]
     lay = L.ratios_layout()
-    fy24 = L.col(L.period_col(2024))
+    fy24 = L.col(TIMELINE.period_col(2024))
     capex = sum(dataset.value(t, "capex", 2024) for t in L.PEER_SET)
     ocf = sum(dataset.value(t, "ocf", 2024) for t in L.PEER_SET)
     assert ws[f"{fy24}{lay.peer_rows['capex_to_ocf'] + 1}"].value == pytest.approx(capex / ocf, rel=1e-12)
@@ -163,10 +168,11 @@ def test_refresh_fills_data_and_sources_tables(refreshed_workbook, dataset):
     data = wb["Data"]
     n = len(dataset.annual)
     first = L.DATA_HEADER_ROW + 2
-    assert data.tables["tblData"].ref == f"A{first - 1}:G{first - 1 + n}"
+    assert data.tables["tblData"].ref == f"A{first - 1}:H{first - 1 + n}"
     assert data.cell(first, 1).value == dataset.annual.iloc[0]["ticker"]
     src = wb["Sources"]
-    urls = [src.cell(r, 8).value for r in range(first, first + n)]
+    url_col = L.SOURCES_COLUMNS.index("url") + 1
+    urls = [src.cell(r, url_col).value for r in range(first, first + n)]
     assert any(u and u.startswith("https://www.sec.gov/Archives/edgar/data/") for u in urls)
 
 
@@ -197,7 +203,7 @@ def test_inputs_survive_refresh_and_overrides_change_exactly_the_affected_cells(
                     changed.add(c.coordinate)
     lay = L.ratios_layout()
     b = lay.blocks["MSFT"]
-    fy25 = L.col(L.period_col(2025))
+    fy25 = L.col(TIMELINE.period_col(2025))
     expected = {f"{fy25}{b.rows[k] + 1}" for k in ("capex", "capex_to_ocf", "fcf", "fcf_margin",
                                                      "capex_to_revenue")}
     expected |= {f"{fy25}{lay.peer_rows[k] + 1}" for k in ("capex", "capex_to_ocf", "fcf",
@@ -298,7 +304,7 @@ def test_xlwings_book_adapter_writes_what_the_openpyxl_adapter_writes(refreshed_
             got = got[1:]
         assert got == expected or (got in ("", None) and expected in ("", None)), (s, r, c)
     as_of = written[("Cover", L.COVER_AS_OF[0] + 1, L.COVER_AS_OF[1] + 1)]
-    assert str(as_of).startswith("2025-12-31")
+    assert str(as_of).startswith("2026-06-30")  # MSFT FY2026, the newest fiscal year end
 
 
 # --- LibreOffice opens and renders the refreshed workbook -------------------------------------

@@ -12,6 +12,9 @@ from aicapex.excel.headless import refresh_file
 
 NOW = dt.datetime(2026, 11, 26, 8, 0)
 
+#: The timeline the builder derives from the bundled data (through the newest fiscal year).
+TIMELINE = L.timeline_for(load_dataset(overrides=None), L.COVERAGE)
+
 
 def build_template(folder: Path) -> Path:
     path = folder / L.WORKBOOK_NAME

@@ -55,6 +55,7 @@ except ImportError:  # pragma: no cover - defusedxml is in requirements
     from xml.etree.ElementTree import fromstring as _xml_fromstring
 
 __all__ = [
+    "WithAttributes",
     "read_cached_values",
     "sheet_parts",
     "stamp_cached_values",
@@ -79,6 +80,17 @@ _DIMENSION_RE = re.compile(r'(<(?:\w+:)?dimension\b[^>]*?\bref=")([^"]*)(")')
 _DATE1904_RE = re.compile(r'<(?:\w+:)?workbookPr\b[^>]*\bdate1904="(?:1|true)"')
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _COORD_RE = re.compile(r"^\$?([A-Za-z]{1,3})\$?([0-9]+)$")
+
+
+class WithAttributes:
+    """A value to stamp plus attributes for its ``<c>`` element (e.g. ``cm="1"``, the cell
+    metadata that marks a dynamic-array formula, which openpyxl drops on save)."""
+
+    __slots__ = ("value", "attrs")
+
+    def __init__(self, value: object, attrs: tuple[tuple[str, str], ...]) -> None:
+        self.value = value
+        self.attrs = attrs
 
 
 # --------------------------------------------------------------------------- package map
@@ -176,6 +188,10 @@ def _attrs_text(attrs: list[tuple[str, str]]) -> str:
 def _cell_xml(prefix: str, attrs: list[tuple[str, str]], body: str, value: object,
               epoch: dt.datetime) -> str:
     p = prefix or ""
+    if isinstance(value, WithAttributes):
+        extra = dict(value.attrs)
+        attrs = [(k, v) for k, v in attrs if k not in extra] + list(value.attrs)
+        value = value.value
     fm = _F_RE.search(body or "")
     formula = fm.group(0) if fm else ""
     ext = _EXT_RE.search(body or "")

@@ -146,7 +146,8 @@ def refresh_file(
     import openpyxl
 
     from aicapex.excel.atomic import atomic_write
-    from aicapex.excel.cached import stamp_cached_values
+    from aicapex.excel.cached import WithAttributes, stamp_cached_values
+    from aicapex.excel.dynamic_arrays import read_dynamic_arrays, restore_parts
     from aicapex.excel.evaluator import UnsupportedFormulas, evaluate_workbook
 
     start = time.perf_counter()
@@ -158,6 +159,7 @@ def refresh_file(
     keep_vba = path.suffix.lower() == ".xlsm"
     try:
         old = read_values(path)
+        spilled = read_dynamic_arrays(path)
         wb = openpyxl.load_workbook(path, keep_vba=keep_vba, keep_links=False)
     except Exception as exc:  # noqa: BLE001 - calamine and openpyxl raise many kinds for a bad file
         raise _unreadable(path, exc) from exc
@@ -189,25 +191,28 @@ def refresh_file(
                 f"{path}: {exc}. Nothing was written; rerun with --keep-unsupported to keep "
                 "Excel's cached values for these cells (listed as not recomputed on Changes)"
             ) from None
+    values = dict(result.values)
+    values.update(result.spills)  # the cells a spilled block fills are compared too
     kept = [[c.sheet, c.coord, c.reason, _shown(old.get((c.sheet, c.coord))),
              _shown(old.get((c.sheet, c.coord))), "not recomputed"]
             for c in result.not_recomputed]
-    changes = kept + value_changes(old, result.values, _labels(wb))
+    changes = kept + value_changes(old, values, _labels(wb))
     rows = changes_rows(plan, changes)
     change_table = TableWrite("Changes", "tblChanges", L.CHANGES_COLUMNS, rows)
     from aicapex.excel.refresh import _write_table_openpyxl
 
     _write_table_openpyxl(wb, change_table)
     wb.calculation.fullCalcOnLoad = True
-    values = dict(result.values)
-    values.update(result.spills)
     update_chart_caches(wb, values)
+
+    for key, cm in spilled.anchors.items():  # keep spilled blocks dynamic (openpyxl drops cm)
+        values[key] = WithAttributes(values.get(key), (("cm", cm),))
 
     def write(tmp: Path) -> None:
         raw = tmp.with_name(tmp.name + ".raw")
         try:
             wb.save(raw)
-            stamp_cached_values(raw, tmp, values)
+            stamp_cached_values(raw, tmp, values, parts=restore_parts(raw, spilled))
         finally:
             raw.unlink(missing_ok=True)
 

@@ -4,6 +4,7 @@ refresh plan, the charts and the tests (WORKBOOK_STYLE.md §2–3)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
@@ -28,21 +29,83 @@ COMPANY_NAMES = {
 FY_END = {"MSFT": "June", "GOOGL": "December", "AMZN": "December", "META": "December",
           "ORCL": "May", "AAPL": "late September"}
 
+#: First fiscal year on every timeline sheet (Inputs ``in_FirstFY``): FY2019 is the first year
+#: with every covered company's cash-flow statement in the data set.
 FIRST_FY = 2019
-LAST_ACTUAL_FY = 2025
 MAX_HORIZON = 10  # columns reserved for estimates; Inputs chooses 5-10
 FIRST_PERIOD_COL = 5  # column F (0-based)
-N_PERIODS = (LAST_ACTUAL_FY - FIRST_FY + 1) + MAX_HORIZON
-LAST_PERIOD_COL = FIRST_PERIOD_COL + N_PERIODS - 1
-NOTES_COL = LAST_PERIOD_COL + 2
 HEADER_ROWS = 5  # rows 1-5; the first block starts on row 7 (index 6)
 YEAR_ROW = 3  # 0-based row 4
 FLAG_ROW = 4  # 0-based row 5
-N_ACTUAL = LAST_ACTUAL_FY - FIRST_FY + 1
 
 
-def period_col(fiscal_year: int) -> int:
-    return FIRST_PERIOD_COL + fiscal_year - FIRST_FY
+@dataclass(frozen=True)
+class Timeline:
+    """The one column grid of every timeline sheet: column F is ``first_fy``, each further
+    column one more fiscal year; ``last_actual_fy`` is the newest fiscal year in the data
+    (never a constant in code), then ``horizon`` estimate columns, a blank column and the
+    notes column."""
+
+    last_actual_fy: int
+    first_fy: int = FIRST_FY
+    horizon: int = MAX_HORIZON
+
+    @property
+    def n_actual(self) -> int:
+        return self.last_actual_fy - self.first_fy + 1
+
+    @property
+    def n_periods(self) -> int:
+        return self.n_actual + self.horizon
+
+    @property
+    def last_period_col(self) -> int:
+        return FIRST_PERIOD_COL + self.n_periods - 1
+
+    @property
+    def last_actual_col(self) -> int:
+        return FIRST_PERIOD_COL + self.n_actual - 1
+
+    @property
+    def notes_col(self) -> int:
+        return self.last_period_col + 2
+
+    @property
+    def actual_years(self) -> list[int]:
+        return list(range(self.first_fy, self.last_actual_fy + 1))
+
+    def period_col(self, fiscal_year: int) -> int:
+        return FIRST_PERIOD_COL + fiscal_year - self.first_fy
+
+    def year_of(self, c: int) -> int:
+        return self.first_fy + c - FIRST_PERIOD_COL
+
+    def actual_cols(self) -> range:
+        return range(FIRST_PERIOD_COL, FIRST_PERIOD_COL + self.n_actual)
+
+    def estimate_cols(self) -> range:
+        return range(FIRST_PERIOD_COL + self.n_actual, self.last_period_col + 1)
+
+    def period_range(self, r: int, *, actual_only: bool = True, absolute: bool = False) -> str:
+        last = self.last_actual_col if actual_only else self.last_period_col
+        return f"{cell(r, FIRST_PERIOD_COL, absolute, absolute)}:{cell(r, last, absolute, absolute)}"
+
+    def year_range(self, *, actual_only: bool = True) -> str:
+        """The fiscal-year row over the period columns, rows anchored: ``F$4:M$4``."""
+        last = self.last_actual_col if actual_only else self.last_period_col
+        return f"{col(FIRST_PERIOD_COL)}${YEAR_ROW + 1}:{col(last)}${YEAR_ROW + 1}"
+
+
+def timeline_for(ds: Any, tickers: list[str] | None = None) -> Timeline:
+    """The timeline for a data set: through the newest fiscal year any covered company has
+    reported (MSFT and ORCL report FY2026 while the December filers' FY2026 is not out yet:
+    their FY2026 column shows the figure as not reported)."""
+    frame = ds.annual
+    if tickers is not None:
+        frame = frame[frame["ticker"].isin(list(tickers))]
+    if frame.empty:
+        frame = ds.annual
+    return Timeline(last_actual_fy=int(frame["fiscal_year"].max()))
 
 
 def col(c: int) -> str:
@@ -53,15 +116,6 @@ def cell(r: int, c: int, row_abs: bool = False, col_abs: bool = False) -> str:
     return xl_rowcol_to_cell(r, c, row_abs, col_abs)
 
 
-def actual_cols() -> range:
-    return range(FIRST_PERIOD_COL, FIRST_PERIOD_COL + N_ACTUAL)
-
-
-def period_range(r: int, *, actual_only: bool = True, absolute: bool = False) -> str:
-    last = FIRST_PERIOD_COL + (N_ACTUAL if actual_only else N_PERIODS) - 1
-    return f"{cell(r, FIRST_PERIOD_COL, absolute, absolute)}:{cell(r, last, absolute, absolute)}"
-
-
 @dataclass(frozen=True)
 class LinkRow:
     field: str
@@ -70,15 +124,13 @@ class LinkRow:
 
 
 @dataclass(frozen=True)
-class CalcRow:
-    key: str
+class MetricRow:
+    key: str  # a metric of aicapex.engine.company_metrics.METRICS
     label: str
     unit: str
-    function: str  # CPX_ function
-    args: tuple[str, ...]  # link-row fields or calc keys, in argument order
 
 
-#: Reported figures linked into each company block (green in FAST terms, purple: engine).
+#: Reported figures of each company block (engine results: one CPX_SERIES call per block).
 LINK_ROWS = [
     LinkRow("capex", "Capex (cash spent, positive)"),
     LinkRow("ocf", "Operating cash flow"),
@@ -89,19 +141,20 @@ LINK_ROWS = [
     LinkRow("total_debt", "Total debt (year end)"),
     LinkRow("cash_and_marketable_securities", "Cash & marketable securities (year end)"),
     LinkRow("debt_issuance_proceeds", "Debt issuance proceeds"),
+    LinkRow("cloud_segment_revenue", "Cloud segment revenue (AWS, Google Cloud, Intelligent "
+            "Cloud, Oracle cloud services & license support)"),
+    LinkRow("rpo", "Remaining performance obligations / backlog (year end)"),
 ]
 
-#: Metric rows computed by the engine from the link rows above, same order in every block.
+#: Metric rows computed by the engine below the reported figures, same order in every block.
 CALC_ROWS = [
-    CalcRow("capex_to_ocf", "Capex / operating cash flow", "%", "CPX_CAPEX_TO_OCF", ("capex", "ocf")),
-    CalcRow("fcf", "Free cash flow (OCF - capex)", "$m", "CPX_FCF", ("ocf", "capex")),
-    CalcRow("fcf_margin", "FCF margin", "%", "CPX_FCF_MARGIN", ("ocf", "capex", "revenue")),
-    CalcRow("capex_to_revenue", "Capex / revenue", "%", "CPX_CAPEX_TO_REVENUE", ("capex", "revenue")),
-    CalcRow("da_to_revenue", "D&A / revenue", "%", "CPX_DA_TO_REVENUE", ("da_cashflow", "revenue")),
-    CalcRow("lease_to_fixed", "Operating-lease ROU assets / PP&E", "%", "CPX_LEASE_TO_FIXED",
-            ("op_lease_rou_assets", "ppe_net")),
-    CalcRow("net_debt", "Net debt (debt - cash & securities)", "$m", "CPX_NET_DEBT",
-            ("total_debt", "cash_and_marketable_securities")),
+    MetricRow("capex_to_ocf", "Capex / operating cash flow", "%"),
+    MetricRow("fcf", "Free cash flow (OCF - capex)", "$m"),
+    MetricRow("fcf_margin", "FCF margin", "%"),
+    MetricRow("capex_to_revenue", "Capex / revenue", "%"),
+    MetricRow("da_to_revenue", "D&A / revenue", "%"),
+    MetricRow("lease_to_fixed_assets", "Operating-lease ROU assets / PP&E", "%"),
+    MetricRow("net_debt", "Net debt (debt - cash & securities)", "$m"),
 ]
 
 
@@ -191,9 +244,9 @@ INPUT_ROWS: list[InputRow] = [
     InputRow("in_FirstFY", "First fiscal year on the timeline", "FY", FIRST_FY,
              {"validate": "integer", "criteria": "between", "minimum": 2010, "maximum": 2030},
              "Whole year; column F of every timeline sheet"),
-    InputRow("in_LastActualFY", "Last actual fiscal year", "FY", LAST_ACTUAL_FY,
+    InputRow("in_LastActualFY", "Last actual fiscal year", "FY", None,
              {"validate": "integer", "criteria": "between", "minimum": 2010, "maximum": 2040},
-             "Columns after it are estimates"),
+             "Columns after it are estimates; set by the build to the newest fiscal year in the data"),
     InputRow("in_Horizon", "Scenario horizon", "years", 5,
              {"validate": "integer", "criteria": "between", "minimum": 5, "maximum": 10},
              "Whole number of years, 5 to 10"),
@@ -238,7 +291,8 @@ COVER_STATUS_FIRST = 11
 #: Cover cells that only make sense with Python and the buttons (the client copy blanks them).
 COVER_ANALYST_ONLY = ["D3", "D5", "D7"]
 DATA_HEADER_ROW = 4  # tables' header on row 5
-DATA_COLUMNS = ["ticker", "fiscal_year", "fiscal_year_end", "field", "value_musd", "source", "note"]
-SOURCES_COLUMNS = ["ticker", "fiscal_year", "field", "value_musd", "form", "accession",
+DATA_COLUMNS = ["ticker", "fiscal_year", "fiscal_year_end", "field", "value_musd", "tier", "source",
+                "note"]
+SOURCES_COLUMNS = ["ticker", "fiscal_year", "field", "value_musd", "tier", "form", "accession",
                    "filing", "url", "note"]
 CHANGES_COLUMNS = ["sheet", "cell", "label", "old", "new", "change"]

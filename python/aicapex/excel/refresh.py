@@ -26,7 +26,7 @@ from openpyxl.utils.cell import coordinate_from_string, get_column_letter
 
 from aicapex.data.dataset import Dataset, current_dataset
 from aicapex.excel import layout as L
-from aicapex.excel.builder import data_rows, source_rows
+from aicapex.excel.sheet_tables import data_rows, source_rows
 
 #: Sheets whose cell values the Changes sheet compares (never Changes itself or the stamps).
 COMPARED_SHEETS = ("Data", *L.TIMELINE_SHEETS)

@@ -26,20 +26,22 @@ from typing import Any
 
 from aicapex.engine import power as pw
 from aicapex.excel import layout as L
-from aicapex.excel.builder import (
-    BuildContext,
-    _alert_format,
-    _check_format,
-    _section,
-    _sheet_check_cells,
-    _timeline_header,
-)
 from aicapex.excel.layout import InputRow
+from aicapex.excel.sheetkit import BuildContext
 from aicapex.excel.sheetkit import abs_ref as _a
+from aicapex.excel.sheetkit import alert_format as _alert_format
 from aicapex.excel.sheetkit import cached_value as _cached
+from aicapex.excel.sheetkit import check_format as _check_format
 from aicapex.excel.sheetkit import note as _note
 from aicapex.excel.sheetkit import row_head as _row_head
+from aicapex.excel.sheetkit import section as _section
+from aicapex.excel.sheetkit import sheet_check_cells as _sheet_check_cells
+from aicapex.excel.sheetkit import timeline_header as _timeline_header
 from aicapex.xlerrors import XlError
+
+#: The timeline of the workbook being written (set by ``write_sheet`` from ``ctx.timeline``;
+#: interim module state until this sheet takes the timeline from its context everywhere).
+_TL = L.Timeline(last_actual_fy=L.FIRST_FY)
 
 SHEET = "Power_Cloud"
 TITLE = "Power & Cloud"
@@ -210,8 +212,14 @@ def _number_input(ctx: BuildContext, ws: Any, r: int, value: float, num: str, va
 # -- the sheet --------------------------------------------------------------------------------------
 
 
+def _use_timeline(tl: L.Timeline) -> None:
+    global _TL
+    _TL = tl
+
+
 def write_sheet(ctx: BuildContext, ws: Any) -> None:
-    """Write the Power_Cloud sheet (registered in ``builder.EXTRA_SHEET_MODULES``)."""
+    _use_timeline(ctx.timeline)
+    """Write the Power_Cloud sheet (registered in ``builder.EXTRA_SHEETS``)."""
     from aicapex import udfs
 
     s = ctx.styles
@@ -358,15 +366,15 @@ def _write_dc(ctx: BuildContext, ws: Any, lay: PowerLayout, chips: Any, values: 
     result = udfs.cpx_dc_economics(*[cache[x] for x in order], False)
     fields = dict((row[0], row[1]) for row in result) if isinstance(result, list) else {}
     first, last = lay.dc_rows[pw.DC_ECONOMICS_FIELDS[0]], lay.dc_rows[pw.DC_ECONOMICS_FIELDS[-1]]
-    keys = f"{L.cell(first, L.NOTES_COL, True, True)}:{L.cell(last, L.NOTES_COL, True, True)}"
+    keys = f"{L.cell(first, _TL.notes_col, True, True)}:{L.cell(last, _TL.notes_col, True, True)}"
     for key in pw.DC_ECONOMICS_FIELDS:
         r = lay.dc_rows[key]
         label, unit, num = DC_ROWS[key]
         _row_head(ctx, ws, r, label, unit)
-        key_ref = L.cell(r, L.NOTES_COL, False, True)
+        key_ref = L.cell(r, _TL.notes_col, False, True)
         f = f"=INDEX(CPX_DC_ECONOMICS({args},FALSE),MATCH({key_ref},{keys},0),2)"
         ws.write_formula(r, 3, f, s("engine", num), _cached(fields.get(key, XlError("#N/A"))))
-        ws.write_string(r, L.NOTES_COL, key, s("key"))
+        ws.write_string(r, _TL.notes_col, key, s("key"))
     r = lay.dc_rows["capex_per_facility_mw"]
     _row_head(ctx, ws, r, "Capex per MW of facility power (CPX_CAPEX_PER_MW at the site PUE)", "$m")
     f = (f"=CPX_CAPEX_PER_MW({_a(k['price'])},{_a(k['watts'])},{_a(k['facility_capex'])},"
@@ -397,8 +405,8 @@ def _write_backlog(ctx: BuildContext, ws: Any, lay: PowerLayout) -> None:
             _row_head(ctx, ws, r, f"{t}: {label}", "$m", indent=True)
             ws.write_string(r, 3, fld, s("key"))
             cached[fld] = {}
-            for c in L.actual_cols():
-                fy = L.FIRST_FY + c - L.FIRST_PERIOD_COL
+            for c in _TL.actual_cols():
+                fy = _TL.first_fy + c - L.FIRST_PERIOD_COL
                 row = ds.row(t, fld, fy) if fld in ds.fields else None
                 v = float(row["value_musd"]) if row is not None else XlError("#N/A")
                 cached[fld][c] = v
@@ -408,7 +416,7 @@ def _write_backlog(ctx: BuildContext, ws: Any, lay: PowerLayout) -> None:
         r = b["coverage"]
         _row_head(ctx, ws, r, f"{t}: backlog coverage (RPO / revenue)", "x")
         cov = {}
-        for c in L.actual_cols():
+        for c in _TL.actual_cols():
             rpo, rev = cached["rpo"][c], cached["revenue"][c]
             v = udfs.cpx_backlog_coverage(rpo, rev)
             cov[c] = v
@@ -417,12 +425,12 @@ def _write_backlog(ctx: BuildContext, ws: Any, lay: PowerLayout) -> None:
         _note(ctx, ws, r, "Years of revenue under contract; #N/A where RPO is not reported")
         r = b["check"]
         _row_head(ctx, ws, r, f"{t}: check coverage x revenue = RPO (0 = holds)", "flag")
-        for c in L.actual_cols():
+        for c in _TL.actual_cols():
             cl = L.col(c)
             cv, rv, rp = (f"{cl}{b[x] + 1}" for x in ("coverage", "revenue", "rpo"))
             f = f"=IF(ISNUMBER({cv}),--(ABS({cv}*{rv}-{rp})>in_CheckTol),0)"
             ws.write_formula(r, c, f, s("calc", "check"), 0)
-        _check_format(ctx, ws, L.period_range(r))
+        _check_format(ctx, ws, _TL.period_range(r))
 
 
 def _write_checks(ctx: BuildContext, ws: Any, lay: PowerLayout, dc: dict, values: dict) -> None:
@@ -443,7 +451,7 @@ def _write_checks(ctx: BuildContext, ws: Any, lay: PowerLayout, dc: dict, values
     }
     for t, b in lay.backlog.items():
         rows[f"backlog_{t}"] = (f"Backlog coverage x revenue equals RPO for {t} in every year",
-                                f"=MIN(1,SUM({L.period_range(b['check'])}))")
+                                f"=MIN(1,SUM({_TL.period_range(b['check'])}))")
     for key, r in c.items():
         label, f = rows[key]
         _row_head(ctx, ws, r, label, "flag")
@@ -455,7 +463,7 @@ def _write_checks(ctx: BuildContext, ws: Any, lay: PowerLayout, dc: dict, values
     if lay.backlog:
         blocks = list(lay.backlog.values())
         first_cell = L.cell(blocks[0]["rpo"], L.FIRST_PERIOD_COL)
-        last_cell = L.cell(blocks[-1]["check"], L.FIRST_PERIOD_COL + L.N_ACTUAL - 1)
+        last_cell = L.cell(blocks[-1]["check"], L.FIRST_PERIOD_COL + _TL.n_actual - 1)
         ws.write_formula(r, 3, f"=SUMPRODUCT(--ISERROR({first_cell}:{last_cell}))",
                          s("calc", "alert"), 0)
         _note(ctx, ws, r, "Known gaps (see Sources); an unreported figure also leaves its "

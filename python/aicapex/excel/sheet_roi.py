@@ -40,19 +40,21 @@ import numpy as np
 
 from aicapex.engine import roi
 from aicapex.excel import layout as L
-from aicapex.excel.builder import (
-    BuildContext,
-    _alert_format,
-    _check_format,
-    _section,
-    _sheet_check_cells,
-    _timeline_header,
-)
 from aicapex.excel.layout import InputRow
+from aicapex.excel.sheetkit import BuildContext
 from aicapex.excel.sheetkit import abs_ref as _a
+from aicapex.excel.sheetkit import alert_format as _alert_format
 from aicapex.excel.sheetkit import cached_value as _cached
+from aicapex.excel.sheetkit import check_format as _check_format
 from aicapex.excel.sheetkit import note as _note
 from aicapex.excel.sheetkit import row_head as _row_head
+from aicapex.excel.sheetkit import section as _section
+from aicapex.excel.sheetkit import sheet_check_cells as _sheet_check_cells
+from aicapex.excel.sheetkit import timeline_header as _timeline_header
+
+#: The timeline of the workbook being written (set by ``write_sheet`` from ``ctx.timeline``;
+#: interim module state until this sheet takes the timeline from its context everywhere).
+_TL = L.Timeline(last_actual_fy=L.FIRST_FY)
 
 SHEET = "ROI"
 TITLE = "Return on AI capex"
@@ -92,9 +94,9 @@ INPUTS: list[InputRow] = [
              "Fraction: energy, staff, maintenance a year per dollar of capex; illustrative "
              "(energy alone is under 1% of capex a year on the Power_Cloud reference facility)"),
     InputRow("in_ROIBaseFY", "Base year: first vintage and revenue baseline",
-             "FY", L.FIRST_FY + 1,
-             {"validate": "integer", "criteria": "between", "minimum": L.FIRST_FY,
-              "maximum": L.LAST_ACTUAL_FY},
+             "FY", _TL.first_fy + 1,
+             {"validate": "integer", "criteria": "between", "minimum": _TL.first_fy,
+              "maximum": _TL.last_actual_fy},
              "Whole year on the timeline; FY2020 because META's FY2019 revenue is not in the "
              "data set (the peer revenue change from FY2019 would be #N/A)"),
     InputRow("in_CostMultiple", "$600B question: cost multiple on capex",
@@ -143,7 +145,7 @@ PEER_ROWS: list[tuple[str, str, str]] = [
 ]
 
 CHART_TITLE = ("Required vs actual: cumulative revenue requirement of capex vintages vs "
-               f"incremental revenue, peer sum, FY{L.FIRST_FY}–FY{L.LAST_ACTUAL_FY} ($bn)")
+               f"incremental revenue, peer sum, FY{_TL.first_fy}–FY{_TL.last_actual_fy} ($bn)")
 CHART_SERIES = {"cumulative": ("Cumulative requirement of capex vintages", "#7F7F7F"),
                 "incremental": ("Incremental revenue since the base year", "#1F3864")}
 CHART_SOURCE = ("Source: company 10-K filings (SEC EDGAR); AI Capex Monitor calculations "
@@ -215,7 +217,7 @@ def alert_ref(ds: Any) -> str:
 
 
 def _years() -> list[int]:
-    return list(range(L.FIRST_FY, L.LAST_ACTUAL_FY + 1))
+    return list(range(_TL.first_fy, _TL.last_actual_fy + 1))
 
 
 def _defaults() -> dict[str, Any]:
@@ -251,7 +253,7 @@ def _rows_of(cap: np.ndarray, ocf: np.ndarray, rev: np.ndarray, values: dict) ->
     cum = np.zeros(len(years))
     for i in range(1, len(years)):
         cum[i] = cum[i - 1] + req[i - 1] * (years[i - 1] >= base)
-    inc = (rev - rev[base - L.FIRST_FY]) * (years >= base)
+    inc = (rev - rev[base - _TL.first_fy]) * (years >= base)
     ret = roi.incremental_return(ocf, cap)
     payback = np.full(len(years), math.nan)
     with np.errstate(invalid="ignore", divide="ignore"):  # NaN > 0 is False: no payback
@@ -263,8 +265,14 @@ def _rows_of(cap: np.ndarray, ocf: np.ndarray, rev: np.ndarray, values: dict) ->
 # -- the sheet --------------------------------------------------------------------------------------
 
 
+def _use_timeline(tl: L.Timeline) -> None:
+    global _TL
+    _TL = tl
+
+
 def write_sheet(ctx: BuildContext, ws: Any) -> None:
-    """Write the ROI sheet (registered in ``builder.EXTRA_SHEET_MODULES``)."""
+    _use_timeline(ctx.timeline)
+    """Write the ROI sheet (registered in ``builder.EXTRA_SHEETS``)."""
     lay = roi_layout()
     values = _defaults()
     _timeline_header(ctx, ws, TITLE, PURPOSE)
@@ -321,7 +329,7 @@ def _required_formula(lay: ROILayout, capex_cell: str) -> str:
 def _row_formulas(lay: ROILayout, rows: dict[str, int], c: int) -> dict[str, str]:
     """Formulas of the rows shared by the company and peer blocks, in period column ``c``."""
     cl, prev = L.col(c), L.col(c - 1)
-    first, last = L.col(L.FIRST_PERIOD_COL), L.col(L.FIRST_PERIOD_COL + L.N_ACTUAL - 1)
+    first, last = L.col(L.FIRST_PERIOD_COL), L.col(L.FIRST_PERIOD_COL + _TL.n_actual - 1)
     n = {k: r + 1 for k, r in rows.items()}  # 1-based
     base = f"INDEX(${first}{n['revenue']}:${last}{n['revenue']},1,in_ROIBaseFY-in_FirstFY+1)"
     call = (f"CPX_INCREMENTAL_RETURN(${first}{n['ocf']}:${last}{n['ocf']},"
@@ -359,7 +367,7 @@ def _write_block(ctx: BuildContext, ws: Any, lay: ROILayout, t: str, model: dict
         _row_head(ctx, ws, r, f"{t}: {label}", unit, indent=fld in LINKS)
         if fld in LINKS:
             ws.write_string(r, 3, fld, s("key"))
-        for i, c in enumerate(L.actual_cols()):
+        for i, c in enumerate(_TL.actual_cols()):
             cl = L.col(c)
             if fld in LINKS:
                 f = f"=CPX_VALUE({key},$D{r + 1},{cl}$4)"
@@ -383,7 +391,7 @@ def _peer_values(model: dict, values: dict) -> dict:
     out["capex_ratios"] = sums["capex"]
     out["shortfall"] = out["cumulative"] - out["incremental"]
     years = np.array(_years())
-    out["ai_revenue"] = float(values["in_AIRevenue"]) * (years == L.LAST_ACTUAL_FY)
+    out["ai_revenue"] = float(values["in_AIRevenue"]) * (years == _TL.last_actual_fy)
     out["gap"] = np.asarray(roi.revenue_gap(np.nan_to_num(sums["capex"], nan=0.0),
                                             values["in_CostMultiple"], values["in_EndMargin"],
                                             out["ai_revenue"]))
@@ -402,7 +410,7 @@ def _write_peer(ctx: BuildContext, ws: Any, lay: ROILayout, model: dict, values:
     for key, label, unit in PEER_ROWS:
         r = p[key]
         _row_head(ctx, ws, r, label, unit, indent=key in ("capex_ratios",))
-        for i, c in enumerate(L.actual_cols()):
+        for i, c in enumerate(_TL.actual_cols()):
             cl = L.col(c)
             role = "calc"
             if key in LINKS:
@@ -465,10 +473,10 @@ def _write_checks(ctx: BuildContext, ws: Any, lay: ROILayout, model: dict, value
     for key, (label, formula) in per_year.items():
         r = lay.checks[key]
         _row_head(ctx, ws, r, label, "flag")
-        for c in L.actual_cols():
+        for c in _TL.actual_cols():
             ws.write_formula(r, c, formula(L.col(c)), s("calc", "check"), 0)
-        ws.write_formula(r, 3, f"=MIN(1,SUM({L.period_range(r)}))", s("calc", "check"), 0)
-        _check_format(ctx, ws, L.period_range(r))
+        ws.write_formula(r, 3, f"=MIN(1,SUM({_TL.period_range(r)}))", s("calc", "check"), 0)
+        _check_format(ctx, ws, _TL.period_range(r))
         _check_format(ctx, ws, L.cell(r, 3))
     _note(ctx, ws, lay.checks["peer_required"], "The requirement is linear in capex, so the "
           "engine on the sum must equal the sum of the company rows")
@@ -477,7 +485,7 @@ def _write_checks(ctx: BuildContext, ws: Any, lay: ROILayout, model: dict, value
         row = (lay.peer if who == "peer" else lay.blocks[who])["required"]
         name = "Peer" if who == "peer" else who
         _row_head(ctx, ws, r, f"{name}: required revenue >= 0 wherever computed", "flag")
-        ws.write_formula(r, 3, f'=MIN(1,COUNTIFS({L.period_range(row)},"<"&-in_CheckTol))',
+        ws.write_formula(r, 3, f'=MIN(1,COUNTIFS({_TL.period_range(row)},"<"&-in_CheckTol))',
                          s("calc", "check"), 0)
         _check_format(ctx, ws, L.cell(r, 3))
     _note(ctx, ws, lay.checks["nonneg_peer"], "COUNTIFS skips #N/A cells (figures not reported)")
@@ -488,14 +496,14 @@ def _write_checks(ctx: BuildContext, ws: Any, lay: ROILayout, model: dict, value
         b = lay.blocks[t]
         _row_head(ctx, ws, r, f"Alert: {t} capex, OCF or revenue not reported", "alert")
         rng = (f"{L.cell(b['capex'], L.FIRST_PERIOD_COL)}:"
-               f"{L.cell(b['revenue'], L.FIRST_PERIOD_COL + L.N_ACTUAL - 1)}")
+               f"{L.cell(b['revenue'], L.FIRST_PERIOD_COL + _TL.n_actual - 1)}")
         gaps = sum(int(np.isnan(model[t][k]).sum()) for k in LINKS)
         ws.write_formula(r, 3, f"=SUMPRODUCT(--ISERROR({rng}))", s("calc", "alert"), gaps)
     _note(ctx, ws, lay.alerts["gaps_META"], "Known gap: META FY2019 revenue (see Sources)")
     r = lay.alerts["retire"]
     _row_head(ctx, ws, r, "Alert: vintages retire inside the window", "alert")
     lives, _ = _lives_split(values)
-    retire = int(min(lives) < L.LAST_ACTUAL_FY - int(values["in_ROIBaseFY"]))
+    retire = int(min(lives) < _TL.last_actual_fy - int(values["in_ROIBaseFY"]))
     ws.write_formula(r, 3, f"=--(MIN({_lives_ref(lay)})<in_LastActualFY-in_ROIBaseFY)",
                      s("calc", "alert"), retire)
     _note(ctx, ws, r, "The base-year vintage earns from the next year; with lives at least as long "
@@ -519,7 +527,7 @@ def _write_checks(ctx: BuildContext, ws: Any, lay: ROILayout, model: dict, value
 
 def _write_chart(ctx: BuildContext, ws: Any, lay: ROILayout) -> None:
     """Clustered column: peer cumulative requirement vs incremental revenue ($bn), §7."""
-    first, last = L.FIRST_PERIOD_COL, L.FIRST_PERIOD_COL + L.N_ACTUAL - 1
+    first, last = L.FIRST_PERIOD_COL, L.FIRST_PERIOD_COL + _TL.n_actual - 1
     categories = f"={SHEET}!{_a(L.YEAR_ROW, first)}:{_a(L.YEAR_ROW, last)}"
     ch = ctx.wb.add_chart({"type": "column"})
     for key, (name, colour) in CHART_SERIES.items():

@@ -38,19 +38,21 @@ from aicapex.engine.financing import COLUMNS, DEFAULT_COMPARE_METRICS
 from aicapex.engine.montecarlo import BAND_COLUMNS
 from aicapex.engine.presets import IG_BONDS, PRESET_NAMES
 from aicapex.excel import layout as L
-from aicapex.excel.builder import (
-    BuildContext,
-    _alert_format,
-    _check_format,
-    _section,
-    _sheet_check_cells,
-    _timeline_header,
-)
 from aicapex.excel.layout import InputRow
+from aicapex.excel.sheetkit import BuildContext
 from aicapex.excel.sheetkit import abs_ref as _a
+from aicapex.excel.sheetkit import alert_format as _alert_format
 from aicapex.excel.sheetkit import cached_value as _cached
+from aicapex.excel.sheetkit import check_format as _check_format
 from aicapex.excel.sheetkit import note as _note
 from aicapex.excel.sheetkit import row_head as _row_head
+from aicapex.excel.sheetkit import section as _section
+from aicapex.excel.sheetkit import sheet_check_cells as _sheet_check_cells
+from aicapex.excel.sheetkit import timeline_header as _timeline_header
+
+#: The timeline of the workbook being written (set by ``write_sheet`` from ``ctx.timeline``;
+#: interim module state until this sheet takes the timeline from its context everywhere).
+_TL = L.Timeline(last_actual_fy=L.FIRST_FY)
 
 SHEET = "Scenarios"
 TITLE = "Scenarios"
@@ -60,8 +62,8 @@ DEFAULT_TICKER = "MSFT"
 BASE_CASE = "all-cash"
 DEFAULT = "default"  # the UDFs' word for "leave the company's own figure"
 
-FIRST_EST_COL = L.period_col(L.LAST_ACTUAL_FY + 1)  # column M
-EST_COLS = range(FIRST_EST_COL, FIRST_EST_COL + L.MAX_HORIZON)  # M..V
+FIRST_EST_COL = _TL.period_col(_TL.last_actual_fy + 1)  # column M
+EST_COLS = range(FIRST_EST_COL, FIRST_EST_COL + _TL.horizon)  # M..V
 PRESET_COLS = range(L.FIRST_PERIOD_COL, L.FIRST_PERIOD_COL + len(PRESET_NAMES))  # F..J
 
 
@@ -330,7 +332,7 @@ def _engine_values(ctx: BuildContext, values: dict[str, Any]) -> dict[str, Any]:
 
         structures = [uf.scenario(ds, ticker, p, years, pairs)[1] for p in PRESET_NAMES]
         out["compare"] = compare_scenarios(base, inputs, structures, list(DEFAULT_COMPARE_METRICS),
-                                           L.LAST_ACTUAL_FY + years)
+                                           _TL.last_actual_fy + years)
         out["mc"] = monte_carlo(base, uf.scenario(ds, ticker, preset, years, pairs)[1], inputs,
                                 n_paths=int(values["in_MCPaths"]), seed=int(values["in_MCSeed"]),
                                 threshold=float(values["in_MCThreshold"])).bands
@@ -343,8 +345,17 @@ def _engine_values(ctx: BuildContext, values: dict[str, Any]) -> dict[str, Any]:
 # -- the sheet --------------------------------------------------------------------------------------
 
 
+def _use_timeline(tl: L.Timeline) -> None:
+    global _TL
+    _TL = tl
+    global FIRST_EST_COL, EST_COLS
+    FIRST_EST_COL = tl.period_col(tl.last_actual_fy + 1)
+    EST_COLS = range(FIRST_EST_COL, FIRST_EST_COL + tl.horizon)
+
+
 def write_sheet(ctx: BuildContext, ws: Any) -> None:
-    """Write the Scenarios sheet (registered in ``builder.EXTRA_SHEET_MODULES``)."""
+    _use_timeline(ctx.timeline)
+    """Write the Scenarios sheet (registered in ``builder.EXTRA_SHEETS``)."""
     lay = scenarios_layout()
     values = _defaults()
     engine = _engine_values(ctx, values)
@@ -413,8 +424,8 @@ def _write_scenario(ctx: BuildContext, ws: Any, lay: ScenariosLayout, values: di
         _row_head(ctx, ws, r, label, unit, indent=indent)
         if key == "reported":
             ws.write_string(r, 3, "total_debt", s("key"))
-            for c in L.actual_cols():
-                fy = L.FIRST_FY + c - L.FIRST_PERIOD_COL
+            for c in _TL.actual_cols():
+                fy = _TL.first_fy + c - L.FIRST_PERIOD_COL
                 v = ctx.ds.value(ticker, "total_debt", fy) if ticker in ctx.ds.tickers else math.nan
                 f = f"=CPX_VALUE(in_ScenTicker,$D{r + 1},{L.col(c)}$4)"
                 ws.write_formula(r, c, f, s("engine", "musd"), "#N/A" if math.isnan(v) else v)
@@ -458,9 +469,9 @@ def _write_compare(ctx: BuildContext, ws: Any, lay: ScenariosLayout, values: dic
     ticker = values["in_ScenTicker"]
     ws.write_formula(hdr, 1, '="Preset comparison: "&in_ScenTicker&", fiscal year in column D"',
                      s("section"), f"Preset comparison: {ticker}, fiscal year in column D")
-    year = L.LAST_ACTUAL_FY + int(values["in_Horizon"])
+    year = _TL.last_actual_fy + int(values["in_Horizon"])
     ws.write_formula(hdr, 3, "=in_LastActualFY+in_Horizon", s("section", "fy_estimate"), year)
-    ws.write_string(hdr, L.NOTES_COL, "Columns F-J of this block are presets, not years",
+    ws.write_string(hdr, _TL.notes_col, "Columns F-J of this block are presets, not years",
                     s("note"))
     r = lay.preset_row
     _row_head(ctx, ws, r, "Preset (columns F-J; engine order)", "preset")
@@ -607,7 +618,7 @@ def _write_charts(ctx: BuildContext, ws: Any, lay: ScenariosLayout) -> None:
     """Funding mix by year (stacked column, $bn) and net debt / EBITDA with the Monte Carlo
     band (line; the band dashed), WORKBOOK_STYLE §7."""
     s = ctx.styles
-    first, last = L.LAST_ACTUAL_FY + 1, L.LAST_ACTUAL_FY + L.MAX_HORIZON
+    first, last = _TL.last_actual_fy + 1, _TL.last_actual_fy + _TL.horizon
     span = f"FY{first}–FY{last}"
     c0, c1 = EST_COLS[0], EST_COLS[-1]
     categories = f"={SHEET}!{_a(3, c0)}:{_a(3, c1)}"

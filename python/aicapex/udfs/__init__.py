@@ -40,6 +40,7 @@ from aicapex.udfs.roi import (
     cpx_required_revenue,
     cpx_revenue_gap,
 )
+from aicapex.udfs.series import cpx_series
 
 __all__ = [
     "cpx_data",
@@ -60,6 +61,7 @@ __all__ = [
     "cpx_peer",
     "cpx_ratios",
     "cpx_ttm",
+    "cpx_series",
     "cpx_backlog_coverage",
     "cpx_capex_per_mw",
     "cpx_chip_table",

@@ -1,0 +1,90 @@
+"""Keep dynamic-array formulas dynamic through an openpyxl load and save.
+
+A dynamic-array (spilled) formula is stored as an array formula whose cell carries
+``cm="1"``, an index into the workbook's ``xl/metadata.xml`` part, which flags it as a
+dynamic array (``XLDAPR``). openpyxl reads the formula (as an ``ArrayFormula``) but drops the
+attribute and the part on save, which would turn each spilled CPX_ block into a legacy
+Ctrl+Shift+Enter array. :func:`read_dynamic_arrays` notes them in the original file;
+:func:`restore_parts` gives back the parts to add to the saved file, and the anchors' ``cm``
+attributes are stamped with the cached values (:class:`aicapex.excel.cached.WithAttributes`).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aicapex.excel.cached import sheet_parts
+
+METADATA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheetMetadata+xml"
+METADATA_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sheetMetadata"
+
+_CELL_CM_RE = re.compile(r'<(?:\w+:)?c\b(?P<attrs>[^>]*\bcm="(?P<cm>\d+)"[^>]*)>(?P<body>.*?)</'
+                         r'(?:\w+:)?c>', re.DOTALL)
+_REF_RE = re.compile(r'\br="([A-Z]+[0-9]+)"')
+_REL_RE = re.compile(r"<Relationship\b[^>]*>", re.DOTALL)
+
+
+@dataclass
+class DynamicArrays:
+    """The dynamic-array anchors of a workbook and its metadata part."""
+
+    anchors: dict[tuple[str, str], str] = field(default_factory=dict)  # (sheet, "F8") -> cm
+    metadata: bytes | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.anchors) and self.metadata is not None
+
+
+def read_dynamic_arrays(path: Path) -> DynamicArrays:
+    """Anchors (cells with ``cm`` and an array formula) and the metadata part of ``path``."""
+    out = DynamicArrays()
+    with zipfile.ZipFile(path) as zf:
+        names = set(zf.namelist())
+        rels = "xl/_rels/workbook.xml.rels"
+        if rels not in names:
+            return out
+        for rel in _REL_RE.findall(zf.read(rels).decode("utf-8", "replace")):
+            if METADATA_REL in rel:
+                target = re.search(r'Target="([^"]+)"', rel)
+                if target:
+                    part = posixpath.normpath(posixpath.join("xl", target.group(1)))
+                    out.metadata = zf.read(part.lstrip("/")) if part.lstrip("/") in names else None
+        if out.metadata is None:
+            return out
+        for title, part in sheet_parts(zf).items():
+            xml = zf.read(part).decode("utf-8")
+            if ' cm="' not in xml:
+                continue
+            for m in _CELL_CM_RE.finditer(xml):
+                ref = _REF_RE.search(m.group("attrs"))
+                if ref and 't="array"' in m.group("body"):
+                    out.anchors[(title, ref.group(1))] = m.group("cm")
+    return out
+
+
+def restore_parts(saved: Path, state: DynamicArrays) -> dict[str, bytes]:
+    """The parts of the openpyxl-saved ``saved`` to replace or add so that ``state``'s
+    anchors are dynamic arrays again: the metadata part, its content type and relationship."""
+    if not state:
+        return {}
+    with zipfile.ZipFile(saved) as zf:
+        types = zf.read("[Content_Types].xml").decode("utf-8")
+        rels = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8")
+    parts: dict[str, bytes] = {"xl/metadata.xml": state.metadata or b""}
+    if "/xl/metadata.xml" not in types:
+        types = types.replace("</Types>", f'<Override PartName="/xl/metadata.xml" '
+                                          f'ContentType="{METADATA_TYPE}"/></Types>')
+        parts["[Content_Types].xml"] = types.encode("utf-8")
+    if METADATA_REL not in rels:
+        used = set(re.findall(r'Id="(rId\d+)"', rels))
+        n = 1
+        while f"rId{n}" in used:
+            n += 1
+        rels = rels.replace("</Relationships>", f'<Relationship Id="rId{n}" Type="{METADATA_REL}" '
+                                                f'Target="metadata.xml"/></Relationships>')
+        parts["xl/_rels/workbook.xml.rels"] = rels.encode("utf-8")
+    return parts

@@ -1,0 +1,77 @@
+"""The Dashboard: the report's exhibits as charts drawn from the Ratios sheet (no
+calculations; WORKBOOK_STYLE.md §7)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aicapex.excel.sheetkit import BuildContext, new_chart, print_setup
+from aicapex.excel.styles import COMPANY_COLOURS, TAB_COLOURS
+
+
+def _series_ref(ctx: BuildContext, r: int) -> str:
+    return f"=Ratios!{ctx.timeline.period_range(r, absolute=True)}"
+
+
+def _categories(ctx: BuildContext) -> str:
+    return f"=Ratios!{ctx.timeline.period_range(3, absolute=True)}"
+
+
+def _chart(ctx: BuildContext, kind: str, title: str, num_format: str,
+           subtype: str | None = None) -> Any:
+    return new_chart(ctx, kind, title, num_format, subtype,
+                     y_min=0 if kind in ("column", "line") and subtype != "clustered_neg" else None)
+
+
+def write_dashboard(ctx: BuildContext, ws: Any) -> None:
+    s = ctx.styles
+    lay = ctx.ratios
+    ws.set_tab_color(TAB_COLOURS["Dashboard"])
+    ws.write_string(0, 1, "Dashboard", s("title"))
+    ws.write_string(1, 1, "The report's exhibits, drawn from the Ratios sheet; fiscal years as reported",
+                    s("subtitle"))
+    span = f"FY{ctx.timeline.first_fy}–FY{ctx.timeline.last_actual_fy}"
+    charts: list[Any] = []
+
+    def per_company(ch: Any, key: str, dash: bool = False) -> None:
+        for t, b in lay.blocks.items():
+            colour = COMPANY_COLOURS[t]
+            series = {"name": t, "categories": _categories(ctx), "values": _series_ref(ctx, b.rows[key])}
+            if type(ch).__name__ == "ChartLine":
+                series["line"] = {"color": colour, "width": 2}
+                series["marker"] = {"type": "circle", "size": 4, "fill": {"color": colour},
+                                    "border": {"color": colour}}
+            else:
+                series["fill"] = {"color": colour}
+                series["border"] = {"none": True}
+            ch.add_series(series)
+
+    ch = _chart(ctx, "column", f"Capex by company, {span} ($bn)", "#,##0,", "stacked")
+    per_company(ch, "capex")
+    charts.append(ch)
+    ch = _chart(ctx, "line", f"Capex / operating cash flow, {span} (%)", "0%")
+    per_company(ch, "capex_to_ocf")
+    ch.add_series({"name": "Peer (ratio of sums)", "categories": _categories(ctx),
+                   "values": _series_ref(ctx, lay.peer_rows["capex_to_ocf"]),
+                   "line": {"color": COMPANY_COLOURS["PEER"], "width": 2.5, "dash_type": "dash"}})
+    charts.append(ch)
+    ch = _chart(ctx, "column", f"Free cash flow by company, {span} ($bn)", "#,##0,")
+    ch.set_y_axis({"num_format": "#,##0,", "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
+    per_company(ch, "fcf")
+    charts.append(ch)
+    ch = _chart(ctx, "line", f"D&A / revenue, {span} (%)", "0%")
+    per_company(ch, "da_to_revenue")
+    charts.append(ch)
+    ch = _chart(ctx, "line", f"Operating-lease ROU assets / PP&E, {span} (%)", "0%")
+    per_company(ch, "lease_to_fixed_assets")
+    charts.append(ch)
+    ch = _chart(ctx, "column", f"Debt issuance proceeds, {span} ($bn)", "#,##0,")
+    per_company(ch, "debt_issuance_proceeds")
+    charts.append(ch)
+    for i, chart in enumerate(charts):
+        row = 3 + (i // 2) * 17
+        col = 1 + (i % 2) * 9
+        ws.insert_chart(row, col, chart)
+        ws.write_string(row + 15, col, "Source: company 10-K/10-Q filings (SEC EDGAR); AI Capex Monitor "
+                        "calculations. Data as of the Cover date.", s("note"))
+    print_setup(ws, "Dashboard")

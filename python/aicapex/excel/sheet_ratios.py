@@ -1,0 +1,193 @@
+"""The Ratios sheet: one block per company, then the peer block, then checks and alerts.
+
+Each company block is one spilled engine call, ``=CPX_SERIES($D$7,$D8:$D23,F$4:M$4)``: the
+row keys in column D (reported fields, then metrics) × the fiscal years of row 4. Excel calls
+it once per block instead of once per cell. The peer block and the checks are native formulas
+on the spilled cells (ratio of sums, never a mean of ratios).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aicapex.excel import layout as L
+from aicapex.excel.sheetkit import (
+    BuildContext,
+    alert_format,
+    check_format,
+    section,
+    sheet_check_cells,
+    timeline_header,
+    write_block,
+)
+
+PURPOSE = ("USD millions unless stated; fiscal years as reported (MSFT ends June, ORCL May, "
+           "AAPL September)")
+
+
+def block_keys() -> list[tuple[str, str, str]]:
+    """(key, label, unit) of the rows of a company block, in order."""
+    return ([(r.field, r.label, r.unit) for r in L.LINK_ROWS]
+            + [(r.key, r.label, r.unit) for r in L.CALC_ROWS])
+
+
+def block_values(ticker: str, years: list[int]) -> list[list[Any]]:
+    """The block's build-time result: the same function Excel calls."""
+    from aicapex.udfs.series import cpx_series
+
+    keys = [[k] for k, _, _ in block_keys()]
+    return cpx_series(ticker, keys, [years])
+
+
+def write_ratios(ctx: BuildContext, ws: Any) -> None:
+    s = ctx.styles
+    lay = ctx.ratios
+    tl = ctx.timeline
+    timeline_header(ctx, ws, "Ratios", PURPOSE)
+    sheet_check_cells(ctx, ws, L.cell(lay.sheet_total_row, 3, True, True))
+    keys = block_keys()
+    for t, b in lay.blocks.items():
+        section(ctx, ws, b.header_row, f"{L.COMPANY_NAMES.get(t, t)} ({t}), fiscal year ends "
+                f"{L.FY_END.get(t, 'as reported')}")
+        ws.write_string(b.header_row, 3, t, s("section"))
+        first = b.rows[keys[0][0]]
+        last = b.rows[keys[-1][0]]
+        n_links = len(L.LINK_ROWS)
+        for i, (key, label, unit) in enumerate(keys):
+            r = b.rows[key]
+            ws.write_string(r, 1, label, s("label_indent" if i < n_links else "label"))
+            ws.write_string(r, 2, unit, s("unit"))
+            ws.write_string(r, 3, key, s("key"))
+            if i < n_links:
+                ws.write_string(r, tl.notes_col, f"Reported {key}; source: Sources sheet",
+                                s("note"))
+        formula = (f"=CPX_SERIES({L.cell(b.header_row, 3, True, True)},"
+                   f"{L.cell(first, 3, False, True)}:{L.cell(last, 3, False, True)},"
+                   f"{tl.year_range()})")
+        write_block(ws, first, L.FIRST_PERIOD_COL, formula, block_values(t, tl.actual_years),
+                    row_formats=[s.for_unit("engine", unit) for _, _, unit in keys])
+        ws.write_string(first, tl.notes_col, "One CPX_SERIES call spills the whole block "
+                        "(rows: the keys in column D; columns: the fiscal years)", s("note"))
+        r = b.highest_since_row
+        ratio_row = b.rows["capex_to_ocf"]
+        ws.write_string(r, 1, "Capex / OCF: highest since (fiscal year)", s("label"))
+        ws.write_string(r, 2, "FY", s("unit"))
+        ws.write_formula(r, 3, f"=CPX_HIGHEST_SINCE({tl.period_range(ratio_row)},"
+                         f"{tl.period_range(3, absolute=True)})", s("engine", "year"), 0)
+        ws.write_string(r, tl.notes_col, "Last fiscal year with capex/OCF at least as high as "
+                        "the latest", s("note"))
+        r = b.check_row
+        ws.write_string(r, 1, "Check: FCF = OCF - capex (0 = holds)", s("label"))
+        ws.write_string(r, 2, "flag", s("unit"))
+        for c in tl.actual_cols():
+            fcf = f"{L.col(c)}{b.rows['fcf'] + 1}"
+            ocf = f"{L.col(c)}{b.rows['ocf'] + 1}"
+            capex = f"{L.col(c)}{b.rows['capex'] + 1}"
+            ws.write_formula(r, c, f"=IF(ISNUMBER({fcf}),--(ABS({ocf}-{capex}-{fcf})>in_CheckTol),0)",
+                             s("calc", "check"), 0)
+        check_format(ctx, ws, tl.period_range(r))
+    write_peer(ctx, ws)
+    write_ratio_checks(ctx, ws)
+
+
+def write_peer(ctx: BuildContext, ws: Any) -> None:
+    s = ctx.styles
+    lay = ctx.ratios
+    tl = ctx.timeline
+    peers = [t for t in L.PEER_SET if t in lay.blocks]
+    section(ctx, ws, lay.peer_header, f"Peer aggregate: {'+'.join(peers)} (sum of fiscal years)")
+    labels = {
+        "capex": ("Capex, sum", "$m"),
+        "ocf": ("Operating cash flow, sum", "$m"),
+        "revenue": ("Revenue, sum", "$m"),
+        "da_cashflow": ("D&A, sum", "$m"),
+        "capex_to_ocf": ("Capex / OCF (ratio of sums)", "%"),
+        "fcf": ("Free cash flow (sum OCF - sum capex)", "$m"),
+        "fcf_margin": ("FCF margin (ratio of sums)", "%"),
+        "da_to_revenue": ("D&A / revenue (ratio of sums)", "%"),
+        "company_fcf_sum": ("Sum of company FCF rows (engine)", "$m"),
+    }
+    p = lay.peer_rows
+    for key, r in p.items():
+        label, unit = labels[key]
+        ws.write_string(r, 1, label, s("total" if key in ("capex_to_ocf",) else "label"))
+        ws.write_string(r, 2, unit, s("unit"))
+        for c in tl.actual_cols():
+            cl = L.col(c)
+            if key in ("capex", "ocf", "revenue", "da_cashflow"):
+                f = "=SUM(" + ",".join(f"{cl}{lay.blocks[t].rows[key] + 1}" for t in peers) + ")"
+            elif key == "capex_to_ocf":
+                f = f"={cl}{p['capex'] + 1}/{cl}{p['ocf'] + 1}"
+            elif key == "fcf":
+                f = f"={cl}{p['ocf'] + 1}-{cl}{p['capex'] + 1}"
+            elif key == "fcf_margin":
+                f = f"={cl}{p['fcf'] + 1}/{cl}{p['revenue'] + 1}"
+            elif key == "da_to_revenue":
+                f = f"={cl}{p['da_cashflow'] + 1}/{cl}{p['revenue'] + 1}"
+            else:
+                f = "=SUM(" + ",".join(f"{cl}{lay.blocks[t].rows['fcf'] + 1}" for t in peers) + ")"
+            ws.write_formula(r, c, f, s.for_unit("calc", unit), 0)
+    ws.write_string(p["capex_to_ocf"], tl.notes_col, "Ratio of sums over the same companies and "
+                    "years, never a mean of company ratios", s("note"))
+
+
+def write_ratio_checks(ctx: BuildContext, ws: Any) -> None:
+    s = ctx.styles
+    lay = ctx.ratios
+    tl = ctx.timeline
+    section(ctx, ws, lay.checks_header, "Checks (0 = pass) and alerts")
+    first_check = min(lay.check_rows.values())
+    for key, r in lay.check_rows.items():
+        if key.startswith("fcf_"):
+            t = key[4:]
+            b = lay.blocks[t]
+            ws.write_string(r, 1, f"FCF = OCF - capex holds for {t} in every year", s("label"))
+            ws.write_formula(r, 3, f"=MIN(1,SUM({tl.period_range(b.check_row)}))",
+                             s("calc", "check"), 0)
+        else:
+            p = lay.peer_rows
+            ws.write_string(r, 1, "Peer FCF equals the sum of the company FCF rows", s("label"))
+            for c in tl.actual_cols():
+                cl = L.col(c)
+                fcf, fsum = f"{cl}{p['fcf'] + 1}", f"{cl}{p['company_fcf_sum'] + 1}"
+                ws.write_formula(r, c, f"=IF(ISNUMBER({fcf}),--(ABS({fcf}-{fsum})>in_CheckTol),0)",
+                                 s("calc", "check"), 0)
+            ws.write_formula(r, 3, f"=MIN(1,SUM({tl.period_range(r)}))", s("calc", "check"), 0)
+            check_format(ctx, ws, tl.period_range(r))
+        ws.write_string(r, 2, "flag", s("unit"))
+        check_format(ctx, ws, L.cell(r, 3))
+    # Alerts: reported, not failing.
+    a = lay.alert_rows
+    for t, b in lay.blocks.items():
+        r = a[f"capex_{t}"]
+        ws.write_string(r, 1, f"Alert: {t} years with capex / OCF above the alert level", s("label"))
+        ws.write_formula(r, 3, f'=COUNTIFS({tl.period_range(b.rows["capex_to_ocf"])},'
+                         '">"&in_CapexAlert)', s("calc", "alert"), 0)
+        r = a[f"gaps_{t}"]
+        links = (f"{L.cell(b.rows[L.LINK_ROWS[0].field], L.FIRST_PERIOD_COL)}:"
+                 f"{L.cell(b.rows[L.LINK_ROWS[-1].field], tl.last_actual_col)}")
+        ws.write_string(r, 1, f"Alert: {t} reported figures missing (known gaps, see SOURCES)",
+                        s("label"))
+        ws.write_formula(r, 3, f"=SUMPRODUCT(--ISERROR({links}))", s("calc", "alert"), 0)
+    r = a["stale"]
+    asof, stamp = (f"Cover!{L.cell(*L.COVER_AS_OF, True, True)}",
+                   f"Cover!{L.cell(*L.COVER_REFRESHED, True, True)}")
+    ws.write_string(r, 1, "Alert: newest fiscal year end older than the staleness limit", s("label"))
+    ws.write_formula(r, 3, f"=IF(ISNUMBER({stamp}),--({stamp}-{asof}>in_StaleDays),0)",
+                     s("calc", "alert"), 0)
+    ws.write_string(r, tl.notes_col, "Days from the as-of date to the last refresh, against "
+                    "in_StaleDays on Inputs", s("note"))
+    first_alert = min(v for k, v in a.items() if k != "total")
+    ws.write_string(a["total"], 1, "Alerts total", s("total"))
+    ws.write_formula(a["total"], 3, f"=SUM({L.cell(first_alert, 3)}:{L.cell(a['total'] - 1, 3)})",
+                     s("total", "alert"), 0)
+    for r in a.values():
+        ws.write_string(r, 2, "alert", s("unit"))
+        alert_format(ctx, ws, L.cell(r, 3))
+    r = lay.sheet_total_row
+    ws.write_string(r, 1, "Sheet check (0 = all checks pass)", s("total"))
+    ws.write_string(r, 2, "flag", s("unit"))
+    last_check = max(lay.check_rows.values())
+    ws.write_formula(r, 3, f"=MIN(1,SUM({L.cell(first_check, 3)}:{L.cell(last_check, 3)}))",
+                     s("total", "check"), 0)
+    check_format(ctx, ws, L.cell(r, 3))
