@@ -46,7 +46,6 @@ from aicapex.formula.parser import (
     parse_area,
     parsed_from_tree,
     substitute,
-    walk,
 )
 from aicapex.formula.tables import TableIndex, UnresolvedTable
 from aicapex.formula.values import MISSING, NOTSET, as_2d, err, to_serial
@@ -89,6 +88,8 @@ def iter_defined_names(names: Any):
             yield name, str(text)
 
 
+#: Functions that read some argument's position, not its value (ROW, OFFSET's base...).
+POSITION_ONLY = frozenset(n for n, f in FUNCTIONS.items() if any(f.ref_only(i) for i in range(5)))
 _NODE_PROBLEMS = {",": "the union operator (A1,B1)", " ": "the intersection operator (A1 B1)"}
 
 
@@ -137,6 +138,7 @@ class WorkbookGraph:
         self.prepared: dict[Key, Parsed] = {}
         self.dep_cache: dict[Key, list[Key]] = {}
         self.dep_refs: dict[int, tuple[Parsed, tuple[Ref, ...]]] = {}
+        self.checked: dict[int, tuple[Parsed, str]] = {}
         self.fallback: Mapping[tuple[str, str], Any] = {}
         self.check_formulas()
         self.init_pending_spills()
@@ -226,7 +228,21 @@ class WorkbookGraph:
         return parsed
 
     def check(self, parsed: Parsed, text: str) -> None:
-        """Raise :class:`Unsupported` unless every function and node can be evaluated."""
+        """Raise :class:`Unsupported` unless every function and node can be evaluated
+        (checked once per parsed formula: cells with the same text share it)."""
+        hit = self.checked.get(id(parsed))
+        if hit is not None and hit[0] is parsed:
+            if hit[1]:
+                raise Unsupported(hit[1])
+            return
+        try:
+            self.check_tree(parsed, text)
+        except Unsupported as exc:
+            self.checked[id(parsed)] = (parsed, str(exc))
+            raise
+        self.checked[id(parsed)] = (parsed, "")
+
+    def check_tree(self, parsed: Parsed, text: str) -> None:
         unknown: list[str] = []
         for call in parsed.calls:
             fn = FUNCTIONS.get(call.name)
@@ -240,9 +256,9 @@ class WorkbookGraph:
         if unknown:
             s = "s" if len(unknown) > 1 else ""
             raise Unsupported(f"unsupported function{s} {', '.join(unknown)}")
-        for node in walk(parsed.tree):
+        for node in parsed.refused:
             t = type(node)
-            if t is BadRef and node.error is None:
+            if t is BadRef:
                 raise Unsupported(f"cannot evaluate formula {text!r}: {node.kind} {node.text} "
                                   "is not supported")
             if t is Binary and node.op in _NODE_PROBLEMS:
@@ -346,8 +362,8 @@ class WorkbookGraph:
             return hit[1]
         skip: set[int] = set()
         for call in parsed.calls:
-            fn = FUNCTIONS.get(call.name)
-            if fn is not None:
+            if call.name in POSITION_ONLY:
+                fn = FUNCTIONS[call.name]
                 skip.update(id(a) for i, a in enumerate(call.args)
                             if type(a) is Ref and fn.ref_only(i))
         refs = tuple(r for r in parsed.refs if id(r) not in skip) if skip else parsed.refs

@@ -556,6 +556,8 @@ class Parsed:
     names: tuple[Name, ...]
     calls: tuple[Call, ...]
     structs: tuple[StructRef, ...]
+    #: what no evaluator here follows: BadRefs other than ``#REF!``, union and intersection
+    refused: tuple[Node, ...] = ()
 
 
 def parsed_from_tree(tree: Node) -> Parsed:
@@ -564,6 +566,7 @@ def parsed_from_tree(tree: Node) -> Parsed:
     names: list[Name] = []
     calls: list[Call] = []
     structs: list[StructRef] = []
+    refused: list[Node] = []
     for node in walk(tree):
         t = type(node)
         if t is Ref:
@@ -574,7 +577,10 @@ def parsed_from_tree(tree: Node) -> Parsed:
             calls.append(node)
         elif t is StructRef:
             structs.append(node)
-    return Parsed(tree, tuple(refs), tuple(names), tuple(calls), tuple(structs))
+        elif (t is BadRef and node.error is None) or (t is Binary and node.op in (",", " ")):
+            refused.append(node)
+    return Parsed(tree, tuple(refs), tuple(names), tuple(calls), tuple(structs),
+                  tuple(refused))
 
 
 @lru_cache(maxsize=100_000)
