@@ -11,6 +11,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import numpy_financial as npf
 
 from aicapex.formula.functions.aggregate import collect_numbers
@@ -52,7 +53,8 @@ def _tvm(name: str, fn: Callable[..., Any], defaults: tuple[float, ...]) -> Call
         *main, when = vals
         if when not in (0.0, 1.0):
             when = 1.0 if when else 0.0
-        return _number(fn(*main, when=int(when)), name)
+        with np.errstate(all="ignore"):  # rate 0 takes numpy-financial's other branch
+            return _number(fn(*main, when=int(when)), name)
 
     one.__name__ = name
     return lift(one)
@@ -87,7 +89,8 @@ def fn_rate(nper: Any, pmt: Any, pv: Any, fv: Any = MISSING, when: Any = MISSING
             return vals
         n, p, v, f, w, g = vals
         # Excel iterates Newton's method from the guess (10%) until it moves less than 1e-7
-        r = npf.rate(n, p, v, f, when=1 if w else 0, guess=g, tol=1e-10, maxiter=100)
+        with np.errstate(all="ignore"):
+            r = npf.rate(n, p, v, f, when=1 if w else 0, guess=g, tol=1e-10, maxiter=100)
         return _number(r, "RATE")
 
     return lift(one)(nper, pmt, pv, fv, when, guess)
@@ -104,7 +107,8 @@ def fn_npv(rate: Any, *values: Any) -> Any:
     if r == -1:
         return err("#DIV/0!", "NPV at a rate of -100%")
     # Excel discounts the first value by one period; numpy-financial's npv starts at t=0
-    return _number(npf.npv(r, [0.0, *flows]), "NPV")
+    with np.errstate(all="ignore"):
+        return _number(npf.npv(r, [0.0, *flows]), "NPV")
 
 
 @register("IRR", FIN, (1, 2), refs=args_at(0), spill=NEVER, portable=True,
@@ -116,7 +120,8 @@ def fn_irr(values: Any, guess: Any = MISSING) -> Any:
         return flows
     if not (any(x > 0 for x in flows) and any(x < 0 for x in flows)):
         return err("#NUM!", "IRR needs at least one positive and one negative cash flow")
-    return _number(npf.irr(flows), "IRR")
+    with np.errstate(all="ignore"):
+        return _number(npf.irr(flows), "IRR")
 
 
 def xnpv(rate: float, flows: list[float], days: list[float]) -> float:

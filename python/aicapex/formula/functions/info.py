@@ -100,7 +100,8 @@ def fn_n(x: Any) -> Any:
     return 0.0  # text and blanks
 
 
-@register("TYPE", INFO, (1, 1), spill=NEVER, portable=True)
+@register("TYPE", INFO, (1, 1), spill=NEVER,
+          note="LibreOffice's logical values are numbers: TYPE(TRUE) is 1 there, 4 in Excel")
 def fn_type(x: Any) -> Any:
     t = type(x)
     if t is list:

@@ -19,7 +19,7 @@ from aicapex.formula.functions.registry import (
     args_at,
     register,
 )
-from aicapex.formula.parser import Missing
+from aicapex.formula.parser import MAX_COL, MAX_ROW, Missing
 from aicapex.formula.values import (
     MISSING,
     as_2d,
@@ -272,7 +272,10 @@ def fn_offset(ctx: Any, args: list[Any], sheet: str) -> Any:
     dr, dc, h, w = nums
     if h < 1 or w < 1:
         return err("#REF!", f"OFFSET with a height or width of {min(h, w)}")
-    return ctx.area_value(title, r1 + dr, c1 + dc, r1 + dr + h - 1, c1 + dc + w - 1)
+    top, left, bottom, right = r1 + dr, c1 + dc, r1 + dr + h - 1, c1 + dc + w - 1
+    if top < 1 or left < 1 or bottom > MAX_ROW or right > MAX_COL:
+        return err("#REF!", "OFFSET reaches beyond the edge of the sheet")
+    return ctx.area_value(title, top, left, bottom, right)
 
 
 def _position(ctx: Any, args: list[Any], sheet: str, rows: bool) -> Any:
