@@ -132,7 +132,6 @@ CROSS_CHECK = [
     '=SUMIFS(tblData[value_musd],tblData[ticker],"MSFT")', "=SUM(tblData[double])",
 ]
 
-#: Each supported function that LibreOffice computes, and a CROSS_CHECK formula using it.
 def _called(formula: str) -> set[str]:
     from aicapex.formula import functions_in_formula
 
@@ -274,3 +273,16 @@ def test_structured_references_this_row_and_unknown_names():
 def test_the_table_says_why_a_function_is_not_portable():
     for name in ("OFFSET", "TODAY", "TEXT", "IFS", "STDEV.S", "CONCAT", "TYPE"):
         assert not FUNCTIONS[name].portable and FUNCTIONS[name].note, name
+
+
+def test_readme_lists_every_supported_function_and_marks_the_unportable():
+    import re
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("## Formulas the headless refresh computes", 1)[1].split("\n## ", 1)[0]
+    listed: dict[str, bool] = {}
+    for row in re.findall(r"^\| [a-z]+ \| ([A-Z].+) \|$", section, re.MULTILINE):
+        for item in row.split(", "):
+            name = item.split(" ")[0]
+            listed[name.rstrip("\\*")] = not name.endswith("*")
+    assert listed == {name: fn.portable for name, fn in FUNCTIONS.items()}
