@@ -322,3 +322,37 @@ def test_libreoffice_renders_the_refreshed_workbook_to_pdf(refreshed_workbook, s
 
     pages = re.findall(rb"/Type\s*/Page(?![s\w])", pdf.read_bytes())
     assert len(pages) >= 5
+
+
+def test_timeline_reaches_the_newest_fiscal_year_in_the_data(refreshed_workbook):
+    """MSFT (June) and ORCL (May) have filed FY2026; the December filers have not."""
+    ws = _values(refreshed_workbook)["Ratios"]
+    lay = L.ratios_layout()
+    fy26 = L.col(TIMELINE.period_col(2026))
+    assert ws[f"{fy26}4"].value == 2026 and ws[f"{fy26}5"].value == 1  # an actual column
+    assert ws[f"{fy26}{lay.blocks['MSFT'].rows['capex'] + 1}"].value == 115948  # MSFT 10-K FY2026
+    assert ws[f"{fy26}{lay.blocks['ORCL'].rows['capex'] + 1}"].value == 55663  # ORCL FY2026
+    assert ws[f"{fy26}{lay.blocks['GOOGL'].rows['capex'] + 1}"].value == "#N/A"  # not filed yet
+    inputs = _values(refreshed_workbook)["Inputs"]
+    assert inputs[L.input_ref("in_LastActualFY").split("!")[1].replace("$", "")].value == 2026
+
+
+def test_no_hard_coded_last_year_a_newer_filing_extends_the_timeline(tmp_path):
+    """An override with a FY2027 figure moves the last actual column to FY2027."""
+    folder = tmp_path / "overrides"
+    folder.mkdir()
+    (folder / "msft_fy2027.csv").write_text(
+        "ticker,fiscal_year,fiscal_year_end,field,value_musd,source,note\n"
+        "MSFT,2027,2027-06-30,capex,150000,analyst test figure,\n", encoding="utf-8")
+    ds = load_dataset(overrides=folder)
+    path = tmp_path / L.WORKBOOK_NAME
+    from aicapex.excel.builder import build_analyst_workbook
+
+    build_analyst_workbook(path, ds)
+    refresh_file(path, overrides=folder, now=NOW)
+    ws = _values(path)["Ratios"]
+    tl = L.timeline_for(ds, L.COVERAGE)
+    assert tl.last_actual_fy == 2027
+    fy27 = L.col(tl.period_col(2027))
+    assert ws[f"{fy27}4"].value == 2027 and ws[f"{fy27}5"].value == 1
+    assert ws[f"{fy27}{L.ratios_layout().blocks['MSFT'].rows['capex'] + 1}"].value == 150000

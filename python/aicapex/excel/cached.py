@@ -56,6 +56,7 @@ except ImportError:  # pragma: no cover - defusedxml is in requirements
 
 __all__ = [
     "WithAttributes",
+    "workbook_part",
     "read_cached_values",
     "sheet_parts",
     "stamp_cached_values",
@@ -98,7 +99,8 @@ def _parse(data: bytes):
     return _xml_fromstring(data)
 
 
-def _workbook_part(zf: zipfile.ZipFile) -> str:
+def workbook_part(zf: zipfile.ZipFile) -> str:
+    """The zip part name of the workbook (``xl/workbook.xml`` unless the package says otherwise)."""
     try:
         root = _parse(zf.read("_rels/.rels"))
     except KeyError:
@@ -122,7 +124,7 @@ def _rels_part(part: str) -> str:
 
 def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     """Sheet title -> zip part name of its XML (worksheets and chartsheets), in tab order."""
-    wb_part = _workbook_part(zf)
+    wb_part = workbook_part(zf)
     try:
         wb_root = _parse(zf.read(wb_part))
         rels_root = _parse(zf.read(_rels_part(wb_part)))
@@ -138,6 +140,9 @@ def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
         if rid in targets:
             out[sheet.get("name", "")] = targets[rid]
     return out
+
+
+_workbook_part = workbook_part  # old private name, still imported by export.py
 
 
 # --------------------------------------------------------------------------- values
@@ -363,7 +368,7 @@ def stamp_cached_values(
         missing = sorted(set(by_sheet) - set(part_of))
         if missing:
             raise AicapexError(f"{src.name} has no sheet named {missing[0]!r}")
-        wb_xml = zin.read(_workbook_part(zin)).decode("utf-8", "replace")
+        wb_xml = zin.read(workbook_part(zin)).decode("utf-8", "replace")
         epoch = CALENDAR_MAC_1904 if _DATE1904_RE.search(wb_xml) else CALENDAR_WINDOWS_1900
         targets = {part_of[s]: cells for s, cells in by_sheet.items()}
         written = 0

@@ -58,6 +58,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.protection import SheetProtection
 
 from aicapex.errors import AicapexError
+from aicapex.excel import client_edition
 from aicapex.excel import layout as L
 from aicapex.excel.atomic import atomic_write, check_writable
 from aicapex.excel.cached import (
@@ -118,8 +119,9 @@ FAILING = "CHECKS FAILING"
 DISCLAIMER = (
     "For information only. This is not an offer or solicitation to buy or sell any security "
     "and not a recommendation.",
-    "Figures come from company filings (SEC EDGAR) and are believed reliable, but their "
-    "accuracy and completeness are not guaranteed.",
+    "Figures come from company filings (SEC EDGAR), earnings releases and secondary sources "
+    "(the tier of each is on Sources); they are believed reliable, but their accuracy and "
+    "completeness are not guaranteed.",
     "Reported facts are kept apart from scenario assumptions; scenarios are illustrative, "
     "not forecasts (CFA Institute Standard V(B)).",
     "USD millions unless stated; fiscal years as reported by each company.",
@@ -432,10 +434,19 @@ def export_client_copy(
         del wb[title]
     _scrub(wb, dropped)
 
+    # -- a copy worth sending: charts plot numbers only, the Cover says what fails and
+    #    what alerts, the audit trail becomes a summary, pages read at print size
+    client_edition.plot_only_numbers(wb, stamp)
+    checks, alerts = client_edition.checks_and_alerts(wb, stamp)
+    tiers = client_edition.tier_shares(wb)
+    client_edition.summarise_changes(wb)
+
     generated = dt.datetime.now(dt.timezone.utc).replace(microsecond=0, tzinfo=None)
-    _write_cover(wb, client=client.strip(), as_of=as_of, generated=generated, failing=failing)
+    _write_cover(wb, client=client.strip(), as_of=as_of, generated=generated, failing=failing,
+                 checks=checks, alerts=alerts, tiers=tiers)
     for ws in wb.worksheets:
         _print_setup(ws, client=client.strip(), as_of=as_of, failing=failing)
+        client_edition.client_print_layout(ws, stamp)
 
     wb.properties = DocumentProperties(
         title=f"{TITLE}: {client.strip()}",
@@ -603,7 +614,8 @@ def _scrub(wb, dropped: list[str]) -> None:
 _HEADER_FILL = PatternFill("solid", fgColor="1F3864")
 
 
-def _write_cover(wb, *, client: str, as_of: str, generated: dt.datetime, failing: bool) -> None:
+def _write_cover(wb, *, client: str, as_of: str, generated: dt.datetime, failing: bool,
+                 checks: list[str] = (), alerts: list[str] = (), tiers: str = "") -> None:
     if "Cover" in wb.sheetnames:
         ws = wb["Cover"]
         from aicapex.excel.layout import COVER_ANALYST_ONLY
@@ -648,12 +660,29 @@ def _write_cover(wb, *, client: str, as_of: str, generated: dt.datetime, failing
         ws.cell(r + 4, 3).fill = PatternFill("solid", fgColor="FFC7CE")
     else:
         line(r + 4, "Checks", "OK", font=Font(name="Arial", size=10, color="006100"))
-    legend = ws.cell(r + 5, 2)
+    r += 5
+    for check in checks:  # every failing check, in words
+        line(r, "Failing check", check, font=Font(name="Arial", size=10, color="9C0006"))
+        r += 1
+    line(r, "Alerts", f"{len(alerts)} (reported, not failing)" if alerts else "none",
+         font=Font(name="Arial", size=10, color="9C5700" if alerts else "006100"))
+    r += 1
+    for alert in alerts:  # every alert, staleness included
+        line(r, "", alert, font=Font(name="Arial", size=9, color="9C5700"))
+        r += 1
+    if tiers:
+        line(r, "Sources of the figures", tiers)
+        r += 1
+    legend = ws.cell(r, 2)
     legend.value = f"Purple figures: values computed by the CPX engine as of {as_of}."
     legend.font = Font(name="Arial", size=10, color="7030A0")
-    ws.cell(r + 6, 2).value = "n/a: not reported in the filings or not computable."
-    ws.cell(r + 6, 2).font = Font(name="Arial", size=10, color=NA_COLOUR)
-    r += 8
+    ws.cell(r + 1, 2).value = ("n/a: not reported or not computable; charts leave a gap "
+                               "(never a zero).")
+    ws.cell(r + 1, 2).font = Font(name="Arial", size=10, color=NA_COLOUR)
+    pdf = "; ".join(f"{k}: {v}" for k, v in client_edition.PDF_LEFT_OUT.items())
+    ws.cell(r + 2, 2).value = f"Not in the PDF ({pdf})."
+    ws.cell(r + 2, 2).font = Font(name="Arial", size=8, italic=True, color="595959")
+    r += 4
     section(r, "Disclaimer")
     for i, sentence in enumerate(DISCLAIMER, start=1):
         cell = ws.cell(r + i, 2)
@@ -678,7 +707,7 @@ def _print_setup(ws, *, client: str, as_of: str, failing: bool) -> None:
     header.center = _HFPart(FAILING, size=8) if failing else _HFPart()
     header.right = _HFPart(_hf_text(f"As of {as_of}"), size=8)
     footer = ws.oddFooter
-    footer.left = _HFPart("Source: company filings; see Sources", size=8)
+    footer.left = _HFPart("Sources: filings, releases, secondary; see Sources", size=8)
     footer.center = _HFPart("&A", size=8)
     footer.right = _HFPart("Page &P of &N", size=8)
 
@@ -713,7 +742,9 @@ def _write_pdf(xlsx: Path) -> Path:
 
     def write(tmp: Path) -> None:
         with tempfile.TemporaryDirectory(prefix="aicapex-pdf-") as work:
-            rendered = to_pdf(xlsx, Path(work))
+            printed = Path(work) / xlsx.name  # the sheets worth printing (client_edition)
+            client_edition.pdf_copy(xlsx, printed)
+            rendered = to_pdf(printed, Path(work) / "pdf")
             shutil.copyfile(rendered, tmp)
 
     return atomic_write(target, write)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aicapex.excel import layout as L
 from aicapex.excel.sheetkit import BuildContext, new_chart, print_setup
 from aicapex.excel.styles import COMPANY_COLOURS, TAB_COLOURS
 
@@ -33,12 +34,20 @@ def write_dashboard(ctx: BuildContext, ws: Any) -> None:
     span = f"FY{ctx.timeline.first_fy}–FY{ctx.timeline.last_actual_fy}"
     charts: list[Any] = []
 
-    def per_company(ch: Any, key: str, dash: bool = False) -> None:
+    peers = [t for t in lay.blocks if t in L.PEER_SET]
+
+    def per_company(ch: Any, key: str, only_peers: bool = False) -> None:
         for t, b in lay.blocks.items():
-            colour = COMPANY_COLOURS[t]
-            series = {"name": t, "categories": _categories(ctx), "values": _series_ref(ctx, b.rows[key])}
+            if only_peers and t not in peers:
+                continue
+            colour = COMPANY_COLOURS.get(t, "#7F7F7F")
+            control = t not in L.PEER_SET
+            series = {"name": f"{t} (control)" if control else t, "categories": _categories(ctx),
+                      "values": _series_ref(ctx, b.rows[key])}
             if type(ch).__name__ == "ChartLine":
                 series["line"] = {"color": colour, "width": 2}
+                if control:  # the control company is drawn apart from the AI peers
+                    series["line"]["dash_type"] = "dash"
                 series["marker"] = {"type": "circle", "size": 4, "fill": {"color": colour},
                                     "border": {"color": colour}}
             else:
@@ -46,8 +55,9 @@ def write_dashboard(ctx: BuildContext, ws: Any) -> None:
                 series["border"] = {"none": True}
             ch.add_series(series)
 
-    ch = _chart(ctx, "column", f"Capex by company, {span} ($bn)", "#,##0,", "stacked")
-    per_company(ch, "capex")
+    ch = _chart(ctx, "column", f"Capex, AI peers (AAPL control excluded), {span} ($bn)", "#,##0,",
+                "stacked")
+    per_company(ch, "capex", only_peers=True)
     charts.append(ch)
     ch = _chart(ctx, "line", f"Capex / operating cash flow, {span} (%)", "0%")
     per_company(ch, "capex_to_ocf")
@@ -72,6 +82,6 @@ def write_dashboard(ctx: BuildContext, ws: Any) -> None:
         row = 3 + (i // 2) * 17
         col = 1 + (i % 2) * 9
         ws.insert_chart(row, col, chart)
-        ws.write_string(row + 15, col, "Source: company 10-K/10-Q filings (SEC EDGAR); AI Capex Monitor "
-                        "calculations. Data as of the Cover date.", s("note"))
+        ws.write_string(row + 15, col, "Sources: filings, releases, secondary (tier per figure "
+                        "on Sources); as of the Cover date", s("note"))
     print_setup(ws, "Dashboard")
