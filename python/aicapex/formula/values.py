@@ -21,6 +21,7 @@ for an error, and a list of row lists for an array or range. Following Excel (en
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import math
 import re
 from collections.abc import Callable
@@ -317,7 +318,7 @@ def lift(fn: Callable[..., Any]) -> Callable[..., Any]:
                 return broadcast(fn, list(args))
         return fn(*args)
 
-    lifted.__name__ = fn.__name__
+    functools.update_wrapper(lifted, fn)
     return lifted
 
 
@@ -430,6 +431,5 @@ def numeric(fn: Callable[..., Any]) -> Callable[..., Any]:
                        "finite number")
         return out
 
-    scalar.__name__ = fn.__name__
-    scalar.__doc__ = fn.__doc__
+    functools.update_wrapper(scalar, fn)
     return lift(scalar)
