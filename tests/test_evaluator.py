@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -709,17 +706,6 @@ def test_ten_thousand_formula_cells():
 # ------------------------------------------------------------------------------------------
 # Cross-check against LibreOffice (independent engine)
 # ------------------------------------------------------------------------------------------
-_RECALC_XCU = """<?xml version="1.0" encoding="UTF-8"?>
-<oor:items xmlns:oor="http://openoffice.org/2001/registry"
- xmlns:xs="http://www.w3.org/2001/XMLSchema"
- xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
-<item oor:path="/org.openoffice.Office.Calc/Formula/Load">
-<prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
-<item oor:path="/org.openoffice.Office.Calc/Formula/Load">
-<prop oor:name="ODFRecalcMode" oor:op="fuse"><value>0</value></prop></item>
-</oor:items>
-"""
-
 # Not cross-checked: "x"&TRUE (LibreOffice booleans are numbers, giving "x1"; Excel gives
 # "xTRUE"), COUNTIFS coercion of numeric text and empty criteria cells.
 LO_FORMULAS = [
@@ -749,12 +735,9 @@ def _lo_value(v):
     return v
 
 
-def test_libreoffice_recalculates_the_same_values(tmp_path: Path):
-    soffice = shutil.which("soffice")
-    if soffice is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("soffice (LibreOffice) is required on CI for the cross-check")
-        pytest.skip("soffice (LibreOffice) not installed")
+def test_libreoffice_recalculates_the_same_values(soffice, tmp_path: Path):
+    from aicapex.excel.libreoffice import recalculate
+
     wb = Workbook()
     data = wb.active
     data.title = "Data"
@@ -776,17 +759,8 @@ def test_libreoffice_recalculates_the_same_values(tmp_path: Path):
 
     ours = evaluate_workbook(load_workbook(src))
 
-    profile = tmp_path / "profile"
-    (profile / "user").mkdir(parents=True)
-    (profile / "user" / "registrymodifications.xcu").write_text(_RECALC_XCU)
-    out = tmp_path / "out"
-    proc = subprocess.run(
-        [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
-         "--convert-to", "xlsx", "--outdir", str(out), str(src)],
-        capture_output=True, text=True, timeout=180,
-    )
-    assert proc.returncode == 0, proc.stderr
-    theirs = load_workbook(out / "cross.xlsx", data_only=True)["Calc"]
+    out = recalculate(src, tmp_path / "out")
+    theirs = load_workbook(out, data_only=True)["Calc"]
 
     mismatches = []
     for i, formula in enumerate(LO_FORMULAS, start=1):
