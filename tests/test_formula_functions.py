@@ -295,3 +295,22 @@ def test_one_registry_every_entry_is_implemented_where_its_category_says():
         assert callable(fn.impl), name
         assert fn.impl.__module__ == f"aicapex.formula.functions.{fn.category}", name
         assert fn.max_args is None or fn.min_args <= fn.max_args, name
+
+
+def test_structured_reference_forms():
+    wb = Workbook()
+    ws = wb.active
+    for row in (["name", "v", "w"], ["a", 1, None], ["b", 2, None], ["total", 3, None]):
+        ws.append(row)
+    ws["C2"], ws["C3"] = "=[@v]*10", "=tblT[@v]+tblT[@[name]]"  # the two typed forms
+    ws.add_table(Table(displayName="tblT", ref="A1:C4", totalsRowCount=1))
+    ws["E1"] = "=SUM(tblT[v])"  # data rows only: 1 + 2
+    ws["E2"] = "=tblT[[#Totals],[v]]"
+    ws["E3"] = "=ROWS(tblT[[#Headers],[#Data],[v]])"
+    ws["E4"] = "=COLUMNS(tblT[[name]:[v]])"
+    ws["E5"] = "=TBLT[V]"  # names are case-insensitive; a 2-row column spills
+    res = evaluate_workbook(wb)
+    assert res.values[("Sheet", "C2")] == 10
+    assert res.values[("Sheet", "C3")] == "#VALUE!"  # 2 + "b"
+    assert [res.values[("Sheet", f"E{r}")] for r in (1, 2, 3, 4, 5)] == [3, 3, 3, 2, 1]
+    assert res.spills[("Sheet", "E6")] == 2

@@ -118,8 +118,14 @@ class TableIndex:
                 return Literal(XlError("#REF!", f"{node.text}: the table has no such row"))
             if want_h and want_t and not want_d:
                 return Literal(XlError("#REF!", f"{node.text}: headers and totals only"))
-            r1 = table.r1 if want_h else data_r1
-            r2 = table.r2 if want_t else data_r2
+            sections = []  # headers, data, totals: contiguous, in sheet order
+            if want_h:
+                sections.append((table.r1, data_r1 - 1))
+            if want_d:
+                sections.append((data_r1, data_r2))
+            if want_t:
+                sections.append((data_r2 + 1, table.r2))
+            r1, r2 = sections[0][0], sections[-1][1]
             if r1 > r2:
                 return Literal(XlError("#REF!", f"{node.text}: the table has no data rows"))
         a = f"{get_column_letter(c1)}{r1}"
