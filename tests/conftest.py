@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -59,3 +60,25 @@ def refreshed_workbook(tmp_path_factory):
     from workbook_fixtures import build_refreshed
 
     return build_refreshed(tmp_path_factory.mktemp("refreshed"))
+
+
+# Tests never read or write a real user's SEC cache: an empty folder of their own. Set at import
+# too, so session-scoped fixtures (which start before the per-test one) never see the user's.
+os.environ["AICAPEX_CACHE_DIR"] = tempfile.mkdtemp(prefix="aicapex-test-cache-")
+
+
+@pytest.fixture(autouse=True)
+def _no_user_cache(monkeypatch, tmp_path_factory):
+    monkeypatch.setenv("AICAPEX_CACHE_DIR", str(tmp_path_factory.mktemp("sec-cache")))
+    for name in ("AICAPEX_SEC_USER_AGENT", "AICAPEX_SEC_DATA_URL", "AICAPEX_SEC_WWW_URL",
+                 "AICAPEX_SEC_TIMEOUT"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def fake_sec(httpserver, monkeypatch):
+    """A loopback SEC (tests/sec_standin.py) with the settings pointing at it."""
+    from sec_standin import start_fake_sec
+
+    yield start_fake_sec(httpserver, monkeypatch)
+    httpserver.clear()

@@ -71,6 +71,9 @@ def test_fast_formula_reader_agrees_with_openpyxl(built):
     fast, slow = read_formula_results(path), read_cached_values(path)
     assert len(fast) > 1000
     for key, value in fast.items():
+        if value == "":  # an empty-text result (an empty coverage slot): openpyxl reads None
+            assert key not in slow, key
+            continue
         assert slow[key] == value and type(slow[key]) is type(value), key
     wb = openpyxl.load_workbook(path)
     formulas = {(ws.title, c.coordinate) for ws in wb.worksheets for row in ws.iter_rows()

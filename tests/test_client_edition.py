@@ -126,9 +126,10 @@ def _cover_text(path) -> str:
 def test_cover_states_every_alert_and_the_source_mix(client):
     text = _cover_text(client)
     assert TIER_WORDS in text
-    # The fixture refreshes on 2026-11-26; the newest fiscal year end is 2026-06-30 (MSFT
-    # FY2026): 149 days, above the 120-day limit on Inputs, so the staleness alert fires.
-    assert "newest fiscal year end older than the staleness limit" in text
+    # The fixture refreshes on 2026-11-26. The newest figures of MSFT, GOOGL, AMZN and META end
+    # 2026-06-30 (149 days before) and AAPL's 2026-06-27: above the 120-day limit on Inputs.
+    # ORCL's Q1 FY2027 ended 2026-08-31 (87 days): not stale. Five companies in the alert.
+    assert "companies whose newest figure is older than the staleness limit (5)" in text
     assert re.search(r"Alerts \d+ \(reported, not failing\)", text)
     # AMZN capex/OCF exceeded 100% in FY2021 and FY2022 (10-K): an alert in words.
     assert "AMZN years with capex / OCF above the alert level (2)" in text

@@ -23,7 +23,7 @@ def test_power_economics_csv_hand_checked(capsys):
     code, out, _ = run_cli(
         capsys, "power", "--chip", "H100", "--mw", "1.2", "--pue", "1.2",
         "--utilization", "1", "--electricity-usd-per-mwh", "100", "--price-per-mtok", "1",
-        "--format", "csv",
+        "--tokens-per-s-per-mw", "180000", "--idle-power-share", "0", "--format", "csv",
     )
     assert code == 0
     row = pd.read_csv(io.StringIO(out)).iloc[0]
@@ -37,7 +37,7 @@ def test_power_economics_csv_hand_checked(capsys):
     # 180,000 x 31,536,000 = 5.67648e12 tokens = 5.67648e6 Mtok x $1 = $5.67648M
     assert row["revenue_musd_per_year"] == pytest.approx(5.67648)
     assert pd.isna(row["capex_musd"])  # no sourced H100 price: missing, not invented
-    assert "vendor claim" in row["claim"]
+    assert row["claim"] == "user input"
 
 
 def test_power_defaults_list_every_chip_and_accept_commas(capsys):
@@ -45,23 +45,24 @@ def test_power_defaults_list_every_chip_and_accept_commas(capsys):
     assert code == 0
     rows = json.loads(out)
     assert [r["chip"] for r in rows] == ["H100", "B200", "GB200", "GB200-NVL72", "GB300-NVL72"]
-    b200 = rows[1]
-    assert b200["tokens_per_s"] is None  # NaN -> null
+    h100 = rows[0]
+    assert h100["tokens_per_s"] is None  # no H100 figure on the workload: NaN -> null
     code, out, _ = run_cli(capsys, "power", "--chip", "gb200-nvl72,H100", "--format", "json")
     assert [r["chip"] for r in json.loads(out)] == ["GB200-NVL72", "H100"]
 
 
 def test_power_overrides_and_payback(capsys):
-    # GB200 NVL72: 100 MW facility, PUE 1.25 -> 80 MW IT; capex 80 x (10 + 81,944.4/1,666.7)
+    # GB200 NVL72: 100 MW facility, PUE 1.25 -> 80 MW IT; capex 80 x (10 + 41,666.7/1,666.7)
     code, out, _ = run_cli(
         capsys, "power", "--chip", "GB200-NVL72", "--pue", "1.25",
         "--facility-capex-musd-per-mw", "10", "--tokens-per-s-per-mw", "100000",
         "--utilization", "0.5", "--price-per-mtok", "1", "--electricity-usd-per-mwh", "50",
+        "--idle-power-share", "0", "--networking-share", "0", "--om-share", "0",
         "--format", "csv",
     )
     assert code == 0
     row = pd.read_csv(io.StringIO(out)).iloc[0]
-    capex = 80 * (10 + 5.9e6 / 120_000)
+    capex = 80 * (10 + 3e6 / 120_000)
     assert row["capex_musd"] == pytest.approx(capex)
     # 80 MW x 100,000 tok/s per MW x 0.5 x 31,536,000 s = 1.26144e14 tokens -> $126.144M
     assert row["revenue_musd_per_year"] == pytest.approx(126.144)
@@ -71,24 +72,77 @@ def test_power_overrides_and_payback(capsys):
     assert row["claim"] == "user input"
 
 
-def test_power_chips_view_has_sources(capsys):
+def test_default_economics_are_after_running_costs_and_depreciation(capsys):
+    code, out, _ = run_cli(capsys, "power", "--chip", "GB200-NVL72", "--format", "csv")
+    assert code == 0
+    row = pd.read_csv(io.StringIO(out)).iloc[0]
+    capex = row["capex_musd"]
+    energy, om = row["energy_cost_musd_per_year"], row["om_cost_musd_per_year"]
+    assert om == pytest.approx(0.03 * capex) and row["networking_capex_musd"] > 0
+    revenue = row["revenue_musd_per_year"]
+    assert row["payback_years"] == pytest.approx(capex / (revenue - energy - om))
+    assert row["return_on_capital"] == pytest.approx(
+        (revenue - energy - om - row["depreciation_musd_per_year"]) / capex)
+    assert row["accelerator_life_years"] == 5 and row["price_per_mtok"] == 0.72
+
+
+def test_power_lives_view_is_a_sensitivity_to_shorter_lives(capsys):
+    code, out, _ = run_cli(capsys, "power", "--view", "lives", "--format", "csv")
+    assert code == 0
+    t = pd.read_csv(io.StringIO(out))
+    assert t["accelerator_life_years"].tolist() == [3, 4, 5, 6]
+    assert t["return_on_capital"].is_monotonic_increasing
+    assert t["payback_years"].nunique() == 1  # payback does not depend on the life
+
+
+def test_power_chips_view_has_a_source_and_a_grade_for_every_number(capsys):
     code, out, _ = run_cli(capsys, "power", "--view", "chips", "--format", "csv")
     assert code == 0
     t = pd.read_csv(io.StringIO(out))
-    assert "source" in t.columns and t["source"].notna().all()
+    assert list(t.columns) == ["chip", "field", "value", "unit", "grade", "source"]
+    filled = t[t["value"].notna()]
+    assert filled["grade"].isin(["vendor claim", "industry reporting", "analyst assumption"]).all()
+    assert filled["source"].str.len().gt(10).all()
+    empty = t[t["value"].isna()]
+    assert empty["grade"].isna().all() and empty["source"].str.len().gt(10).all()
+    price = t[(t.chip == "GB200-NVL72") & (t.field == "unit_price_usd")].iloc[0]
+    assert 2e6 <= price["value"] <= 4e6
+    code, out, _ = run_cli(capsys, "power", "--view", "facility", "--format", "csv")
+    f = pd.read_csv(io.StringIO(out)).set_index("field")
+    assert f.loc["price_per_mtok", "grade"] == "vendor claim"
 
 
 def test_power_backlog_view(capsys):
     code, out, _ = run_cli(
-        capsys, "power", "--view", "backlog", "--tickers", "ORCL", "--format", "csv"
+        capsys, "power", "--view", "backlog", "--tickers", "AMZN,META", "--format", "csv"
     )
     assert code == 0
     t = pd.read_csv(io.StringIO(out))
     assert list(t.columns) == [
-        "ticker", "fiscal_year", "rpo", "revenue", "backlog_growth", "backlog_coverage_years"
+        "ticker", "fiscal_year", "rpo", "cloud_segment_revenue", "backlog_coverage_cloud_years",
+        "revenue", "backlog_coverage_years", "backlog_growth", "cloud_basis",
     ]
-    assert set(t["ticker"]) == {"ORCL"}
+    amzn = t[t.ticker == "AMZN"].set_index("fiscal_year")
+    # AMZN FY2025: RPO 244,000 / AWS 128,725 = 1.90 years; on total revenue 716,924: 0.34
+    assert amzn.loc[2025, "backlog_coverage_cloud_years"] == pytest.approx(244_000 / 128_725)
+    assert amzn.loc[2025, "backlog_coverage_years"] == pytest.approx(244_000 / 716_924)
+    meta = t[t.ticker == "META"]
+    assert meta["cloud_segment_revenue"].isna().all()  # no cloud segment: missing, never zero
+    assert meta["backlog_coverage_cloud_years"].isna().all()
 
+
+def test_roi_gap_view_both_modes(capsys):
+    code, out, _ = run_cli(capsys, "roi", "--view", "gap", "--format", "csv")
+    assert code == 0
+    t = pd.read_csv(io.StringIO(out)).set_index("fiscal_year")
+    assert t.index.min() == 2022 and (t["mode"] == "capex").all()
+    assert (t["cost_multiple"] == 1).all()
+    assert t.loc[2025, "required_revenue"] == pytest.approx(t.loc[2025, "spend"] / 0.5)
+    assert t["ai_revenue_label"].str.contains("upper-bound proxy").all()
+    code, out, _ = run_cli(capsys, "roi", "--view", "gap", "--mode", "sequoia", "--spend",
+                           "150000", "--format", "csv")
+    row = pd.read_csv(io.StringIO(out)).iloc[0]
+    assert row["required_revenue"] == pytest.approx(600_000) and row["cost_multiple"] == 2
 
 @pytest.mark.parametrize(
     "argv, words",
@@ -101,6 +155,8 @@ def test_power_backlog_view(capsys):
         (["power", "--chip", "H200"], ["unknown chip 'H200'"]),
         (["roi", "--tickers", "XXXX"], ["unknown ticker"]),
         (["roi", "--lag", "-1"], ["lag=-1"]),
+        (["roi", "--view", "gap", "--mode", "sequoia"], ["--spend"]),
+        (["power", "--accelerator-life", "60"], ["accelerator_life_years=60"]),
     ],
 )
 def test_user_errors_are_one_line_exit_2(capsys, argv, words):

@@ -9,16 +9,20 @@ import numpy as np
 import pandas as pd
 import pytest
 from aicapex.engine.roi import (
+    REVENUE_GAP_MODES,
     ROI_COLUMNS,
     blended_recovery_factor,
     capital_recovery_factor,
+    cloud_revenue_growth,
     cumulative_required_revenue,
     growth_gap,
     incremental_return,
     payback_years,
+    required_ai_revenue,
     required_revenue,
     required_revenue_schedule,
     revenue_gap,
+    revenue_gap_table,
     roi_table,
 )
 from aicapex.errors import ArgumentError
@@ -184,6 +188,77 @@ def test_revenue_gap_bad_arguments():
         revenue_gap(100, 2, 0, 0)
     with pytest.raises(ArgumentError, match="ai_revenue=-1"):
         revenue_gap(100, 2, 0.5, -1)
+
+
+def test_600b_question_two_modes_by_hand():
+    # (a) Sequoia's original: $150B of accelerator spend x 2 (total data-center cost) / 50%
+    assert required_ai_revenue(150_000, "sequoia", 0.5) == pytest.approx(600_000)
+    # (b) total hyperscaler capex already includes buildings and power: x 1, not x 2
+    assert required_ai_revenue(400_000, "capex", 0.5) == pytest.approx(800_000)
+    assert REVENUE_GAP_MODES == {"sequoia": 2.0, "capex": 1.0}
+    # with the capex life stated: $400B over 5 years at 50% = $160B a year
+    assert required_ai_revenue(400_000, "capex", 0.5, 5) == pytest.approx(160_000)
+    assert revenue_gap(150_000, 2, 0.5, 0, life_years=2) == pytest.approx(300_000)
+    with pytest.raises(ArgumentError, match="mode='gpu'"):
+        required_ai_revenue(1, "gpu")
+    with pytest.raises(ArgumentError, match="life_years=0"):
+        revenue_gap(1, 1, 0.5, 0, life_years=0)
+
+
+class _Wide:
+    def __init__(self, frames):
+        self._frames = frames
+        self.tickers = list(frames)
+
+    def wide(self, t):
+        return self._frames[t]
+
+
+def test_cloud_growth_proxy_chains_a_basis_break_and_skips_companies_without_a_segment():
+    idx = pd.Index([2021, 2022, 2023, 2024, 2025], name="fiscal_year")
+    ds = _Wide({
+        # basis break in 2023: 2023 and 2024 on both bases (old 120 / new 100 in 2023)
+        "BRK": pd.DataFrame({"cloud_segment_revenue": [90, 110, 100, 130, 160.0],
+                             "cloud_segment_revenue_pre_fy25_basis": [np.nan, np.nan, 120, 150,
+                                                                      np.nan]}, index=idx),
+        "PLN": pd.DataFrame({"cloud_segment_revenue": [10, 20, 25, np.nan, 40.0]}, index=idx),
+        "ADS": pd.DataFrame({"revenue": [1.0, 2, 3, 4, 5]}, index=idx),
+    })
+    g = cloud_revenue_growth(ds, ["BRK", "PLN", "ADS"], 2022)
+    assert list(g.index) == [2022, 2023, 2024, 2025]  # nothing before the base year
+    # BRK: 2023 = old 120 - 110 = 10; 2024 = 10 + (new 130 - new 100) = 40; 2025 = 10 + 60
+    assert g["BRK"].tolist() == [0, 10, 40, 70]
+    assert g.loc[2023, "total"] == 10 + 5
+    assert np.isnan(g.loc[2024, "total"])  # PLN 2024 missing: no partial sum
+    assert "ADS" not in g.columns and g["no_segment"].iloc[0] == "ADS"
+    assert "upper-bound proxy" in g["label"].iloc[0] and "ADS: no cloud segment" in g["label"].iloc[0]
+
+
+def test_gap_table_on_reported_figures_capex_mode_and_nothing_before_the_base_year():
+    from aicapex.data.dataset import load_dataset
+
+    raw = pd.read_csv(SNAPSHOT)
+
+    def fig(t, y, f):
+        q = raw.query("ticker == @t and fiscal_year == @y and field == @f")["value_musd"]
+        return float(q.iloc[0])
+
+    peers = ["MSFT", "GOOGL", "AMZN", "META", "ORCL"]
+    t = revenue_gap_table(load_dataset(), peers, 2022).set_index("fiscal_year")
+    assert t.index.min() == 2022  # no FY2019 "gap" before generative AI
+    capex = sum(fig(c, 2025, "capex") for c in peers)
+    assert t.loc[2025, "spend"] == pytest.approx(capex)
+    assert t.loc[2025, "required_revenue"] == pytest.approx(capex * 1 / 0.5)  # x1, not x2
+    # AI revenue proxy: cloud growth FY2022 -> FY2025; MSFT chained through FY2023's two bases
+    msft = (fig("MSFT", 2023, "cloud_segment_revenue_pre_fy25_basis")
+            - fig("MSFT", 2022, "cloud_segment_revenue")
+            + fig("MSFT", 2025, "cloud_segment_revenue") - fig("MSFT", 2023, "cloud_segment_revenue"))
+    others = sum(fig(c, 2025, "cloud_segment_revenue") - fig(c, 2022, "cloud_segment_revenue")
+                 for c in ("GOOGL", "AMZN", "ORCL"))
+    assert t.loc[2025, "ai_revenue"] == pytest.approx(msft + others)
+    assert t.loc[2025, "gap"] == pytest.approx(2 * capex - msft - others)
+    assert t.loc[2022, "ai_revenue"] == 0
+    assert "META: no cloud segment" in t.loc[2025, "ai_revenue_label"]
 
 
 # -- realised proxies ------------------------------------------------------------------------

@@ -1,15 +1,12 @@
-"""The ROI sheet of the analyst workbook: layout, CPX_ calls, formula rules, checks, chart and
-headless refresh against hand-computed values and the engine."""
+"""The ROI sheet of the analyst workbook: layout, the CPX_ budget, formula rules, both "$600B
+question" modes, the chart, and a headless refresh against the engine and hand-computed values."""
 
 from __future__ import annotations
 
-import re
 import shutil
 import zipfile
 from pathlib import Path
 
-import aicapex.udfs as udfs
-import numpy as np
 import openpyxl
 import pytest
 from aicapex.engine import roi
@@ -18,20 +15,28 @@ from aicapex.excel import sheet_roi as R
 from aicapex.excel.evaluator import SUPPORTED_FUNCTIONS, functions_in_formula
 from aicapex.excel.headless import refresh_file
 from openpyxl.formula.tokenizer import Token, Tokenizer
-from openpyxl.formula.translate import Translator
-from workbook_fixtures import TIMELINE, build_template, checked_cpx_calls, name_cell
-from workbook_fixtures import formula_cells as formulas
+from openpyxl.worksheet.formula import ArrayFormula
+from workbook_fixtures import TIMELINE, build_template, checked_cpx_calls, formula_cells, name_cell
+from workbook_fixtures import function_calls as calls
 
 SHEET = "ROI"
 LAY = R.roi_layout()
-FY = {fy: L.col(TIMELINE.period_col(fy)) for fy in range(TIMELINE.first_fy, TIMELINE.last_actual_fy + 1)}
-ACTUAL = list(FY.values())
-#: Numbers allowed inside formulas: check flags, MIN(1, ...) caps, INDEX's row 1 and the 1 of
-#: "+1" / "1 - share".
+FY = {fy: L.col(TIMELINE.period_col(fy)) for fy in TIMELINE.actual_years}
+FIRST, LAST = FY[TIMELINE.first_fy], FY[TIMELINE.last_actual_fy]
 ALLOWED_NUMBERS = {0.0, 1.0}
 #: MSFT 10-K figures (purchases of property and equipment; operating cash flow; revenue).
 MSFT = {"capex": {2024: 44477.0, 2025: 64551.0}, "ocf": {2024: 118548.0, 2025: 136162.0},
-        "revenue": {2020: 143015.0, 2025: 281724.0}}
+        "revenue": {2022: 198270.0, 2025: 281724.0}}
+PEERS = ["MSFT", "GOOGL", "AMZN", "META", "ORCL"]
+
+
+def formulas(ws):
+    """Every formula of the sheet, spilled dynamic-array anchors included."""
+    yield from formula_cells(ws)
+    for r in ws.iter_rows():
+        for c in r:
+            if isinstance(c.value, ArrayFormula):
+                yield c.coordinate, c.value.text
 
 
 def crf(rate: float, life: float) -> float:
@@ -54,42 +59,31 @@ def values(refreshed_workbook):
     return openpyxl.load_workbook(refreshed_workbook, data_only=True)
 
 
-
-
-
-def defaults(book) -> dict[str, float]:
-    return {row.name: name_cell(book, row.name).value for row in R.INPUTS}
-
-
 def row(key: str, ticker: str | None = None) -> int:
     """1-based row of a company-block row (or a peer row without ticker)."""
     return (LAY.peer[key] if ticker is None else LAY.blocks[ticker][key]) + 1
 
 
-# --- layout and formula rules -------------------------------------------------------------------
+# --- layout, budget and formula rules ------------------------------------------------------------
 
 
 def test_sheet_sits_after_power_cloud_on_the_shared_timeline(book):
-    assert book.sheetnames == [n for n in L.SHEETS if n in book.sheetnames]
-    assert book.sheetnames.index(SHEET) == book.sheetnames.index("Power_Cloud") + 1
-    assert SHEET in L.TIMELINE_SHEETS
+    names = book.sheetnames
+    assert names.index(SHEET) == names.index("Power_Cloud") + 1
     ws = book[SHEET]
-    assert ws["B1"].value == R.TITLE and "USD millions unless stated" in ws["B2"].value
-    assert ws.freeze_panes == "F6"
-    assert ws["F4"].value == "=in_FirstFY" and ws.sheet_properties.tabColor.rgb.endswith("7F7F7F")
-    assert FY[2019] == "F" and FY[2025] == "L"  # the same columns as Ratios
-    labels = [ws.cell(r, 2).value for r in range(6, ws.max_row + 1) if ws.cell(r, 2).value]
-    assert len(labels) == len(set(labels))  # every line label is unique
-    headers = [ws.cell(b["header"] + 1, 4).value for b in LAY.blocks.values()]
-    assert headers == L.COVERAGE  # blocks in the fixed coverage order
-    for r in range(L.HEADER_ROWS + 1, ws.max_row + 1):  # estimate columns stay empty
-        assert ws[f"M{r}"].value is None
+    assert ws["B1"].value == R.TITLE and ws["F4"].value == "=in_FirstFY"
+    assert list(LAY.blocks) == PEERS  # AI peers only: AAPL, the control, is not aggregated
 
 
-def test_every_cpx_call_names_a_udf_with_a_valid_argument_count(book):
+def test_power_and_roi_fit_the_budget_of_25_cpx_calls(book):
+    def count(ws):
+        return sum(n.startswith("CPX_") for _, f in formulas(ws) for n, _ in calls(f))
+
+    assert count(book[SHEET]) + count(book["Power_Cloud"]) <= 25
     seen = set(checked_cpx_calls(formulas(book[SHEET])))
-    assert seen == {"CPX_VALUE", "CPX_REQUIRED_REVENUE", "CPX_REVENUE_GAP",
-                    "CPX_INCREMENTAL_RETURN", "CPX_PAYBACK"}
+    assert seen == {"CPX_REQUIRED_REVENUE", "CPX_INCREMENTAL_RETURN", "CPX_CLOUD_GROWTH",
+                    "CPX_REVENUE_GAP"}
+    assert "CPX_VALUE" not in seen  # reported figures are links to Ratios
 
 
 def test_formulas_are_short_portable_and_carry_no_constants(book):
@@ -103,239 +97,137 @@ def test_formulas_are_short_portable_and_carry_no_constants(book):
             if tok.type == Token.OPERAND and tok.subtype == Token.NUMBER:
                 assert float(tok.value) in ALLOWED_NUMBERS, (coord, f)
             if tok.type == Token.OPERAND and tok.subtype == Token.TEXT:
-                assert tok.value == '"<"' and "COUNTIFS(" in f, (coord, f)  # "<"&-in_CheckTol
-        assert "MSFT" not in f and not re.search(r"20\d\d", f), (coord, f)
+                assert tok.value == '"<"' and "COUNTIFS(" in f, (coord, f)
+        assert "MSFT" not in f and "2025" not in f, (coord, f)
 
 
-def test_one_formula_per_row(book):
-    """Every period cell of a row holds the same formula, shifted by its column."""
+def test_links_come_from_ratios_and_each_engine_row_is_one_spilled_call(book):
     ws = book[SHEET]
-    checked = 0
-    for r in range(L.HEADER_ROWS + 1, ws.max_row + 1):
-        cells = [(c, ws[f"{c}{r}"].value) for c in ACTUAL]
-        cells = [(c, v) for c, v in cells if isinstance(v, str) and v.startswith("=")]
-        if not cells:
-            continue
-        assert len(cells) == len(ACTUAL), r  # a formula row fills every actual year
-        (c0, f0), rest = cells[0], cells[1:]
-        for c, f in rest:
-            assert f == Translator(f0, origin=f"{c0}{r}").translate_formula(f"{c}{r}"), (r, c)
-        checked += 1
-    assert checked == len(L.COVERAGE) * len(R.BLOCK_ROWS) + len(R.PEER_ROWS) + len(
-        R.PER_YEAR_CHECKS)
-
-
-def test_link_rows_follow_the_ratios_pattern_and_engine_rows_read_them(book):
-    ws = book[SHEET]
-    for b in LAY.blocks.values():
-        key = f"$D${b['header'] + 1}"
+    ratios = L.ratios_layout()
+    for t, b in LAY.blocks.items():
         for fld in R.LINKS:
-            r = b[fld] + 1
-            assert ws[f"D{r}"].value == fld
-            assert ws[f"F{r}"].value == f"=CPX_VALUE({key},$D{r},F$4)"
-            assert ws[f"F{r}"].font.color.rgb.endswith("7030A0")  # engine purple, as on Ratios
-        cap, ocf, rev = (b[k] + 1 for k in R.LINKS)
-        assert ws[f"F{b['required'] + 1}"].value == (
-            f"=CPX_REQUIRED_REVENUE(F{cap},$D$8:$D$9,$D$10:$D$11,in_ROIHurdle,in_ROIMargin,"
-            "in_ROIOpex)")
-        cum, req = b["cumulative"] + 1, b["required"] + 1
-        assert ws[f"G{cum}"].value == f"=F{cum}+F{req}*(F$4>=in_ROIBaseFY)"  # a corkscrew
-        assert ws[f"F{b['inc_return'] + 1}"].value == (
-            f"=INDEX(CPX_INCREMENTAL_RETURN($F{ocf}:$L{ocf},$F{cap}:$L{cap}),1,F$4-in_FirstFY+1)")
-        assert ws[f"G{b['payback'] + 1}"].value == (
-            f"=IF(G{b['inc_return'] + 1}>0,CPX_PAYBACK(F{cap},G{ocf}-F{ocf}),NA())")
-        assert f"INDEX($F{rev}:$L{rev},1,in_ROIBaseFY-in_FirstFY+1)" in ws[
-            f"F{b['incremental'] + 1}"].value
-    peer = LAY.peer["capex"] + 1
-    parts = ",".join(f"F{LAY.blocks[t]['capex'] + 1}" for t in L.PEER_SET)
-    assert ws[f"F{peer}"].value == f"=SUM({parts})"
-    gap = ws[f"L{row('gap')}"].value
-    assert gap == f"=CPX_REVENUE_GAP(L{peer},in_CostMultiple,in_EndMargin,L{row('ai_revenue')})"
-
-
-def test_lives_and_split_ranges_link_the_inputs_and_sum_to_one(book):
-    ws = book[SHEET]
-    t = {k: r + 1 for k, r in LAY.terms.items()}
-    assert [t[k] for k in R.TERMS] == [8, 9, 10, 11]
-    assert ws["D8"].value == "=in_ROIServerLife" and ws["D9"].value == "=in_ROIBuildingLife"
-    assert ws["D10"].value == "=in_ROIServerShare" and ws["D11"].value == "=1-$D$10"
-    for r in (8, 9, 10):
-        assert ws[f"D{r}"].font.color.rgb.endswith("008000")  # green links
+            assert ws[f"D{b[fld] + 1}"].value == fld
+            assert ws[f"{FIRST}{b[fld] + 1}"].value == (
+                f"=Ratios!{FIRST}{ratios.blocks[t].rows[fld] + 1}")
+        cap, ocf = b["capex"] + 1, b["ocf"] + 1
+        req = ws[f"{FIRST}{b['required'] + 1}"].value
+        assert isinstance(req, ArrayFormula)
+        assert req.text == (f"=CPX_REQUIRED_REVENUE({FIRST}{cap}:{LAST}{cap},$D$8:$D$9,"
+                            "$D$10:$D$11,in_ROIHurdle,in_ROIMargin,in_ROIOpex)")
+        assert ws[f"{FIRST}{b['inc_return'] + 1}"].value.text == (
+            f"=CPX_INCREMENTAL_RETURN({FIRST}{ocf}:{LAST}{ocf},{FIRST}{cap}:{LAST}{cap})")
+    gap = ws[f"{FIRST}{row('gap')}"].value
+    assert gap.text == (f"=CPX_REVENUE_GAP({FIRST}{row('capex')}:{LAST}{row('capex')},"
+                        f"in_CostMultiple,in_EndMargin,{FIRST}{row('cloud_growth')}:"
+                        f"{LAST}{row('cloud_growth')},,in_CapexLife)")
+    seq = ws[f"D{LAY.sequoia + 1}"].value
+    assert seq == "=CPX_REVENUE_GAP(in_SequoiaSpend,in_SequoiaMultiple,in_EndMargin,0)"
 
 
 def test_inputs_are_named_validated_and_cite_their_source(book):
     inputs = book["Inputs"]
-    validations = {str(dv.sqref): dv for dv in inputs.data_validations.dataValidation}
     for r in R.INPUTS:
         cell = name_cell(book, r.name)
         assert cell.parent.title == "Inputs", r.name
-        assert cell.value == r.value and cell.font.color.rgb.endswith("0000FF")
-        assert inputs.cell(cell.row, 3).value == r.unit and r.note
-        assert inputs.cell(cell.row, 6).value == r.note
-        dv = validations[cell.coordinate]
-        assert dv.errorStyle in (None, "stop") and dv.type in ("decimal", "whole")
-    header = inputs.cell(name_cell(book, R.INPUTS[0].name).row - 1, 2).value
-    assert header == "ROI assumptions (illustrative)"
-    d = defaults(book)
-    assert d["in_ROIHurdle"] == 0.10 and d["in_CostMultiple"] == 2 and d["in_EndMargin"] == 0.5
+        assert cell.value == r.value and inputs.cell(cell.row, 6).value == r.note
+    d = {r.name: name_cell(book, r.name).value for r in R.INPUTS}
+    # mode capex: total capex already includes buildings and power -> x1, not x2
+    assert d["in_CostMultiple"] == 1 and d["in_CapexLife"] == 1
+    # mode sequoia: $150B of GPU spend x 2 / 50% (Sequoia's own inputs)
+    assert (d["in_SequoiaSpend"], d["in_SequoiaMultiple"], d["in_EndMargin"]) == (150_000, 2, 0.5)
+    assert d["in_ROIBaseFY"] == 2022
+    assert "in_AIRevenue" not in book.defined_names  # no unlabelled 0 of AI revenue
     notes = {r.name: r.note for r in R.INPUTS}
-    for name in ("in_CostMultiple", "in_EndMargin", "in_ROIServerShare"):
-        assert "AI's $600B Question" in notes[name] and "June 2024" in notes[name]
-    assert d["in_AIRevenue"] == 0  # never an invented AI revenue figure
-    assert notes["in_AIRevenue"].startswith("0 = show the whole requirement; enter your own "
-                                            "estimate")
+    for name in ("in_CostMultiple", "in_SequoiaSpend", "in_SequoiaMultiple", "in_EndMargin"):
+        assert "AI's $600B Question" in notes[name]
 
 
-def test_row_3_checks_the_cover_and_the_checks_block(book):
-    ws = book[SHEET]
-    total = LAY.total_row + 1
-    assert ws["D3"].value == f"=$D${total}" and ws["F3"].value == "=chk_Master"
-    assert ws[f"D{total}"].value.startswith("=MIN(1,SUM(D")
-    cover = book["Cover"]
-    assert f"{SHEET}!$D$3" in cover.cell(L.COVER_MASTER[0] + 1, L.COVER_MASTER[1] + 1).value
-    texts = [c.value for r in cover.iter_rows() for c in r if isinstance(c.value, str)]
-    assert any(R.alert_ref(None) in v for v in texts)  # the alert count reaches the Cover
-    assert any("revenue each vintage must earn" in v for v in texts)  # contents line
-    checks = {ws.cell(r + 1, 2).value: r + 1 for r in LAY.checks.values()}
-    f = ws[f"F{checks['Peer capex (sum of companies) = Ratios peer capex']}"].value
-    assert f.startswith("=IF(ISNUMBER(F") and "--(ABS(" in f and ">in_CheckTol)" in f
-    assert ws[f"F{row('capex_ratios')}"].value == (
-        f"=Ratios!F{L.ratios_layout().peer_rows['capex'] + 1}")
-    nonneg = ws[f"D{checks['MSFT: required revenue >= 0 wherever computed']}"].value
-    assert nonneg == f'=MIN(1,COUNTIFS(F{row("required", "MSFT")}:L{row("required", "MSFT")},' \
-                     '"<"&-in_CheckTol))'
-    for r in checks.values():
-        assert ws[f"D{r}"].number_format == '"ERROR";"ERROR";"OK"'
-
-
-def test_chart_required_vs_actual_peer_sum(workbook):
+def test_chart_compares_the_requirement_with_cloud_growth_not_total_revenue(workbook):
     with zipfile.ZipFile(workbook) as z:
         charts = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart")]
-    mine = [c for c in charts if "Required vs actual" in c]
+    mine = [c for c in charts if "cloud-segment revenue growth" in c]
     assert len(mine) == 1
     xml = mine[0]
-    assert "peer sum, FY2019–FY2025 ($bn)" in xml
-    assert '<c:barDir val="col"/>' in xml and '<c:grouping val="clustered"/>' in xml
     assert xml.count("<c:ser>") == 2
-    for key, (name, colour) in R.CHART_SERIES.items():
+    for key, (name, _colour) in R.CHART_SERIES.items():
         r = LAY.peer[key] + 1
-        assert f"{SHEET}!$F${r}:$L${r}" in xml and name in xml
-        assert colour.lstrip("#") in xml
-    assert f"{SHEET}!$F$4:$L$4" in xml and "#,##0," in xml
+        assert f"{SHEET}!$F${r}:${LAST}${r}" in xml and name in xml
+    assert f"{SHEET}!$F${row('incremental')}" not in xml  # total revenue growth is not charted
+    # a missing year is a gap, never a zero bar: #N/A shown as empty, blanks as gaps (default)
+    assert '<c16r3:dispNaAsBlank val="1"/>' in xml and 'dispBlanksAs val="zero"' not in xml
     ws = openpyxl.load_workbook(workbook)[SHEET]
-    assert ws.cell(LAY.chart_row + 16, 2).value.startswith("Source: company 10-K filings")
+    note = ws.cell(LAY.chart_row + 17, 2).value
+    assert "Does not show AI revenue itself" in note and "upper bound" in note
 
 
-# --- headless refresh ----------------------------------------------------------------------
+# --- headless refresh --------------------------------------------------------------------------
 
 
-def test_refresh_passes_the_checks_and_leaves_only_documented_gaps(refreshed_workbook, values):
+def test_refresh_passes_the_checks(values):
     ws = values[SHEET]
     assert ws["D3"].value == 0
     assert values["Cover"][L.cell(*L.COVER_MASTER)].value == 0
-    wf = openpyxl.load_workbook(refreshed_workbook)[SHEET]
-    for coord, _ in formulas(wf):
-        v = ws[coord].value
-        assert v is not None, coord
-        if isinstance(v, str) and v.startswith("#"):
-            assert v == "#N/A", (coord, v)
-    # the only missing reported figure: META FY2019 revenue (one alert)
-    assert ws[f"F{row('revenue', 'META')}"].value == "#N/A"
-    assert ws[f"D{LAY.alerts['gaps_META'] + 1}"].value == 1
-    assert ws[f"D{LAY.alert_total + 1}"].value == 1
 
 
-def test_msft_required_revenue_matches_the_engine_and_the_hand_formula(book, values):
+def test_msft_required_revenue_matches_the_engine_and_the_hand_formula(values):
     ws = values[SHEET]
-    d = defaults(book)
-    lives = [d["in_ROIServerLife"], d["in_ROIBuildingLife"]]
-    split = [d["in_ROIServerShare"], 1 - d["in_ROIServerShare"]]
-    got = ws[f"L{row('required', 'MSFT')}"].value
+    got = ws[f"{FY[2025]}{row('required', 'MSFT')}"].value
     capex = MSFT["capex"][2025]
-    assert ws[f"L{row('capex', 'MSFT')}"].value == capex
-    engine = roi.required_revenue(capex, lives, split, d["in_ROIHurdle"], d["in_ROIMargin"],
-                                  d["in_ROIOpex"])
-    assert got == pytest.approx(engine, rel=1e-12)
+    assert ws[f"{FY[2025]}{row('capex', 'MSFT')}"].value == capex
+    assert got == pytest.approx(roi.required_revenue(capex, [6, 20], [0.5, 0.5], 0.10, 0.5, 0.05))
     # by hand: 64,551 x (0.5 x CRF(10%, 6) + 0.5 x CRF(10%, 20) + 5%) / 50%
-    hand = capex * (0.5 * crf(0.10, 6) + 0.5 * crf(0.10, 20) + 0.05) / 0.5
-    assert (lives, split, d["in_ROIHurdle"], d["in_ROIMargin"], d["in_ROIOpex"]) == (
-        [6, 20], [0.5, 0.5], 0.10, 0.5, 0.05)
-    assert got == pytest.approx(hand, rel=1e-12)
-    assert got == pytest.approx(28858.6, abs=0.05)
+    assert got == pytest.approx(capex * (0.5 * crf(0.10, 6) + 0.5 * crf(0.10, 20) + 0.05) / 0.5)
 
 
-def test_required_revenue_udf_simple_case_by_hand():
-    # $100 over 6 years at 10%, margin 1, no running costs: 100 x 0.1 / (1 - 1.1^-6) = 22.96
-    assert udfs.cpx_required_revenue(100, 6, None, 0.10, 1.0) == pytest.approx(22.96, abs=0.005)
-    # the sheet's call shape: lives and split as two-cell column ranges
-    got = udfs.cpx_required_revenue(100, [[6.0], [20.0]], [[1.0], [0.0]], 0.10, 1.0, 0.0)
-    assert got == pytest.approx(100 * 0.1 / (1 - 1.1 ** -6), rel=1e-12)
-
-
-def test_realised_rows_match_the_filings_by_hand(values):
+def test_realised_rows_by_hand(values):
     ws = values[SHEET]
     m = MSFT
-    assert ws[f"L{row('incremental', 'MSFT')}"].value == m["revenue"][2025] - m["revenue"][2020]
-    assert ws[f"F{row('incremental', 'MSFT')}"].value == 0  # before the base year
+    assert ws[f"{FY[2025]}{row('incremental', 'MSFT')}"].value == (
+        m["revenue"][2025] - m["revenue"][2022])
+    assert ws[f"{FY[2021]}{row('incremental', 'MSFT')}"].value == 0  # before the base year
     d_ocf = m["ocf"][2025] - m["ocf"][2024]
-    assert ws[f"L{row('inc_return', 'MSFT')}"].value == pytest.approx(
-        d_ocf / m["capex"][2024], rel=1e-12)
-    assert ws[f"L{row('payback', 'MSFT')}"].value == pytest.approx(
-        m["capex"][2024] / d_ocf, rel=1e-12)
-    assert ws[f"F{row('inc_return', 'MSFT')}"].value == "#N/A"  # no prior year
-    # OCF fell (MSFT FY2023): no payback, shown as #N/A, never a number
-    assert ws[f"{FY[2023]}{row('payback', 'MSFT')}"].value == "#N/A"
+    assert ws[f"{FY[2025]}{row('inc_return', 'MSFT')}"].value == pytest.approx(d_ocf / m["capex"][2024])
+    assert ws[f"{FY[2025]}{row('payback', 'MSFT')}"].value == pytest.approx(m["capex"][2024] / d_ocf)
+    assert ws[f"{FY[2023]}{row('payback', 'MSFT')}"].value == "#N/A"  # OCF fell in FY2023
 
 
-def test_cumulative_requirement_equals_the_engine_vintage_schedule(book, values, dataset):
+def test_600b_question_both_modes_and_nothing_before_the_base_year(values, dataset):
     ws = values[SHEET]
-    d = defaults(book)
-    base = int(d["in_ROIBaseFY"])
-    years = list(range(base, TIMELINE.last_actual_fy + 1))
-    capex = [sum(dataset.value(t, "capex", fy) for t in L.PEER_SET) for fy in years]
-    expected = roi.cumulative_required_revenue(
-        capex, [d["in_ROIServerLife"], d["in_ROIBuildingLife"]],
-        [d["in_ROIServerShare"], 1 - d["in_ROIServerShare"]], d["in_ROIHurdle"],
-        d["in_ROIMargin"], d["in_ROIOpex"], delay=1, horizon=len(years))
+    capex = sum(dataset.value(t, "capex", 2025) for t in PEERS)
+    assert ws[f"{FY[2025]}{row('capex')}"].value == capex == 378_723.0
+    growth = roi.cloud_revenue_growth(dataset, PEERS, 2022).loc[2025, "total"]
+    assert ws[f"{FY[2025]}{row('cloud_growth')}"].value == pytest.approx(growth) == 141_172
+    # mode capex: total capex x 1 / 50% less the cloud-growth proxy (was capex x 2 - 0)
+    assert ws[f"{FY[2025]}{row('gap')}"].value == pytest.approx(capex / 0.5 - growth)
+    for fy in (2019, 2020, 2021):  # no "gap" before generative AI
+        assert ws[f"{FY[fy]}{row('gap')}"].value == "#N/A"
+        assert ws[f"{FY[fy]}{row('cloud_growth')}"].value == "#N/A"
+    # mode sequoia: $150B x 2 / 50% = $600B
+    assert ws[f"D{LAY.sequoia + 1}"].value == pytest.approx(600_000)
+
+
+def test_cumulative_requirement_equals_the_engine_vintage_schedule(values, dataset):
+    ws = values[SHEET]
+    years = list(range(2022, 2026))
+    capex = [sum(dataset.value(t, "capex", fy) for t in PEERS) for fy in years]
+    expected = roi.cumulative_required_revenue(capex, [6, 20], [0.5, 0.5], 0.10, 0.5, 0.05,
+                                               delay=1, horizon=len(years))
     got = [ws[f"{FY[fy]}{row('cumulative')}"].value for fy in years]
     assert got == pytest.approx(expected.tolist(), rel=1e-12)
-    assert ws[f"F{row('cumulative')}"].value == 0  # before the base year nothing is counted
-    inc = [ws[f"{FY[fy]}{row('incremental')}"].value for fy in years]
-    short = [ws[f"{FY[fy]}{row('shortfall')}"].value for fy in years]
-    assert short == pytest.approx((np.array(got) - np.array(inc)).tolist())
-    assert ws[f"F{row('incremental')}"].value == "#N/A"  # META FY2019 revenue not reported
-
-
-def test_peer_revenue_gap_by_hand(values, dataset):
-    ws = values[SHEET]
-    capex = sum(dataset.value(t, "capex", 2025) for t in L.PEER_SET)
-    assert ws[f"L{row('capex')}"].value == capex == 378723.0
-    # Sequoia's framing: capex x 2 / 50% - AI revenue (default 0)
-    assert ws[f"L{row('gap')}"].value == pytest.approx(capex * 2 / 0.5 - 0)
-    assert ws[f"K{row('ai_revenue')}"].value == 0
 
 
 def test_changed_inputs_flow_through(workbook, tmp_path, dataset):
     path = tmp_path / workbook.name
     shutil.copyfile(workbook, path)
     wb = openpyxl.load_workbook(path, keep_vba=True)
-    for name, value in (("in_ROIServerShare", 1.0), ("in_ROIServerLife", 5.0),
-                        ("in_ROIMargin", 1.0), ("in_ROIOpex", 0.0), ("in_ROIHurdle", 0.10),
-                        ("in_ROIBaseFY", 2019), ("in_AIRevenue", 100_000.0),
-                        ("in_CostMultiple", 1.5)):
+    for name, value in (("in_ROIBaseFY", 2023), ("in_CapexLife", 5.0)):
         name_cell(wb, name).value = value
     wb.save(path)
     refresh_file(path, backup=False)
     ws = openpyxl.load_workbook(path, data_only=True)[SHEET]
     assert ws["D3"].value == 0
-    # all servers, 5 years, 10%, margin 1, no running costs: capex x 0.1 / (1 - 1.1^-5)
-    assert ws[f"L{row('required', 'MSFT')}"].value == pytest.approx(
-        MSFT["capex"][2025] * 0.1 / (1 - 1.1 ** -5), rel=1e-12)
-    capex = sum(dataset.value(t, "capex", 2025) for t in L.PEER_SET)
-    assert ws[f"L{row('gap')}"].value == pytest.approx(capex * 1.5 / 0.5 - 100_000)
-    assert ws[f"K{row('gap')}"].value == pytest.approx(
-        sum(dataset.value(t, "capex", 2024) for t in L.PEER_SET) * 1.5 / 0.5)  # AI revenue: latest FY only
-    # a 5-year life from FY2019: the FY2019 vintage retires before FY2025 -> the alert is raised
-    assert ws[f"D{LAY.alerts['retire'] + 1}"].value == 1
-    assert ws[f"G{row('cumulative', 'MSFT')}"].value == pytest.approx(
-        ws[f"F{row('required', 'MSFT')}"].value)  # FY2019 vintages now count from FY2020
+    capex = sum(dataset.value(t, "capex", 2025) for t in PEERS)
+    growth = roi.cloud_revenue_growth(dataset, PEERS, 2023).loc[2025, "total"]
+    # a stated 5-year capex life: capex / (50% x 5) less cloud growth since FY2023
+    assert ws[f"{FY[2025]}{row('gap')}"].value == pytest.approx(capex / (0.5 * 5) - growth)
+    assert ws[f"{FY[2022]}{row('gap')}"].value == "#N/A"

@@ -43,6 +43,7 @@ CASES: dict[str, list] = {
     "cpx_revenue_gap": [150000, 2, 0.5, 100000],
     "cpx_incremental_return": [[[91652], [118548], [136162]], [[32251], [44477], [64551]]],
     "cpx_payback": [[[100, 100]], [[25, -5]]],
+    "cpx_cloud_growth": [[["MSFT", "AMZN", "META"]], 2022, [[2021, 2022, 2025]]],
     "cpx_financing": ["MSFT", "bonds", 3, [["bonds.coupon", 0.05], ["inputs.capex_growth", 0.3]]],
     "cpx_scenarios": ["MSFT", [["capex"], ["net_debt_to_ebitda"]], 2028,
                       [["inputs.years", 3], ["inputs.capex_growth", 0.3]]],

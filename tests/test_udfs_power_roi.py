@@ -207,12 +207,37 @@ def test_chip_table_has_sourced_rows_and_explicit_gaps():
     header, rows = out[0], {r[0]: dict(zip(out[0], r, strict=True)) for r in out[1:]}
     assert header[0] == "chip" and "tokens_per_joule" in header and "source" in header
     h100 = rows["H100"]
-    assert h100["tokens_per_joule"] == pytest.approx(0.18)  # 180,000 / 1e6
     assert h100["watts_per_gpu"] == pytest.approx(10200 / 8)  # DGX H100 10.2 kW / 8 GPUs
     assert h100["unit_price_usd"] == "#N/A" and "no sourced unit_price_usd" in h100["unit_price_usd"].reason
-    assert rows["GB200-NVL72"]["price_per_gpu_usd"] == pytest.approx(5.9e6 / 72)
+    assert h100["tokens_per_joule"] == "#N/A"  # no H100 figure on the stated workload
+    # GB200 NVL72: ~$3M rack / 72; 865,000 tokens/s per rack / 120 kW (Azure, Llama 2 70B)
+    assert rows["GB200-NVL72"]["price_per_gpu_usd"] == pytest.approx(3e6 / 72)
+    assert rows["GB200-NVL72"]["tokens_per_joule"] == pytest.approx(865_000 / 120_000)
     assert no_nan(out)
     assert udfs.cpx_chip_table(False)[0][0] == "H100"
+
+
+def test_dc_economics_running_costs_depreciation_and_return():
+    # 1.2 MW, PUE 1.2 -> 800 accelerators; capex 24 + 2.4 networking + 10 facility = 36.4;
+    # running 0.5256 + 0.03 x 36.4 = 1.6176; depreciation 26.4 / 5 + 10 / 20 = 5.78
+    out = udfs.cpx_dc_economics(1.2, 1.2, 1250, 225, 0.5, 100, 2.0, 30000, 10.0, False,
+                                0.1, 0.03, 5, 20)
+    fields = dict((r[0], r[1]) for r in out)
+    assert fields["capex_musd"] == pytest.approx(36.4)
+    assert fields["running_costs_musd_per_year"] == pytest.approx(1.6176)
+    assert fields["payback_years"] == pytest.approx(36.4 / (5.67648 - 1.6176))
+    assert fields["depreciation_musd_per_year"] == pytest.approx(5.78)
+    assert fields["return_on_capital"] == pytest.approx((5.67648 - 1.6176 - 5.78) / 36.4)
+    # no life given: depreciation and return are #N/A with the reason, never 0
+    out = udfs.cpx_dc_economics(1.2, 1.2, 1250, 225, 0.5, 100, 2.0, 30000, 10.0, False)
+    fields = dict((r[0], r[1]) for r in out)
+    assert fields["return_on_capital"] == "#N/A" and "life" in fields["return_on_capital"].reason
+
+
+def test_backlog_coverage_on_cloud_revenue_amzn_by_hand():
+    # AMZN FY2025: RPO 244,000 / AWS 128,725 = 1.90 years; / total revenue 716,924 = 0.34
+    assert udfs.cpx_backlog_coverage(244000, 128725) == pytest.approx(1.8955, abs=1e-4)
+    assert udfs.cpx_backlog_coverage(244000, 716924) == pytest.approx(0.3403, abs=1e-4)
 
 
 # --- ROI ---------------------------------------------------------------------------------------
@@ -265,6 +290,20 @@ def test_revenue_gap_sequoia_by_hand():
     assert out[1][0] == "#N/A" and "missing ai_revenue" in out[1][0].reason
     bad = udfs.cpx_revenue_gap(150000, 0.5, 0.5, 0)
     assert bad == "#VALUE!" and "cost_multiple=0.5" in bad.reason
+
+
+def test_revenue_gap_two_modes_by_hand():
+    # (a) sequoia: GPU spend $150B x 2 / 50% = $600B
+    assert udfs.cpx_revenue_gap(150000, None, 0.5, 0, "sequoia") == pytest.approx(600000)
+    # (b) capex: total capex $400B x 1 / 50% = $800B; over a stated 5-year life $160B a year
+    assert udfs.cpx_revenue_gap(400000, None, 0.5, 0, "capex") == pytest.approx(800000)
+    assert udfs.cpx_revenue_gap(400000, None, 0.5, 0, "Capex", 5) == pytest.approx(160000)
+    assert udfs.cpx_revenue_gap(400000, 1, 0.5, 100000, "capex") == pytest.approx(700000)
+    # doubling total capex is the mistake the mode exists to prevent
+    bad = udfs.cpx_revenue_gap(400000, 2, 0.5, 0, "capex")
+    assert bad == "#VALUE!" and "buildings and power" in bad.reason
+    bad = udfs.cpx_revenue_gap(1, None, 0.5, 0, "gpu")
+    assert bad == "#VALUE!" and "sequoia" in bad.reason
 
 
 def test_incremental_return_series_keeps_orientation():
@@ -375,3 +414,17 @@ def test_every_argument_has_help_text():
         params = inspect.signature(getattr(udfs, name)).parameters
         assert [p["name"] for p in f["parameters"]] == list(params)
         assert all(p["description"] for p in f["parameters"]), name
+
+
+def test_cloud_growth_proxy_udf_is_the_engine_and_empty_before_the_base_year(dataset):
+    from aicapex.engine.roi import cloud_revenue_growth
+
+    out = udfs.cpx_cloud_growth([["MSFT", "GOOGL", "AMZN", "META", "ORCL"]], 2022,
+                                [[2021, 2022, 2025, 2026]])
+    engine = cloud_revenue_growth(dataset, ["MSFT", "GOOGL", "AMZN", "META", "ORCL"], 2022)
+    assert out[0][0] == "#N/A" and "before the base year" in out[0][0].reason
+    assert out[0][1] == 0
+    assert out[0][2] == pytest.approx(engine.loc[2025, "total"]) == 141_172
+    assert out[0][3] == "#N/A" and "not reported" in out[0][3].reason  # no partial sums
+    bad = udfs.cpx_cloud_growth([["XXXX"]], 2022, [[2025]])
+    assert bad == "#VALUE!" or bad == "#N/A"

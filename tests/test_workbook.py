@@ -63,7 +63,9 @@ def _formulas(path):
 
 def test_every_cpx_formula_names_a_udf_with_a_valid_argument_count(template):
     cells = ((f"{sheet}!{coord}", f) for sheet, coord, f in _formulas(template))
-    assert len(checked_cpx_calls(cells)) > 500
+    # one spilled call per block since the recalculation budgets (issue #19): Power_Cloud and
+    # ROI alone went from ~500 calls to 25
+    assert len(checked_cpx_calls(cells)) > 50
 
 
 def test_native_formulas_are_portable_and_short(template):
@@ -117,27 +119,39 @@ def _values(path):
 
 
 def test_refresh_stores_a_value_for_every_formula(refreshed_workbook):
+    from aicapex.excel.cached import read_formula_results
+
     wb_f = openpyxl.load_workbook(refreshed_workbook)
-    wb_v = _values(refreshed_workbook)
-    ds = load_dataset()
-    lay = L.ratios_layout()
-    link_rows = {b.rows[link.field]: (t, link.field) for t, b in lay.blocks.items() for link in L.LINK_ROWS}
+    stored = read_formula_results(refreshed_workbook)
     for ws in wb_f.worksheets:
         for row in ws.iter_rows():
             for c in row:
-                if not (isinstance(c.value, str) and c.value.startswith("=")):
+                if c.data_type != "f":
                     continue
-                v = wb_v[ws.title][c.coordinate].value
+                v = stored.get((ws.title, c.coordinate))
                 assert v is not None, f"{ws.title}!{c.coordinate} has no cached value"
                 if isinstance(v, str) and v.startswith("#"):
                     # The only errors: #N/A for figures a company did not report (documented gaps)
                     # and the ratios that need them.
                     assert v == "#N/A", f"{ws.title}!{c.coordinate} = {v}"
-                    if ws.title == "Ratios" and c.row - 1 in link_rows:
-                        t, field = link_rows[c.row - 1]
-                        fy = ws.cell(4, c.column).value
-                        fy = wb_v["Ratios"].cell(4, c.column).value
-                        assert math.isnan(ds.value(t, field, fy)), (t, field, fy)
+
+
+def test_ratios_blocks_show_na_exactly_where_a_figure_was_not_reported(refreshed_workbook):
+    """Every cell a company block spills holds a number or #N/A, and #N/A (a reported figure
+    row) only where the data set lacks that figure."""
+    ws = _values(refreshed_workbook)["Ratios"]
+    ds = load_dataset()
+    for t, b in L.ratios_layout().blocks.items():
+        if b.ticker is None:
+            continue
+        for link in L.LINK_ROWS:
+            for c in TIMELINE.actual_cols():
+                fy = TIMELINE.year_of(c)
+                v = ws.cell(b.rows[link.field] + 1, c + 1).value
+                if math.isnan(ds.value(t, link.field, fy)):
+                    assert v == "#N/A", (t, link.field, fy, v)
+                else:
+                    assert v == ds.value(t, link.field, fy), (t, link.field, fy, v)
 
 
 def test_refreshed_values_match_the_filings(refreshed_workbook):

@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "scenario": "aicapex.commands.scenario",
     "power": "aicapex.commands.power",
     "roi": "aicapex.commands.roi",
+    "fetch": "aicapex.commands.fetch",
     "refresh": "aicapex.commands.refresh",
     "export": "aicapex.commands.export",
     "addin": "aicapex.commands.addin",

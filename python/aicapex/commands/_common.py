@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from aicapex.data.dataset import Dataset, load_dataset
+from aicapex.data.sec import covered_tickers
+
+__all__ = ["add_data_arguments", "add_tickers_argument", "covered_tickers", "dataset_from_args",
+           "parse_tickers", "print_notes"]
 
 
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
@@ -12,7 +17,7 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
         "--overrides",
         metavar="DIR",
         help="folder of CSV / companyfacts JSON files that add to or override the bundled "
-        "snapshot (default: $AICAPEX_OVERRIDES if set)",
+        "snapshot and the fetched SEC data (default: $AICAPEX_OVERRIDES if set)",
     )
 
 
@@ -30,5 +35,12 @@ def parse_tickers(ds: Dataset, text: str | None) -> list[str]:
     return [ds.check_ticker(t) for t in text.split(",") if t.strip()]
 
 
+def print_notes(ds: Dataset) -> Dataset:
+    """Print the dataset's notices (e.g. SEC data kept from an earlier fetch) on stderr."""
+    for note in ds.notes:
+        print(note, file=sys.stderr)
+    return ds
+
+
 def dataset_from_args(args: argparse.Namespace) -> Dataset:
-    return load_dataset(getattr(args, "overrides", None))
+    return print_notes(load_dataset(getattr(args, "overrides", None)))

@@ -2,15 +2,19 @@
 
 Views:
 
-* ``economics`` (default): the MW-to-payback chain of :func:`aicapex.engine.power.dc_economics`
-  for each chosen chip, one row per chip, using the chip table's all-in watts per GPU,
-  vendor-claimed throughput per MW and price per GPU (NaN where there is no sourced figure;
-  supply ``--accelerator-usd`` / ``--tokens-per-s-per-mw``).
-* ``chips``: the sourced chip-generation table (:func:`aicapex.engine.power.chip_table`).
-* ``backlog``: RPO, revenue, backlog growth and coverage by company from the data set.
+* ``economics`` (default): the MW-to-return chain of :func:`aicapex.engine.power.dc_economics`
+  for each chosen chip, one row per chip, using the chip table's all-in watts per GPU, measured
+  throughput on one workload (Llama 2 70B, MLPerf Offline) and price per GPU (NaN where there is
+  no sourced figure; supply ``--accelerator-usd`` / ``--tokens-per-s-per-mw``), with running
+  costs (electricity at facility level, operations and maintenance), networking capex and
+  depreciation.
+* ``chips``: every chip figure with its unit, grade and source
+  (:func:`aicapex.engine.power.chip_facts`); ``chip-table`` the wide comparison table.
+* ``facility``: the reference facility's assumptions with their grades and sources.
+* ``lives``: the reference chip's return on capital for accelerator lives of 3 to 6 years.
+* ``backlog``: RPO, cloud-segment and total revenue, coverage on each, growth, by company.
 
-Scenario defaults (PUE 1.2, 60% utilisation, $2 per million tokens, $80/MWh) are illustrative
-assumptions, not reported figures.
+Every default is a graded, sourced fact (``--view facility``, ``--view chips``).
 """
 
 from __future__ import annotations
@@ -30,13 +34,16 @@ from aicapex.commands._output import add_format_argument, write_frame
 from aicapex.engine.power import (
     CHIP_DEFAULTS,
     DC_ECONOMICS_FIELDS,
-    FACILITY_CAPEX_MUSD_PER_MW,
+    FACILITY_DEFAULTS,
     backlog_table,
+    chip_facts,
     chip_table,
     dc_economics,
+    facility_facts,
 )
 
-VIEWS = ("economics", "chips", "backlog")
+VIEWS = ("economics", "chips", "chip-table", "facility", "lives", "backlog")
+D = FACILITY_DEFAULTS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -53,7 +60,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--view",
         choices=VIEWS,
         default="economics",
-        help="economics (default), chips (sourced chip table) or backlog (RPO by company)",
+        help="economics (default), chips (every chip figure with grade and source), chip-table, "
+        "facility (assumptions and sources), lives (return by accelerator life) or backlog",
     )
     p.add_argument(
         "--chip",
@@ -62,40 +70,38 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="CHIP",
         help=f"chips, space- or comma-separated (default: all of {', '.join(CHIP_DEFAULTS)})",
     )
-    p.add_argument("--mw", type=float, default=100.0, help="facility power, MW (default: 100)")
-    p.add_argument(
-        "--pue", type=float, default=1.2, help="power usage effectiveness (default: 1.2)"
-    )
-    p.add_argument(
-        "--utilization",
-        type=float,
-        default=0.6,
-        help="share of the year at peak throughput, 0-1 (default: 0.6)",
-    )
-    p.add_argument(
-        "--price-per-mtok",
-        type=float,
-        default=2.0,
-        help="selling price, USD per million tokens (default: 2.0)",
-    )
-    p.add_argument(
-        "--electricity-usd-per-mwh",
-        type=float,
-        default=80.0,
-        help="electricity price, USD per MWh (default: 80)",
-    )
-    p.add_argument(
-        "--facility-capex-musd-per-mw",
-        type=float,
-        default=FACILITY_CAPEX_MUSD_PER_MW[1],
-        help="facility cost per MW of IT load, USD millions (default: 10.7, CBRE)",
-    )
-    p.add_argument(
-        "--idle-power-share",
-        type=float,
-        default=0.0,
-        help="share of full power drawn while idle, 0-1 (default: 0)",
-    )
+    p.add_argument("--mw", type=float, default=D["facility_mw"],
+                   help=f"facility power, MW (default: {D['facility_mw']:g})")
+    p.add_argument("--pue", type=float, default=D["pue"],
+                   help=f"power usage effectiveness (default: {D['pue']:g})")
+    p.add_argument("--utilization", type=float, default=D["utilization"],
+                   help="share of the benchmark's peak throughput sold over the year, 0-1 "
+                   f"(default: {D['utilization']:g}, analyst assumption)")
+    p.add_argument("--price-per-mtok", type=float, default=D["price_per_mtok"],
+                   help="selling price, USD per million tokens (default: "
+                   f"{D['price_per_mtok']:g}, Llama-3.3-70B list price)")
+    p.add_argument("--electricity-usd-per-mwh", type=float, default=D["electricity_usd_per_mwh"],
+                   help="electricity price, USD per MWh (default: "
+                   f"{D['electricity_usd_per_mwh']:g}, US industrial average)")
+    p.add_argument("--facility-capex-musd-per-mw", type=float,
+                   default=D["facility_capex_musd_per_mw"],
+                   help="facility cost per MW of IT load, USD millions (default: "
+                   f"{D['facility_capex_musd_per_mw']:g}, CBRE)")
+    p.add_argument("--idle-power-share", type=float, default=D["idle_power_share"],
+                   help=f"share of full power drawn while idle, 0-1 (default: "
+                   f"{D['idle_power_share']:g})")
+    p.add_argument("--networking-share", type=float, default=D["networking_share"],
+                   help="scale-out networking capex as a share of accelerator capex (default: "
+                   f"{D['networking_share']:g})")
+    p.add_argument("--om-share", type=float, default=D["om_share"],
+                   help="operations and maintenance a year as a share of capex (default: "
+                   f"{D['om_share']:g})")
+    p.add_argument("--accelerator-life", type=float, default=D["accelerator_life_years"],
+                   help="depreciation life of accelerators and networking, years (default: "
+                   f"{D['accelerator_life_years']:g})")
+    p.add_argument("--facility-life", type=float, default=D["facility_life_years"],
+                   help="depreciation life of the facility, years (default: "
+                   f"{D['facility_life_years']:g})")
     p.add_argument(
         "--accelerator-usd",
         type=float,
@@ -104,7 +110,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--tokens-per-s-per-mw",
         type=float,
-        help="throughput per MW of IT load for every chosen chip (default: the vendor claim)",
+        help="throughput per MW of IT load for every chosen chip (default: the chip table's "
+        "measured figure on Llama 2 70B)",
     )
     add_tickers_argument(p)
     add_format_argument(p)
@@ -118,18 +125,35 @@ def _chips(values: list[str] | None) -> list[str] | None:
     return [c.strip().upper() for v in values for c in v.split(",") if c.strip()]
 
 
-def economics_frame(args: argparse.Namespace) -> pd.DataFrame:
-    """One row per chip: the chip's inputs and every :data:`DC_ECONOMICS_FIELDS` column."""
+def _facility_kwargs(args: argparse.Namespace) -> dict[str, float]:
+    return dict(
+        facility_capex_musd_per_mw=args.facility_capex_musd_per_mw,
+        idle_power_share=args.idle_power_share,
+        networking_share=args.networking_share,
+        om_share=args.om_share,
+        accelerator_life_years=args.accelerator_life,
+        facility_life_years=args.facility_life,
+    )
+
+
+def economics_frame(args: argparse.Namespace, lives: list[float] | None = None) -> pd.DataFrame:
+    """One row per chip (or per accelerator life with ``lives``): the chip's inputs and every
+    :data:`DC_ECONOMICS_FIELDS` column."""
     table = chip_table(chips=_chips(args.chip))
     if args.tokens_per_s_per_mw is not None:
         table["tokens_per_s_per_mw"] = float(args.tokens_per_s_per_mw)
         table["tokens_per_s_per_gpu"] = table["tokens_per_s_per_mw"] / 1e6 * table["watts_per_gpu"]
         table["claim"] = "user input"
+    if lives is not None:
+        table = table.iloc[[0] * len(lives)].reset_index(drop=True)
     price = (
         np.full(len(table), float(args.accelerator_usd))
         if args.accelerator_usd is not None
         else table["price_per_gpu_usd"].to_numpy(dtype=float)
     )
+    kwargs = _facility_kwargs(args)
+    if lives is not None:
+        kwargs["accelerator_life_years"] = np.asarray(lives, dtype=float)
     result = dc_economics(
         args.mw,
         args.pue,
@@ -139,14 +163,16 @@ def economics_frame(args: argparse.Namespace) -> pd.DataFrame:
         args.electricity_usd_per_mwh,
         args.price_per_mtok,
         accelerator_usd=price,
-        facility_capex_musd_per_mw=args.facility_capex_musd_per_mw,
-        idle_power_share=args.idle_power_share,
+        **kwargs,
     )
     frame = pd.DataFrame(
         {
             "chip": table["chip"],
             "pue": args.pue,
             "utilization": args.utilization,
+            "price_per_mtok": args.price_per_mtok,
+            "accelerator_life_years": np.broadcast_to(kwargs["accelerator_life_years"],
+                                                      (len(table),)),
             "watts_per_gpu": table["watts_per_gpu"],
             "tokens_per_s_per_gpu": table["tokens_per_s_per_gpu"],
             "price_per_gpu_usd": price,
@@ -154,13 +180,22 @@ def economics_frame(args: argparse.Namespace) -> pd.DataFrame:
     )
     for key in DC_ECONOMICS_FIELDS:
         frame[key] = np.broadcast_to(result[key], (len(table),))
+    frame["workload"] = table["workload"]
     frame["claim"] = table["claim"]
     return frame
 
 
 def run(args: argparse.Namespace) -> int:
     if args.view == "chips":
+        frame = chip_facts(chips=_chips(args.chip))
+    elif args.view == "chip-table":
         frame = chip_table(chips=_chips(args.chip))
+    elif args.view == "facility":
+        frame = facility_facts()
+    elif args.view == "lives":
+        if not args.chip:
+            args.chip = ["GB200-NVL72"]
+        frame = economics_frame(args, lives=[3.0, 4.0, 5.0, 6.0])
     elif args.view == "backlog":
         ds = dataset_from_args(args)
         tickers = parse_tickers(ds, args.tickers) if args.tickers else None

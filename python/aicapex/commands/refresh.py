@@ -21,19 +21,46 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--keep-unsupported", action="store_true",
                    help="formulas the headless evaluator cannot compute keep Excel's cached "
                    "values (listed as not recomputed on Changes) instead of stopping the refresh")
+    p.add_argument("--online", action="store_true",
+                   help="first fetch the covered companies' latest SEC data (as `fetch "
+                   "--all-covered`; needs AICAPEX_SEC_USER_AGENT); a company that fails keeps "
+                   "its earlier data, the refresh goes on and the exit code is 1")
     add_data_arguments(p)
     p.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    from aicapex.excel.headless import print_progress, refresh_file
+def workbook_coverage(path: Path) -> list[str]:
+    """The tickers typed into the workbook's coverage slots (Inputs), so that a company an
+    analyst added is fetched too."""
+    from aicapex.excel.headless import read_values
+    from aicapex.excel.refresh import coverage_in
 
+    try:
+        return [t for t in coverage_in(read_values(path)) if t]
+    except Exception:  # noqa: BLE001 - an unreadable file is reported by the refresh itself
+        return []
+
+
+def run(args: argparse.Namespace) -> int:
+    from aicapex.commands._common import print_notes
+    from aicapex.data.dataset import current_dataset
+    from aicapex.excel.headless import check_workbook_file, print_progress, refresh_file
+
+    fetch_failed = False
+    if args.online:
+        from aicapex.commands._common import covered_tickers
+        from aicapex.commands.fetch import fetch_and_print
+
+        check_workbook_file(args.path)  # a wrong path fails before any download
+        tickers = list(dict.fromkeys(covered_tickers() + workbook_coverage(args.path)))
+        fetch_failed = bool(fetch_and_print(tickers, []).failed)
     result = refresh_file(args.path, overrides=args.overrides,
                           progress=None if args.quiet else print_progress,
                           keep_unsupported=args.keep_unsupported)
+    print_notes(current_dataset(args.overrides))
     status = "OK" if result.master_check == 0 else f"FAILING ({result.master_check})"
     kept = (f", {result.not_recomputed:,} formulas not recomputed (cached values kept)"
             if result.not_recomputed else "")
     print(f"refreshed {result.path}: {result.formulas:,} formulas, {result.changes:,} changes, "
           f"master check {status}{kept}, {result.seconds:.1f} s")
-    return 0
+    return 1 if fetch_failed else 0

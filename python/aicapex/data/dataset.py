@@ -1,4 +1,4 @@
-"""The reported figures: the bundled snapshot plus a user overrides folder.
+"""The reported figures: the bundled snapshot, SEC downloads and a user overrides folder.
 
 The snapshot (``aicapex/data/snapshot``) is a copy of the project's audited data set: one row
 per reported figure, USD millions, with the filing it came from. Figures are never filled
@@ -9,6 +9,11 @@ environment variable) may hold tidy CSVs in the snapshot's layout (annual, or qu
 ``fiscal_quarter`` and ``period_end`` columns) and SEC companyfacts JSON files. Their rows
 add to the snapshot or replace a snapshot row with the same key, and keep their own source;
 the ``origin`` column says which file each row came from. This is what a refresh picks up.
+
+Layers, later ones winning for the same figure (ticker, fiscal year [and quarter], field):
+snapshot < SEC companyfacts fetched into the cache by ``python -m aicapex fetch``
+(:mod:`aicapex.data.seccache`; within them the latest filing wins per fact) < overrides folder.
+A fetched figure that replaces a different snapshot value says so in its note.
 """
 
 from __future__ import annotations
@@ -23,7 +28,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from aicapex.data.companyfacts import QUARTER_COLUMNS, TIDY_COLUMNS, TIERS, load_companyfacts
+from aicapex.data import seccache
+from aicapex.data.companyfacts import (
+    QUARTER_COLUMNS,
+    TIDY_COLUMNS,
+    TIERS,
+    load_companyfacts,
+)
 from aicapex.errors import DataError
 
 SNAPSHOT_DIR = Path(__file__).resolve().parent / "snapshot"
@@ -153,6 +164,12 @@ class Dataset:
     annual: pd.DataFrame
     quarterly: pd.DataFrame
     origins: list[str] = field(default_factory=list)
+    #: One-line notices about the data (e.g. SEC data kept from an earlier fetch because the
+    #: last one failed); the command line prints them on stderr.
+    notes: list[str] = field(default_factory=list)
+    #: Per ticker, the SEC download behind its figures: ``latest_filed`` (filing date of the
+    #: latest filing used), ``fetched`` (download date), ``entity_name``, ``cik``.
+    sec_vintage: dict[str, dict] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Lookup indexes: Excel functions ask for single figures thousands of times.
@@ -189,7 +206,8 @@ class Dataset:
     def check_ticker(self, ticker: str) -> str:
         t = str(ticker).strip().upper()
         if t not in self._tickers:
-            raise DataError(f"unknown ticker {ticker!r}; covered: {', '.join(self.tickers)}")
+            hint = f" (add an SEC filer with `python -m aicapex fetch --tickers {t}`)" if t else ""
+            raise DataError(f"unknown ticker {ticker!r}; covered: {', '.join(self.tickers)}{hint}")
         return t
 
     def check_field(self, name: str) -> str:
@@ -300,17 +318,22 @@ class Dataset:
         return int(months.mode().iloc[0])
 
     def vintage(self) -> pd.DataFrame:
-        """Latest fiscal year and latest period end per company (the data vintage)."""
+        """The data vintage per company: latest fiscal year and period end, and for figures
+        downloaded from the SEC the date of the latest filing used (``latest_filed``) and of
+        the download (``fetched``); both empty (None) for a company only in the snapshot."""
         rows = []
         for t in self.tickers:
             a = self.annual[self.annual["ticker"] == t]
             q = self.quarterly[self.quarterly["ticker"] == t]
+            sec = self.sec_vintage.get(t, {})
             rows.append(
                 {
                     "ticker": t,
                     "latest_fiscal_year": int(a["fiscal_year"].max()) if len(a) else None,
                     "latest_fiscal_year_end": a["fiscal_year_end"].max() if len(a) else None,
                     "latest_quarter_end": q["period_end"].max() if len(q) else None,
+                    "latest_filed": sec.get("latest_filed") or None,
+                    "fetched": sec.get("fetched") or None,
                 }
             )
         return pd.DataFrame(rows)
@@ -381,13 +404,18 @@ def _empty(columns: list[str]) -> pd.DataFrame:
 
 
 def read_overrides(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    """Read every ``*.csv`` and ``*.json`` in ``folder`` (sorted by name; later files win)."""
+    """Read every ``*.csv`` and ``*.json`` in ``folder`` (sorted by name; later files win).
+
+    A companyfacts JSON of a company that is not covered is filed under the ticker the SEC's
+    ticker map gives its CIK (cached by ``fetch``), or under its file name (``CRWV.json``).
+    """
     folder = Path(folder)
     if not folder.is_dir():
         raise DataError(f"overrides folder {folder} does not exist")
     annual = _empty(ANNUAL_COLUMNS)
     quarterly = _empty(QUARTERLY_COLUMNS)
     origins = []
+    names: dict[int, str] | None = None
     for path in sorted(folder.iterdir()):
         if path.name.startswith((".", "~")):
             continue
@@ -402,7 +430,9 @@ def read_overrides(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, list
                 a = _read_table(path, ANNUAL_COLUMNS, ANNUAL_KEY, str(path), tier_required=False)
                 annual = _merge(annual, a, ANNUAL_KEY)
         elif suffix == ".json":
-            cf = load_companyfacts(path)
+            if names is None:  # a CIK that is not a covered company: the SEC's ticker map
+                names = seccache.ticker_map(seccache.cache_dir())
+            cf = load_companyfacts(path, ticker_map=names)
             a = cf.annual.assign(origin=str(path))
             q = cf.quarterly.assign(origin=str(path))
             annual = _merge(annual, a, ANNUAL_KEY)
@@ -413,15 +443,101 @@ def read_overrides(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, list
     return annual, quarterly, origins
 
 
-def load_dataset(overrides: str | Path | None = None, *, snapshot_dir: Path | None = None) -> Dataset:
-    """Load the bundled snapshot, then apply the overrides folder if one is given.
+@dataclass
+class SecLayer:
+    """The figures of every companyfacts file in the SEC cache (see :func:`read_sec_cache`)."""
+
+    annual: pd.DataFrame
+    quarterly: pd.DataFrame
+    origins: list[str]
+    vintage: dict[str, dict]
+    notes: list[str]
+
+
+def read_sec_cache(root: str | Path) -> SecLayer:
+    """Load every cached companyfacts download of ``root`` (``$AICAPEX_CACHE_DIR``).
+
+    Each file was checked before it entered the cache; one that no longer loads (a newer
+    version of the rules, a hand-edited file) is left out with a note rather than stopping
+    every data command. A company whose last fetch failed keeps its earlier copy, and a note
+    says how old it is.
+    """
+    root = Path(root)
+    annual, quarterly = _empty(ANNUAL_COLUMNS), _empty(QUARTERLY_COLUMNS)
+    origins: list[str] = []
+    vintage: dict[str, dict] = {}
+    notes: list[str] = []
+    names = seccache.ticker_map(root)
+    failed = seccache.last_fetch(root)
+    stale = []
+    for company in seccache.cached_companies(root):
+        try:
+            cf = load_companyfacts(company.path, company.ticker, fetched=company.fetched,
+                                   ticker_map=names)
+        except DataError as exc:
+            notes.append(f"note: left out the cached SEC file ({exc}); run `python -m aicapex "
+                         "fetch` again to replace it")
+            continue
+        annual = _merge(annual, cf.annual.assign(origin=str(company.path)), ANNUAL_KEY)
+        quarterly = _merge(quarterly, cf.quarterly.assign(origin=str(company.path)), QUARTERLY_KEY)
+        origins.append(str(company.path))
+        vintage[cf.ticker] = {"latest_filed": cf.latest_filed, "fetched": company.fetched,
+                              "checked": company.checked, "entity_name": cf.entity_name,
+                              "cik": cf.cik}
+        last = failed.get(cf.ticker) or {}
+        if last and not last.get("ok", True):
+            age = company.fetched_date
+            days = f", {(seccache.today() - age).days} days old" if age else ""
+            stale.append(f"{cf.ticker} (fetched {company.fetched}{days})")
+    if stale:
+        notes.append("note: the last SEC fetch failed for " + ", ".join(stale)
+                     + "; using the earlier copy")
+    return SecLayer(annual, quarterly, origins, vintage, notes)
+
+
+def _merge_noting(base: pd.DataFrame, extra: pd.DataFrame, key: list[str]) -> pd.DataFrame:
+    """:func:`_merge`, and a replaced figure whose value differs keeps the old one in the
+    new row's note (a restatement, or a figure the snapshot took from another source)."""
+    if extra.empty or base.empty:
+        return _merge(base, extra, key)
+    old = base[key + ["value_musd", "tier"]].drop_duplicates(key).rename(
+        columns={"value_musd": "value_musd_old", "tier": "tier_old"})
+    joined = extra.merge(old, on=key, how="left")
+    joined.index = extra.index
+    differs = joined["value_musd_old"].notna() & (
+        joined["value_musd"].astype(float) != joined["value_musd_old"].astype(float))
+    if differs.any():
+        extra = extra.copy()
+        text = joined.loc[differs].apply(
+            lambda r: f"replaces snapshot value {float(r['value_musd_old']):,.6g} ({r['tier_old']} tier)",
+            axis=1)
+        notes = extra.loc[differs, "note"].fillna("").astype(str)
+        extra.loc[differs, "note"] = [f"{n}; {t}" if n else t for n, t in zip(notes, text, strict=True)]
+    return _merge(base, extra, key)
+
+
+def load_dataset(overrides: str | Path | None = None, *, snapshot_dir: Path | None = None,
+                 cache_dir: str | Path | bool | None = None) -> Dataset:
+    """Load the bundled snapshot, then the SEC cache, then the overrides folder if one is given.
 
     ``overrides`` defaults to the ``AICAPEX_OVERRIDES`` environment variable (unset: none).
+    ``cache_dir`` defaults to ``$AICAPEX_CACHE_DIR`` or the user cache folder
+    (:func:`aicapex.data.seccache.cache_dir`); ``False`` reads no SEC cache.
     """
     base = Path(snapshot_dir) if snapshot_dir else SNAPSHOT_DIR
     annual = _read_table(base / ANNUAL_FILE, ANNUAL_COLUMNS, ANNUAL_KEY, "snapshot")
     quarterly = _read_table(base / QUARTERLY_FILE, QUARTERLY_COLUMNS, QUARTERLY_KEY, "snapshot")
     origins = ["snapshot"]
+    notes: list[str] = []
+    vintage: dict[str, dict] = {}
+    if cache_dir is not False:
+        root = seccache.cache_dir() if cache_dir in (None, True) else Path(cache_dir)
+        sec = read_sec_cache(root)
+        annual = _merge_noting(annual, sec.annual, ANNUAL_KEY)
+        quarterly = _merge_noting(quarterly, sec.quarterly, QUARTERLY_KEY)
+        origins += sec.origins
+        notes += sec.notes
+        vintage = sec.vintage
     if overrides is None:
         overrides = os.environ.get(OVERRIDES_ENV) or None
     if overrides is not None:
@@ -433,7 +549,8 @@ def load_dataset(overrides: str | Path | None = None, *, snapshot_dir: Path | No
     quarterly = quarterly.astype({"fiscal_year": "int64", "value_musd": "float64"})
     annual = annual.sort_values(ANNUAL_KEY, kind="stable").reset_index(drop=True)
     quarterly = quarterly.sort_values(["ticker", "period_end", "field"], kind="stable")
-    return Dataset(annual=annual, quarterly=quarterly.reset_index(drop=True), origins=origins)
+    return Dataset(annual=annual, quarterly=quarterly.reset_index(drop=True), origins=origins,
+                   notes=notes, sec_vintage=vintage)
 
 
 _CACHE: dict[tuple, Dataset] = {}
@@ -463,15 +580,24 @@ def _folder_stamp(folder: str | Path | None) -> tuple:
     )
 
 
-def current_dataset(overrides: str | Path | None = None) -> Dataset:
-    """:func:`load_dataset`, cached until a file in the overrides folder changes.
+def _cache_stamp() -> tuple:
+    root = seccache.cache_dir()
+    last = seccache.last_fetch_path(root)
+    return (str(root), _folder_stamp(seccache.facts_dir(root)),
+            last.stat().st_mtime_ns if last.exists() else 0)
 
-    Excel functions call this on every recalculation; reloading only when the folder's
-    file names, sizes or modification times change keeps them fast and still fresh.
+
+def current_dataset(overrides: str | Path | None = None) -> Dataset:
+    """:func:`load_dataset`, cached until a file in the overrides folder or the SEC cache
+    changes.
+
+    Excel functions call this on every recalculation; reloading only when the folders' file
+    names, sizes or modification times change keeps them fast and still fresh (a fetch shows
+    in the next recalculation).
     """
     if overrides is None:
         overrides = _ACTIVE_OVERRIDES.get() or os.environ.get(OVERRIDES_ENV) or None
-    key = _folder_stamp(overrides)
+    key = (_folder_stamp(overrides), _cache_stamp())
     ds = _CACHE.get(key)
     if ds is None:
         ds = load_dataset(overrides)

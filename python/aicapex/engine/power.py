@@ -4,7 +4,9 @@ The chain, one step per quantity::
 
     facility MW --PUE--> IT MW --W per accelerator--> accelerators
         --tokens/s per accelerator--> tokens/s --utilisation--> tokens per year
-        --$/MWh--> energy cost per million tokens --$/Mtok--> revenue --capex--> payback
+        --$/MWh--> energy cost per million tokens --$/Mtok--> revenue
+        --capex (facility + accelerators + networking)--> running costs (electricity incl. PUE
+        overhead, operations and maintenance) --> payback --depreciation--> return on capital
 
 Functions follow numpy-financial's pattern: scalars or arrays in, broadcast like ufuncs, a
 numpy scalar back for scalar input. A missing input (NaN) or a zero denominator gives NaN,
@@ -19,8 +21,12 @@ Units
   ``price_per_mtok`` and ``energy_cost_per_mtok`` are USD per million tokens;
 * electricity: USD per MWh; a year is 365 days = 8,760 h = 31,536,000 s.
 
-The chip table (:func:`chip_table`) holds sourced defaults; NVIDIA's throughput-per-megawatt
-figures are **vendor claims** for specific workloads, not measurements, and are labelled so.
+Every default is a sourced, graded fact (:mod:`aicapex.engine.power_sources`): the chip table
+(:func:`chip_table`, :func:`chip_facts`) and the reference facility (:data:`FACILITY_DEFAULTS`).
+Throughput defaults are all on one workload (:data:`~aicapex.engine.power_sources.WORKLOAD`);
+a figure that could not be sourced is NaN, left for the user. NVIDIA's per-megawatt
+multipliers on another model are shown for reference only and never chained onto a baseline.
+AI-cloud backlog lives in :mod:`aicapex.engine.backlog` (re-exported here).
 """
 
 from __future__ import annotations
@@ -33,13 +39,21 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from aicapex.engine.metrics import divide, growth
+from aicapex.engine.metrics import divide
+from aicapex.engine.power_sources import (
+    CHIP_FACTS,
+    FACILITY_FACTS,
+    VENDOR_X_HOPPER_CLAIMS,
+    WORKLOAD,
+)
 from aicapex.errors import ArgumentError
 
 __all__ = [
     "BOUNDS",
     "BUILD_COST_SOURCES",
     "CHIP_DEFAULTS",
+    "CHIP_FACT_COLUMNS",
+    "FACILITY_DEFAULTS",
     "ChipSpec",
     "DC_ECONOMICS_FIELDS",
     "FACILITY_CAPEX_MUSD_PER_MW",
@@ -53,7 +67,10 @@ __all__ = [
     "backlog_table",
     "capacity_revenue",
     "capex_per_mw",
+    "chip_facts",
     "chip_table",
+    "facility_economics",
+    "facility_facts",
     "dc_economics",
     "energy_cost_per_mtok",
     "tokens_per_watt",
@@ -65,19 +82,10 @@ JOULES_PER_MWH = 3.6e9
 
 # -- sourced defaults -------------------------------------------------------------------------
 
-#: NVIDIA: "In a 1-megawatt AI factory, NVIDIA Hopper generates 180,000 tokens per second (TPS)
-#: at max volume" (vendor claim; 1/0.18 = ~5.6 J per token). Read here as per MW of IT load.
+#: NVIDIA: "In a 1-megawatt AI factory, NVIDIA Hopper generates 180,000 tokens per second" (vendor
+#: claim, blogs.nvidia.com/blog/ai-factory-inference-optimization). Kept for reference only: it is
+#: for another workload than :data:`~aicapex.engine.power_sources.WORKLOAD` and is not a default.
 HOPPER_TOKENS_PER_S_PER_MW = 180_000.0
-_SRC_HOPPER = (
-    "NVIDIA blog 'The More You Buy, the More You Make' "
-    "(blogs.nvidia.com/blog/ai-factory-inference-optimization): Hopper 180,000 tokens/s in a "
-    "1 MW AI factory at max volume (vendor claim)"
-)
-_SRC_MOE_CLAIMS = (
-    "NVIDIA (perspectives.nvidia.com, 'Optimizing throughput at scale: Blackwell'): GB200 NVL72 "
-    "10x and GB300 NVL72 up to 50x throughput per MW vs Hopper, mixture-of-experts inference "
-    "(GPT-OSS-120B) (vendor claims)"
-)
 
 #: Facility (shell, power and cooling) cost per MW of critical IT load, USD millions:
 #: CBRE North American Data Center Trends, average rising from ~$7.7M to ~$10.7M per MW.
@@ -90,16 +98,16 @@ ALL_IN_CAPEX_USD_BN_PER_GW = (35.0, 60.0)
 
 #: Where the build-cost figures come from.
 BUILD_COST_SOURCES: dict[str, str] = {
-    "facility_capex_musd_per_mw": (
-        "CBRE North American Data Center Trends via build.inc "
-        "(build.inc/data-center-construction-costs-2025): ~$7.7M -> ~$10.7M per MW"
-    ),
+    "facility_capex_musd_per_mw": FACILITY_FACTS["facility_capex_musd_per_mw"].source,
     "all_in_capex_usd_bn_per_gw": (
         "NVIDIA Q2 FY2026 earnings call via livemint.com (2025-09-01): ~$50B per GW "
         "(~$35B NVIDIA hardware + ~$15B other); Epoch AI via data-today.net: ~1.1 GW for ~$35B; "
         "upper end $60B per GW as commonly quoted"
     ),
 }
+
+#: The reference facility's defaults (values of :data:`FACILITY_FACTS`; NaN = left for the user).
+FACILITY_DEFAULTS: dict[str, float] = {k: f.value for k, f in FACILITY_FACTS.items()}
 
 
 @dataclass(frozen=True)
@@ -113,17 +121,20 @@ class ChipSpec:
     gpus_per_unit : float
         Accelerators (GPUs) in one unit.
     gpu_watts : float
-        Accelerator chip power (TDP/TGP), W.
+        Accelerator chip power (TDP/TGP), W (NaN when not corroborated).
     unit_watts : float
         Power of one unit including host CPUs, memory and in-unit networking, W.
     unit_price_usd : float
-        Price of one unit, USD (NaN when no sourced figure).
+        Price of one unit, USD (NaN when no corroborated figure: left for the user).
     tokens_per_s_per_mw : float
-        Inference throughput per MW of IT load (NaN when no sourced figure).
+        Inference throughput per MW of IT load on :data:`WORKLOAD` (NaN when not found).
     claim : str
-        What the throughput figure is (a vendor claim, and for which workload).
+        What the throughput figure is: workload, who measured it, and its grade.
     source : str
-        Where every figure in the row comes from.
+        Where every figure in the row comes from (see :func:`chip_facts` for one source and
+        grade per number).
+    gpu_price_usd : float
+        Price of the accelerator alone, USD, for reference (excludes the server or rack).
     """
 
     unit: str
@@ -134,78 +145,40 @@ class ChipSpec:
     tokens_per_s_per_mw: float = math.nan
     claim: str = ""
     source: str = ""
+    gpu_price_usd: float = math.nan
 
 
-#: Default chip-generation table (override any field with ``chip_table(overrides=...)``).
-CHIP_DEFAULTS: dict[str, ChipSpec] = {
-    "H100": ChipSpec(
-        unit="DGX H100 server (8x H100 SXM)",
-        gpus_per_unit=8,
-        gpu_watts=700.0,
-        unit_watts=10_200.0,
-        tokens_per_s_per_mw=HOPPER_TOKENS_PER_S_PER_MW,
-        claim="vendor claim (NVIDIA): Hopper 180,000 tokens/s per MW at max volume",
-        source=(
-            "H100 SXM max TDP 700 W: NVIDIA H100 datasheet (nvidia.com/en-us/data-center/h100); "
-            "DGX H100 ~10.2 kW max system power: NVIDIA DGX H100 datasheet; "
-            + _SRC_HOPPER
-        ),
-    ),
-    "B200": ChipSpec(
-        unit="DGX B200 server (8x B200)",
-        gpus_per_unit=8,
-        gpu_watts=1_000.0,
-        unit_watts=14_300.0,
-        claim="no vendor per-MW throughput claim for HGX/DGX B200; supply your own",
-        source=(
-            "HGX B200 configurable up to 1 kW per GPU and DGX B200 ~14.3 kW max system power: "
-            "NVIDIA DGX B200 user guide (docs.nvidia.com)"
-        ),
-    ),
-    "GB200": ChipSpec(
-        unit="B200 GPU in GB200 NVL72 (per-GPU share of the rack)",
-        gpus_per_unit=1,
-        gpu_watts=1_200.0,
-        unit_watts=120_000.0 / 72.0,
-        unit_price_usd=5.9e6 / 72.0,
-        tokens_per_s_per_mw=10.0 * HOPPER_TOKENS_PER_S_PER_MW,
-        claim="vendor claim (NVIDIA): GB200 NVL72 10x Hopper throughput per MW, MoE inference",
-        source=(
-            "GB200-variant B200 ~1,200 W per GPU (industry reporting); per-GPU share of a "
-            "~120 kW, ~$5.9M GB200 NVL72 rack (see GB200-NVL72); " + _SRC_MOE_CLAIMS
-        ),
-    ),
-    "GB200-NVL72": ChipSpec(
-        unit="GB200 NVL72 rack (72 GPUs, 36 Grace CPUs)",
-        gpus_per_unit=72,
-        gpu_watts=1_200.0,
-        unit_watts=120_000.0,
-        unit_price_usd=5.9e6,
-        tokens_per_s_per_mw=10.0 * HOPPER_TOKENS_PER_S_PER_MW,
-        claim="vendor claim (NVIDIA): 10x Hopper throughput per MW, MoE inference (GPT-OSS-120B)",
-        source=(
-            "~120 kW per rack: NVIDIA/industry specifications (e.g. awesomeagents.ai, "
-            "yobitel.com: 120-132 kW); ~$5.9M per rack: project brief figure, not independently "
-            "verified (public reports range ~$2-3M to ~$5M); " + _SRC_MOE_CLAIMS
-        ),
-    ),
-    "GB300-NVL72": ChipSpec(
-        unit="GB300 NVL72 rack (72 Blackwell Ultra GPUs, 36 Grace CPUs)",
-        gpus_per_unit=72,
-        gpu_watts=1_400.0,
-        unit_watts=120_000.0,
-        tokens_per_s_per_mw=50.0 * HOPPER_TOKENS_PER_S_PER_MW,
-        claim=(
-            "vendor claim (NVIDIA): up to 50x Hopper throughput per MW, MoE inference "
-            "(GPT-OSS-120B)"
-        ),
-        source=(
-            "Blackwell Ultra 1,400 W per GPU: Morgan Stanley via epium.com; ~120 kW per rack: "
-            "introl.com (Supermicro figures), reports range to ~132-140 kW; no sourced rack "
-            "price; " + _SRC_MOE_CLAIMS
-        ),
-    ),
+_UNITS = {
+    "H100": "DGX H100 server (8x H100 SXM)",
+    "B200": "DGX B200 server (8x B200)",
+    "GB200": "B200 GPU in GB200 NVL72 (per-GPU share of the rack)",
+    "GB200-NVL72": "GB200 NVL72 rack (72 GPUs, 36 Grace CPUs)",
+    "GB300-NVL72": "GB300 NVL72 rack (72 Blackwell Ultra GPUs, 36 Grace CPUs)",
 }
+
+
+def _spec(chip: str) -> ChipSpec:
+    f = CHIP_FACTS[chip]
+    per_gpu_w = f["unit_watts"].value / f["gpus_per_unit"].value
+    tps = f["tokens_per_s_per_gpu"]
+    claim = (f"{tps.grade}: {tps.value:,.0f} tokens/s per GPU on {WORKLOAD}"
+             if not math.isnan(tps.value) else f"no figure on {WORKLOAD}: {tps.source}")
+    return ChipSpec(
+        unit=_UNITS[chip],
+        gpus_per_unit=f["gpus_per_unit"].value,
+        gpu_watts=f["gpu_watts"].value,
+        unit_watts=f["unit_watts"].value,
+        unit_price_usd=f["unit_price_usd"].value,
+        tokens_per_s_per_mw=tps.value / per_gpu_w * 1e6,
+        claim=claim,
+        source="; ".join(f"{k}: {v.source}" for k, v in f.items()),
+        gpu_price_usd=f["gpu_price_usd"].value,
+    )
+
+
+#: Default chip-generation table (override any field with ``chip_table(overrides=...)``), built
+#: from :data:`~aicapex.engine.power_sources.CHIP_FACTS`.
+CHIP_DEFAULTS: dict[str, ChipSpec] = {c: _spec(c) for c in CHIP_FACTS}
 
 # -- argument validation ----------------------------------------------------------------------
 
@@ -272,6 +245,15 @@ BOUNDS: dict[str, tuple[float, float, str, str, str]] = {
     ),
     # Capacity coming online per year, MW (100 GW covers an industry-wide total).
     "mw_online": (0.0, 100_000.0, "MW in [0, 100,000]", "", "did you pass kW or W?"),
+    # Scale-out networking as a share of accelerator capex (~10-15% of cluster cost).
+    "networking_share": (0.0, 1.0, "fraction in [0, 1]", "", "did you pass a percentage?"),
+    # Operations and maintenance a year as a share of capex.
+    "om_share": (0.0, 1.0, "fraction of capex a year in [0, 1]", "",
+                 "did you pass a percentage?"),
+    # Useful lives: accelerators 3-6 years in practice; buildings 15-40.
+    "accelerator_life_years": (0.0, 30.0, "years in (0, 30]", "",
+                               "did you pass months? accelerators last ~3-6 years"),
+    "facility_life_years": (0.0, 100.0, "years in (0, 100]", "", "did you pass months?"),
 }
 
 _ZERO_OK = {"electricity_usd_per_mwh", "price_per_mtok"}
@@ -285,7 +267,7 @@ def _check(name: str, value: ArrayLike) -> NDArray[np.float64]:
     if finite.size == 0:
         return a
     zero_ok = name in _ZERO_OK
-    strict_lo = name == "facility_mw"
+    strict_lo = name in ("facility_mw", "accelerator_life_years", "facility_life_years")
     bad_lo = finite <= lo if strict_lo else finite < lo
     if zero_ok:
         bad_lo &= finite != 0
@@ -395,6 +377,7 @@ def capex_per_mw(
     watts_per_accelerator: ArrayLike,
     facility_capex_musd_per_mw: ArrayLike = FACILITY_CAPEX_MUSD_PER_MW[1],
     pue: ArrayLike = 1.0,
+    networking_share: ArrayLike = 0.0,
 ) -> NDArray | float:
     """Build cost per MW: facility (shell, power, cooling) plus the accelerators that fill it.
 
@@ -409,6 +392,9 @@ def capex_per_mw(
     pue : array_like, default 1.0
         Power usage effectiveness. With 1.0 the result is per MW of IT load; with the site's
         PUE it is per MW of facility (grid) power.
+    networking_share : array_like, default 0
+        Scale-out networking as a share of the accelerators' cost, in [0, 1] (the reference
+        facility uses 0.10, :data:`FACILITY_DEFAULTS`).
 
     Returns
     -------
@@ -420,16 +406,19 @@ def capex_per_mw(
     A MW of IT load holds :math:`10^6 / w` accelerators, so the accelerator cost per MW in USD
     millions is :math:`(10^6/w)\\,a/10^6 = a/w` (USD per W equals USD millions per MW):
 
-    .. math:: K_{\\text{MW}} = \\frac{F + a / w}{\\text{PUE}}
+    .. math:: K_{\\text{MW}} = \\frac{F + a (1 + n) / w}{\\text{PUE}}
 
     Examples
     --------
-    GB200 NVL72: $5.9M / 72 = $81,944 per GPU; 120 kW / 72 = 1,666.7 W per GPU, so
-    81,944 / 1,666.7 = $49.17M of racks per MW, plus $10.7M facility = $59.87M per IT MW
-    (about $60B per GW, the top of the $35-60B all-in range).
+    GB200 NVL72: a ~$3M rack / 72 = $41,667 per GPU; 120 kW / 72 = 1,666.7 W per GPU, so
+    41,667 / 1,666.7 = $25M of racks per MW, plus $10.7M facility = $35.7M per IT MW; with 10%
+    networking on the racks, 25 x 1.1 + 10.7 = $38.2M (about $38B per GW, inside the $35-60B
+    all-in range).
 
-    >>> round(capex_per_mw(5.9e6 / 72, 120_000 / 72, 10.7), 2)
-    59.87
+    >>> round(capex_per_mw(3e6 / 72, 120_000 / 72, 10.7), 2)
+    35.7
+    >>> round(capex_per_mw(3e6 / 72, 120_000 / 72, 10.7, networking_share=0.1), 2)
+    38.2
     >>> round(capex_per_mw(30_000, 1_250, 10.0, pue=1.2), 2)  # (10 + 24) / 1.2
     28.33
     """
@@ -437,10 +426,12 @@ def capex_per_mw(
     w = _check("watts_per_accelerator", watts_per_accelerator)
     f = _check("facility_capex_musd_per_mw", facility_capex_musd_per_mw)
     p = _check("pue", pue)
-    return _out((f + a / w) / p)
+    n = _check("networking_share", networking_share)
+    return _out((f + a * (1.0 + n) / w) / p)
 
 
-#: Keys of :func:`dc_economics`'s result, in chain order.
+#: Keys of :func:`dc_economics`'s result, in chain order (the first sixteen are the original
+#: chain; running costs, depreciation and return on capital follow).
 DC_ECONOMICS_FIELDS: tuple[str, ...] = (
     "facility_mw",
     "it_mw",
@@ -458,6 +449,15 @@ DC_ECONOMICS_FIELDS: tuple[str, ...] = (
     "capex_musd_per_mw",
     "operating_profit_musd_per_year",
     "payback_years",
+    "accelerator_capex_musd",
+    "networking_capex_musd",
+    "facility_capex_musd",
+    "om_cost_musd_per_year",
+    "running_costs_musd_per_year",
+    "depreciation_musd_per_year",
+    "ebit_musd_per_year",
+    "return_on_capital",
+    "revenue_usd_per_gpu_hour",
 )
 
 
@@ -473,42 +473,62 @@ def dc_economics(
     facility_capex_musd_per_mw: ArrayLike = FACILITY_CAPEX_MUSD_PER_MW[1],
     idle_power_share: ArrayLike = 0.0,
     other_opex_musd_per_year: ArrayLike = 0.0,
+    networking_share: ArrayLike = 0.0,
+    om_share: ArrayLike = 0.0,
+    accelerator_life_years: ArrayLike = math.nan,
+    facility_life_years: ArrayLike = math.nan,
 ) -> dict[str, NDArray | float]:
-    """Every quantity of the MW-to-payback chain for one or many data-center configurations.
+    """Every quantity of the MW-to-return chain for one or many data-center configurations.
 
     Parameters
     ----------
     facility_mw : array_like
         Facility (grid) power, MW, in (0, 10,000].
     pue : array_like
-        Power usage effectiveness (facility / IT power), in [1, 3].
+        Power usage effectiveness (facility / IT power), in [1, 3]. The overhead (cooling,
+        power conversion) is paid for in the electricity bill: energy is drawn at facility level.
     watts_per_accelerator : array_like
         All-in power per accelerator including host and networking, W, in [50, 5000].
     tokens_per_s_per_accelerator : array_like
-        Peak inference throughput per accelerator, tokens/s, in [0, 1e6].
+        Peak inference throughput per accelerator, tokens/s, in [0, 1e6], on one stated
+        workload (the price must be for the same kind of model).
     utilization : array_like
-        Share of the year the capacity serves at peak throughput, in [0, 1].
+        Share of that peak throughput sold over the year, in [0, 1].
     electricity_usd_per_mwh : array_like
         Electricity price, USD per MWh, 0 or in [1, 1000].
     price_per_mtok : array_like
         Selling price, USD per million tokens, 0 or in [0.001, 1000].
     accelerator_usd : array_like, optional
         All-in price per accelerator, USD, in [1,000, 1,000,000]; NaN (default) leaves capex
-        and payback NaN.
+        and everything after it NaN.
     facility_capex_musd_per_mw : array_like, default 10.7
         Facility cost per MW of IT load, USD millions (CBRE).
     idle_power_share : array_like, default 0
         Share of full power drawn while idle, in [0, 1]. With 0, energy scales with
         utilisation; with 1, the facility draws its full power all year.
     other_opex_musd_per_year : array_like, default 0
-        Other running costs (staff, maintenance), USD millions per year, >= 0.
+        Other running costs, USD millions per year, >= 0.
+    networking_share : array_like, default 0
+        Scale-out networking capex as a share of the accelerators' cost, in [0, 1].
+    om_share : array_like, default 0
+        Operations and maintenance (staff, repairs, support contracts) a year as a share of
+        total capex, in [0, 1].
+    accelerator_life_years : array_like, optional
+        Straight-line life of accelerators and networking, years, in (0, 30]. NaN (default)
+        leaves depreciation, EBIT and return on capital NaN: they are never computed without
+        a stated life.
+    facility_life_years : array_like, optional
+        Straight-line life of the facility (shell, power, cooling), years, in (0, 100].
 
     Returns
     -------
     dict of str to ndarray or float
         Keys :data:`DC_ECONOMICS_FIELDS` in chain order, every value broadcast to the common
-        shape (floats for scalar input). A dict of arrays broadcasts like the inputs; wrap it
-        in ``pandas.DataFrame`` for a table (``pd.DataFrame([result])`` for scalar input).
+        shape (floats for scalar input). ``operating_profit_musd_per_year`` is before
+        depreciation (revenue less every running cost); ``payback_years`` is capex over it;
+        ``ebit_musd_per_year`` and ``return_on_capital`` are after depreciation.
+        ``revenue_usd_per_gpu_hour`` (revenue per accelerator-hour of the year) is a cross-check
+        against public GPU rental prices.
 
     Notes
     -----
@@ -521,16 +541,20 @@ def dc_economics(
         M_{IT} &= M / \\text{PUE}, \\quad N = 10^6 M_{IT} / w, \\quad S = N s \\\\
         \\tau_{IT} &= S / (10^6 M_{IT}) = s / w, \\quad \\tau = S / (10^6 M) \\\\
         Q &= S\\,u\\,T \\quad \\text{(tokens per year)} \\\\
-        E &= M H (u + (1-u) i) \\quad \\text{(MWh per year)} \\\\
+        E &= M H (u + (1-u) i) \\quad \\text{(MWh per year, at facility level)} \\\\
         C_E &= E\\,p_{\\text{MWh}} / 10^6, \\quad c_{\\text{Mtok}} = 10^6 C_E / (Q/10^6) \\\\
         R &= (Q / 10^6)\\,p_{\\text{Mtok}} / 10^6 \\\\
-        K &= M_{IT} F + N a / 10^6, \\quad K_{\\text{MW}} = K / M_{IT} \\\\
-        \\Pi &= R - C_E - O, \\quad \\text{payback} = K / \\Pi \\text{ (NaN if } \\Pi \\le 0)
+        K_A &= N a / 10^6, \\quad K_N = n K_A, \\quad K_F = M_{IT} F, \\quad
+            K = K_A + K_N + K_F \\\\
+        O &= o K + O_{\\text{other}}, \\quad \\Pi = R - C_E - O, \\quad
+            \\text{payback} = K / \\Pi \\text{ (NaN if } \\Pi \\le 0) \\\\
+        D &= (K_A + K_N) / L_A + K_F / L_F, \\quad \\text{EBIT} = \\Pi - D, \\quad
+            \\text{ROC} = \\text{EBIT} / K
 
     Accelerator counts are not rounded. ``capex_musd_per_mw`` is per MW of IT load (the CBRE
-    basis). ``tokens_per_joule`` is at facility level (includes PUE); with ``idle_power_share
-    = 0``, ``energy_cost_per_mtok`` equals :func:`energy_cost_per_mtok` of it. Payback is
-    simple (undiscounted, pre-tax).
+    basis). Payback is simple (undiscounted, pre-tax) on the operating profit before
+    depreciation; compare it with the accelerator life: hardware that has not paid back when
+    it is retired never does. Return on capital is pre-tax, on the gross capex.
 
     Examples
     --------
@@ -551,6 +575,22 @@ def dc_economics(
     (0.1852, 5.67648)
     >>> r["capex_musd"], round(r["payback_years"], 2)
     (34.0, 6.6)
+
+    The same facility with 10% networking ($2.4M), operations at 3% of capex a year and
+    depreciation over 5 years (accelerators and networking) and 20 years (facility): capex
+    24 + 2.4 + 10 = $36.4M; running costs 0.5256 + 0.03 x 36.4 = $1.6176M; operating profit
+    5.67648 - 1.6176 = $4.05888M; payback 36.4 / 4.05888 = 8.97 years (longer than the
+    5-year life); depreciation 26.4 / 5 + 10 / 20 = $5.78M; EBIT 4.05888 - 5.78 = -$1.72M.
+
+    >>> r = dc_economics(1.2, 1.2, 1250, 225, 0.5, 100, 2.0, accelerator_usd=30_000,
+    ...                  facility_capex_musd_per_mw=10.0, networking_share=0.1, om_share=0.03,
+    ...                  accelerator_life_years=5, facility_life_years=20)
+    >>> round(r["capex_musd"], 2), round(r["running_costs_musd_per_year"], 4)
+    (36.4, 1.6176)
+    >>> round(r["payback_years"], 2), round(r["depreciation_musd_per_year"], 2)
+    (8.97, 5.78)
+    >>> round(r["ebit_musd_per_year"], 3), round(r["return_on_capital"], 4)
+    (-1.721, -0.0473)
     """
     m = _check("facility_mw", facility_mw)
     p = _check("pue", pue)
@@ -562,10 +602,14 @@ def dc_economics(
     a = _check("accelerator_usd", accelerator_usd)
     f = _check("facility_capex_musd_per_mw", facility_capex_musd_per_mw)
     idle = _check("idle_power_share", idle_power_share)
-    opex = _nonneg("other_opex_musd_per_year", other_opex_musd_per_year, "USD millions per year")
-    m, p, w, s, u, e_price, price, a, f, idle, opex = np.broadcast_arrays(
-        m, p, w, s, u, e_price, price, a, f, idle, opex
-    )
+    other = _nonneg("other_opex_musd_per_year", other_opex_musd_per_year, "USD millions per year")
+    net = _check("networking_share", networking_share)
+    om = _check("om_share", om_share)
+    life_a = _check("accelerator_life_years", accelerator_life_years)
+    life_f = _check("facility_life_years", facility_life_years)
+    m, p, w, s, u, e_price, price, a, f, idle, other, net, om, life_a, life_f = (
+        np.broadcast_arrays(m, p, w, s, u, e_price, price, a, f, idle, other, net, om, life_a,
+                            life_f))
 
     it_mw = m / p
     n = it_mw * 1e6 / w
@@ -577,30 +621,76 @@ def dc_economics(
     energy_musd = energy_mwh * e_price / 1e6
     energy_per_mtok = divide(energy_musd * 1e6, annual_tokens / 1e6)
     revenue = annual_tokens / 1e6 * price / 1e6
-    capex = it_mw * f + n * a / 1e6
-    profit = revenue - energy_musd - opex
+    capex_accel = n * a / 1e6
+    capex_net = capex_accel * net
+    capex_facility = it_mw * f
+    capex = capex_accel + capex_net + capex_facility
+    # No O&M share means no O&M cost, even where capex is unknown (no price given).
+    om_cost = np.where(om == 0, 0.0, om * capex) + other
+    running = energy_musd + om_cost
+    profit = revenue - running
     payback = divide(capex, np.where(profit > 0, profit, 0.0))
     payback = np.where(np.isnan(profit), np.nan, payback)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        depreciation = (capex_accel + capex_net) / life_a + capex_facility / life_f
+    ebit = profit - depreciation
+    per_gpu_hour = divide(revenue * 1e6, n * HOURS_PER_YEAR)
 
     values = (
-        m,
-        it_mw,
-        n,
-        tps,
-        tau_it,
-        tau,
-        divide(1.0, tau),
-        annual_tokens,
-        energy_mwh,
-        energy_musd,
-        energy_per_mtok,
-        revenue,
-        capex,
-        divide(capex, it_mw),
-        profit,
-        payback,
+        m, it_mw, n, tps, tau_it, tau, divide(1.0, tau), annual_tokens, energy_mwh,
+        energy_musd, energy_per_mtok, revenue, capex, divide(capex, it_mw), profit, payback,
+        capex_accel, capex_net, capex_facility, om_cost, running, depreciation, ebit,
+        divide(ebit, capex), per_gpu_hour,
     )
-    return {k: _out(np.asarray(v, dtype=float)) for k, v in zip(DC_ECONOMICS_FIELDS, values, strict=True)}
+    return {k: _out(np.asarray(v, dtype=float))
+            for k, v in zip(DC_ECONOMICS_FIELDS, values, strict=True)}
+
+
+def facility_economics(chip: str = "GB200-NVL72", **overrides: float) -> dict[str, float]:
+    """The reference facility: :func:`dc_economics` on a chip's sourced figures and
+    :data:`FACILITY_DEFAULTS`, with any default replaced by a keyword.
+
+    Parameters
+    ----------
+    chip : str, default 'GB200-NVL72'
+        A row of :func:`chip_table`.
+    **overrides : float
+        Any :data:`FACILITY_DEFAULTS` key (``pue``, ``utilization``, ``price_per_mtok``,
+        ``accelerator_life_years``...) or ``accelerator_usd`` / ``tokens_per_s_per_accelerator``
+        / ``watts_per_accelerator`` to replace the chip's figure.
+
+    Returns
+    -------
+    dict of str to float
+        The chip's inputs (``watts_per_accelerator``, ``tokens_per_s_per_accelerator``,
+        ``accelerator_usd``), the facility assumptions used, then every
+        :data:`DC_ECONOMICS_FIELDS` value.
+
+    Examples
+    --------
+    The default facility's capex is the racks, 10% networking on them and the CBRE facility
+    cost: 100 MW / 1.2 = 83.33 MW of IT load holds 50,000 GPUs (1,666.7 W each) x $41,667 =
+    $2,083M, + $208M networking + 83.33 x $10.7M = $892M, total $3,183M.
+
+    >>> r = facility_economics()
+    >>> round(r["accelerators"]), round(r["capex_musd"])
+    (50000, 3183)
+    """
+    t = chip_table(chips=[chip]).iloc[0]
+    unknown = [k for k in overrides if k not in FACILITY_DEFAULTS and k not in _CHIP_INPUTS]
+    if unknown:
+        raise ArgumentError(f"unknown facility assumption {unknown[0]!r}; expected one of "
+                            f"{', '.join([*FACILITY_DEFAULTS, *_CHIP_INPUTS])}")
+    inputs = {"watts_per_accelerator": float(t["watts_per_gpu"]),
+              "tokens_per_s_per_accelerator": float(t["tokens_per_s_per_gpu"]),
+              "accelerator_usd": float(t["price_per_gpu_usd"]),
+              **FACILITY_DEFAULTS}
+    inputs.update({k: float(v) for k, v in overrides.items()})
+    result = dc_economics(**inputs)
+    return {**inputs, **{k: float(v) for k, v in result.items()}}
+
+
+_CHIP_INPUTS = ("watts_per_accelerator", "tokens_per_s_per_accelerator", "accelerator_usd")
 
 
 # -- chip table -------------------------------------------------------------------------------
@@ -628,11 +718,13 @@ def chip_table(
     pandas.DataFrame
         One row per chip. Columns: ``chip``, the :class:`ChipSpec` fields (``unit``,
         ``gpus_per_unit``, ``gpu_watts``, ``unit_watts``, ``unit_price_usd``,
-        ``tokens_per_s_per_mw``, ``claim``, ``source``) and derived ``watts_per_gpu``
-        (unit_watts / gpus_per_unit), ``host_overhead`` (watts_per_gpu / gpu_watts - 1),
-        ``price_per_gpu_usd``, ``tokens_per_joule`` (per MW / 1e6, IT level),
-        ``joules_per_token``, ``tokens_per_s_per_gpu`` (per MW x watts_per_gpu / 1e6) and
-        ``x_hopper`` (tokens per MW over Hopper's 180,000). Missing figures are NaN.
+        ``tokens_per_s_per_mw``) and derived ``watts_per_gpu`` (unit_watts / gpus_per_unit),
+        ``host_overhead`` (watts_per_gpu / gpu_watts - 1), ``price_per_gpu_usd`` (unit price /
+        GPUs: what the economics use), ``gpu_price_usd`` (the GPU alone, for reference),
+        ``tokens_per_joule`` (per MW / 1e6, IT level), ``joules_per_token``,
+        ``tokens_per_s_per_gpu`` (per MW x watts_per_gpu / 1e6), ``x_hopper`` (NVIDIA's own
+        per-MW multiplier on GPT-OSS-120B: a vendor claim on another workload, for reference,
+        never applied), ``workload``, ``claim`` and ``source``. Missing figures are NaN.
 
     Notes
     -----
@@ -641,13 +733,12 @@ def chip_table(
 
     Examples
     --------
-    Hopper: 180,000 tokens/s per MW = 0.18 tokens/J; a DGX H100 (10.2 kW / 8 = 1,275 W per
-    GPU) then does 0.18 x 1,275 = 229.5 tokens/s per GPU.
+    GB200 NVL72: 865,000 tokens/s per 72-GPU rack (Azure, Llama 2 70B) over 120 kW is
+    7.208 tokens/J, i.e. 7.21 million tokens/s per MW of IT load; 12,014 tokens/s per GPU.
 
-    >>> t = chip_table(chips=["H100"])
-    >>> cols = ["tokens_per_joule", "watts_per_gpu", "tokens_per_s_per_gpu"]
-    >>> t.loc[0, cols].astype(float).tolist()
-    [0.18, 1275.0, 229.5]
+    >>> t = chip_table(chips=["GB200-NVL72"])
+    >>> round(float(t.loc[0, "tokens_per_joule"]), 3), round(float(t.loc[0, "tokens_per_s_per_gpu"]))
+    (7.208, 12014)
 
     An override (a $300,000 server holds 8 GPUs: 300,000 / 8 = $37,500 per GPU):
 
@@ -679,7 +770,7 @@ def chip_table(
             raise ArgumentError(f"unknown chip {c!r}; expected one of {', '.join(specs)}")
     frame = pd.DataFrame([{"chip": c, **asdict(specs[c])} for c in names])
     for col in ("gpus_per_unit", "gpu_watts", "unit_watts", "unit_price_usd",
-                "tokens_per_s_per_mw"):
+                "tokens_per_s_per_mw", "gpu_price_usd"):
         frame[col] = frame[col].astype(float)
     wpg = np.asarray(divide(frame["unit_watts"], frame["gpus_per_unit"]), dtype=float)
     _check("watts_per_accelerator", wpg)
@@ -690,78 +781,118 @@ def chip_table(
     frame["tokens_per_joule"] = tau
     frame["joules_per_token"] = divide(1.0, tau)
     frame["tokens_per_s_per_gpu"] = tau * wpg
-    frame["x_hopper"] = frame["tokens_per_s_per_mw"] / HOPPER_TOKENS_PER_S_PER_MW
+    frame["x_hopper"] = [VENDOR_X_HOPPER_CLAIMS[c].value if c in VENDOR_X_HOPPER_CLAIMS
+                         else math.nan for c in names]
+    frame["workload"] = WORKLOAD
     order = ["chip", *_CHIP_FIELDS[:6], "watts_per_gpu", "host_overhead", "price_per_gpu_usd",
-             "tokens_per_joule", "joules_per_token", "tokens_per_s_per_gpu", "x_hopper",
-             "claim", "source"]
+             "gpu_price_usd", "tokens_per_joule", "joules_per_token", "tokens_per_s_per_gpu",
+             "x_hopper", "workload", "claim", "source"]
     return frame[order]
 
 
-# -- AI cloud: backlog ------------------------------------------------------------------------
+#: Columns of :func:`chip_facts` and :func:`facility_facts`.
+CHIP_FACT_COLUMNS = ["chip", "field", "value", "unit", "grade", "source"]
+
+#: How each derived chip figure is computed from the sourced ones.
+_DERIVED = {
+    "watts_per_gpu": ("W", "unit_watts / gpus_per_unit"),
+    "price_per_gpu_usd": ("USD", "unit_price_usd / gpus_per_unit"),
+    "tokens_per_s_per_mw": ("tokens/s per MW of IT load",
+                            "tokens_per_s_per_gpu / watts_per_gpu x 1e6"),
+    "tokens_per_joule": ("tokens/J, IT level", "tokens_per_s_per_gpu / watts_per_gpu"),
+}
+
+#: Least corroborated last: a derived figure carries the grade of its least corroborated input.
+_GRADE_RANK = {"industry reporting": 0, "vendor claim": 1, "analyst assumption": 2}
 
 
-def backlog_coverage(rpo: ArrayLike, revenue: ArrayLike) -> NDArray | float:
-    """Years of revenue in the backlog: remaining performance obligations over annual revenue.
-
-    Parameters
-    ----------
-    rpo : array_like
-        Remaining performance obligations (contracted backlog), USD millions, >= 0.
-    revenue : array_like
-        Annual revenue, USD millions, >= 0.
-
-    Returns
-    -------
-    ndarray or float
-        Years; NaN where revenue is 0 or an input is NaN.
-
-    Notes
-    -----
-    .. math:: \\text{coverage} = \\text{RPO} / \\text{revenue}
-
-    Examples
-    --------
-    MSFT FY2025: RPO 375,000 / revenue 281,724 = 1.331 years.
-
-    >>> round(backlog_coverage(375_000, 281_724), 3)
-    1.331
-    >>> backlog_coverage([100, 50], [0, 25]).tolist()
-    [nan, 2.0]
-    """
-    r = _nonneg("rpo", rpo, "USD millions")
-    v = _nonneg("revenue", revenue, "USD millions")
-    return _out(divide(r, v))
+def _weakest(*grades: str) -> str:
+    return max(grades, key=lambda g: _GRADE_RANK[g])
 
 
-def backlog_growth(rpo: ArrayLike, axis: int = -1) -> NDArray:
-    """Period-on-period growth of the backlog along ``axis``; the first period is NaN.
+def chip_facts(chips: Iterable[str] | None = None) -> pd.DataFrame:
+    """Every chip default as one row: value, unit, grade and source (NaN = left for the user).
 
     Parameters
     ----------
-    rpo : array_like
-        Backlog (RPO) by consecutive period, USD millions, >= 0.
-    axis : int, default -1
-        Time axis.
+    chips : iterable of str, optional
+        Chips, in order (default: all of :data:`CHIP_DEFAULTS`).
 
     Returns
     -------
-    ndarray
-        Growth rates (0.1 = 10%); NaN for the first period and where the prior value is 0 or
-        either value is NaN (a missing year breaks the chain; nothing is filled).
-
-    Notes
-    -----
-    .. math:: g_t = \\text{RPO}_t / \\text{RPO}_{t-1} - 1
+    pandas.DataFrame
+        Columns :data:`CHIP_FACT_COLUMNS`. Sourced figures carry their grade (``vendor claim``,
+        ``industry reporting``, ``analyst assumption``) and addresses; derived figures
+        (watts and price per GPU, tokens/s per MW, tokens per joule) carry the grade of their
+        least corroborated input (industry reporting, then vendor claim, then analyst
+        assumption) and the formula; NVIDIA's per-MW multiplier on another workload is a
+        ``x_hopper_other_workload`` row, never used in the economics. An empty value has an
+        empty grade and a note saying what was (not) found.
 
     Examples
     --------
-    MSFT RPO 229,000 (FY2023) -> 275,000 (FY2024) -> 375,000 (FY2025):
-    275/229 - 1 = 0.2009; 375/275 - 1 = 0.3636.
-
-    >>> np.round(backlog_growth([229_000, 275_000, 375_000]), 4).tolist()
-    [nan, 0.2009, 0.3636]
+    >>> f = chip_facts(["GB200-NVL72"]).set_index("field")
+    >>> float(f.loc["unit_price_usd", "value"]), f.loc["unit_price_usd", "grade"]
+    (3000000.0, 'industry reporting')
+    >>> f.loc["tokens_per_s_per_mw", "grade"]
+    'vendor claim'
     """
-    return growth(_nonneg("rpo", rpo, "USD millions"), axis=axis)
+    names = list(CHIP_FACTS) if chips is None else [str(c).strip().upper() for c in chips]
+    rows = []
+    for c in names:
+        if c not in CHIP_FACTS:
+            raise ArgumentError(f"unknown chip {c!r}; expected one of {', '.join(CHIP_FACTS)}")
+        facts = CHIP_FACTS[c]
+        for fld, fact in facts.items():
+            rows.append([c, fld, fact.value, fact.unit, fact.grade, fact.source])
+        for fld, (unit, formula) in _DERIVED.items():
+            inputs = {"watts_per_gpu": ("unit_watts", "gpus_per_unit"),
+                      "price_per_gpu_usd": ("unit_price_usd", "gpus_per_unit"),
+                      "tokens_per_s_per_mw": ("tokens_per_s_per_gpu", "unit_watts",
+                                              "gpus_per_unit"),
+                      "tokens_per_joule": ("tokens_per_s_per_gpu", "unit_watts",
+                                           "gpus_per_unit")}[fld]
+            used = [facts[k] for k in inputs]
+            if any(math.isnan(f.value) for f in used):
+                rows.append([c, fld, math.nan, unit, "", "not derived: an input is left for "
+                             "the user"])
+                continue
+            v = {k: facts[k].value for k in inputs}
+            value = {"watts_per_gpu": lambda v: v["unit_watts"] / v["gpus_per_unit"],
+                     "price_per_gpu_usd": lambda v: v["unit_price_usd"] / v["gpus_per_unit"],
+                     "tokens_per_s_per_mw": lambda v: v["tokens_per_s_per_gpu"]
+                     / (v["unit_watts"] / v["gpus_per_unit"]) * 1e6,
+                     "tokens_per_joule": lambda v: v["tokens_per_s_per_gpu"]
+                     / (v["unit_watts"] / v["gpus_per_unit"])}[fld](v)
+            rows.append([c, fld, value, unit, _weakest(*(f.grade for f in used)),
+                         f"= {formula}"])
+        if c in VENDOR_X_HOPPER_CLAIMS:
+            x = VENDOR_X_HOPPER_CLAIMS[c]
+            rows.append([c, "x_hopper_other_workload", x.value, x.unit, x.grade,
+                         x.source + " (another workload: shown, never applied)"])
+    return pd.DataFrame(rows, columns=CHIP_FACT_COLUMNS)
+
+
+def facility_facts() -> pd.DataFrame:
+    """The reference facility's assumptions, one row each with unit, grade and source.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`CHIP_FACT_COLUMNS` with ``chip`` = ``'facility'``.
+
+    Examples
+    --------
+    >>> f = facility_facts().set_index("field")
+    >>> float(f.loc["price_per_mtok", "value"]), f.loc["price_per_mtok", "grade"]
+    (0.72, 'vendor claim')
+    """
+    rows = [["facility", k, f.value, f.unit, f.grade, f.source]
+            for k, f in FACILITY_FACTS.items()]
+    return pd.DataFrame(rows, columns=CHIP_FACT_COLUMNS)
+
+
+# -- AI cloud: capacity and backlog ------------------------------------------------------------
 
 
 def capacity_revenue(
@@ -830,66 +961,12 @@ def backlog_conversion(rpo: ArrayLike, capacity_revenue_musd: ArrayLike) -> NDAr
     return _out(divide(c, r))
 
 
-#: Columns of :func:`backlog_table`.
-BACKLOG_COLUMNS = [
-    "ticker",
-    "fiscal_year",
-    "rpo",
-    "revenue",
-    "backlog_growth",
-    "backlog_coverage_years",
-]
+# Backlog coverage lives in its own module; re-exported for the CLI, UDFs and older imports.
+from aicapex.engine.backlog import (  # noqa: E402
+    BACKLOG_COLUMNS,
+    backlog_coverage,
+    backlog_growth,
+    backlog_table,
+)
 
-
-def backlog_table(ds: object, tickers: Iterable[str] | None = None) -> pd.DataFrame:
-    """RPO (backlog), revenue, backlog growth and coverage by company and fiscal year.
-
-    Parameters
-    ----------
-    ds : aicapex.data.dataset.Dataset
-        Anything with ``tickers`` and ``wide(ticker)`` (index fiscal_year, one column per
-        field; NaN = missing).
-    tickers : iterable of str, optional
-        Companies, in order. Default: every company that reports any RPO.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns :data:`BACKLOG_COLUMNS`: ticker, fiscal_year, rpo, revenue (USD millions),
-        backlog_growth (fraction), backlog_coverage_years. Missing figures stay NaN; growth
-        compares with the previous fiscal year only, so a missing year leaves NaN on both
-        sides of the gap.
-
-    Notes
-    -----
-    .. math:: g_t = \\text{RPO}_t / \\text{RPO}_{t-1} - 1, \\qquad
-              \\text{coverage}_t = \\text{RPO}_t / \\text{revenue}_t
-    """
-    names = list(ds.tickers) if tickers is None else [str(t).strip().upper() for t in tickers]
-    parts = []
-    for t in names:
-        w = ds.wide(t)
-        if tickers is None and ("rpo" not in w.columns or w["rpo"].isna().all()):
-            continue
-        years = [int(y) for y in w.index]
-        if not years:
-            continue
-        full = pd.RangeIndex(min(years), max(years) + 1)
-        rpo = w["rpo"] if "rpo" in w.columns else pd.Series(np.nan, index=w.index)
-        rev = w["revenue"] if "revenue" in w.columns else pd.Series(np.nan, index=w.index)
-        rpo = rpo.astype(float).reindex(full)
-        rev = rev.astype(float).reindex(full)
-        part = pd.DataFrame(
-            {
-                "ticker": t,
-                "fiscal_year": full,
-                "rpo": rpo.to_numpy(),
-                "revenue": rev.to_numpy(),
-                "backlog_growth": backlog_growth(rpo.to_numpy()),
-                "backlog_coverage_years": backlog_coverage(rpo.to_numpy(), rev.to_numpy()),
-            }
-        )
-        parts.append(part[part["fiscal_year"].isin(years)])
-    if not parts:
-        return pd.DataFrame({c: pd.Series(dtype=float) for c in BACKLOG_COLUMNS})
-    return pd.concat(parts, ignore_index=True)[BACKLOG_COLUMNS]
+__all__ += ["BACKLOG_COLUMNS"]

@@ -39,7 +39,13 @@ __all__ = [
     "incremental_return",
     "payback_years",
     "required_revenue",
+    "required_ai_revenue",
     "required_revenue_schedule",
+    "REVENUE_GAP_MODES",
+    "SEQUOIA_SOURCE",
+    "cloud_revenue_growth",
+    "GAP_COLUMNS",
+    "revenue_gap_table",
     "revenue_gap",
     "roi_table",
 ]
@@ -388,23 +394,43 @@ def cumulative_required_revenue(
     return sched.sum(axis=0)
 
 
+#: The two framings of the "$600B question": the cost multiple each applies to the spend.
+#: ``sequoia``: accelerator (GPU) spend x 2 = total data-center cost (GPUs are about half of it);
+#: ``capex``: total hyperscaler capex, which already includes buildings and power, x 1.
+REVENUE_GAP_MODES: dict[str, float] = {"sequoia": 2.0, "capex": 1.0}
+
+SEQUOIA_SOURCE = ("David Cahn, Sequoia Capital, \"AI's $600B Question\" (June 2024): NVIDIA "
+                  "data-center run-rate ~$150B x 2 = total data-center cost, / 50% end-customer "
+                  "margin = ~$600B of AI revenue needed a year")
+
+
 def revenue_gap(
-    capex: ArrayLike, cost_multiple: ArrayLike, margin: ArrayLike, ai_revenue: ArrayLike
+    capex: ArrayLike,
+    cost_multiple: ArrayLike,
+    margin: ArrayLike,
+    ai_revenue: ArrayLike,
+    life_years: ArrayLike = 1.0,
 ) -> NDArray | float:
     """Industry-level AI revenue gap: revenue the infrastructure spend implies, less actual.
 
     Parameters
     ----------
     capex : array_like
-        Annual infrastructure spend, e.g. NVIDIA data-center revenue run-rate, USD millions.
+        Annual spend, USD millions: accelerator spend (e.g. NVIDIA data-center revenue) with
+        ``cost_multiple=2``, or total capex with ``cost_multiple=1`` (see
+        :data:`REVENUE_GAP_MODES` and :func:`required_ai_revenue`).
     cost_multiple : array_like
-        Total data-center cost per dollar of that spend, >= 1 (Sequoia: 2, GPUs are about
-        half of the cost of an AI data center once energy, buildings and backup are added).
+        Total data-center cost per dollar of that spend, >= 1 (Sequoia: 2 on GPU spend; 1 on
+        total capex, which already includes buildings, power and cooling).
     margin : array_like
         End-customer gross margin, in (0, 1] (Sequoia: 0.5).
     ai_revenue : array_like
-        AI revenue actually earned (the user's estimate), USD millions, >= 0. Pass 0 for the
-        required revenue alone.
+        AI revenue actually earned, USD millions, >= 0: a labelled estimate (e.g.
+        :func:`cloud_revenue_growth`, an upper-bound proxy). 0 shows the requirement alone.
+    life_years : array_like, default 1
+        Years over which a year's spend must be earned back, > 0. Sequoia's framing is 1 (a
+        year's spend against a year's revenue); a longer life spreads the requirement
+        (straight line, no return on capital).
 
     Returns
     -------
@@ -413,7 +439,7 @@ def revenue_gap(
 
     Notes
     -----
-    .. math:: \\text{gap} = \\frac{K \\times c}{m} - R_{\\text{AI}}
+    .. math:: \\text{gap} = \\frac{K \\times c}{m \\times L} - R_{\\text{AI}}
 
     Framing from David Cahn (Sequoia Capital), "AI's $600B Question" (June 2024).
 
@@ -424,13 +450,191 @@ def revenue_gap(
 
     >>> revenue_gap(150_000, 2, 0.5, 100_000)
     500000.0
+    >>> revenue_gap(150_000, 2, 0.5, 0, life_years=5)  # 600 / 5
+    120000.0
     """
     k = _check_nonneg("capex", capex)
     c = np.asarray(cost_multiple, dtype=float)
     _fail("cost_multiple", c, _finite(c) < 1, "a multiple >= 1 (total cost per dollar of capex)")
     m = _check_margin("margin", margin)
     r = _check_nonneg("ai_revenue", ai_revenue)
-    return _out(k * c / m - r)
+    life = _check_life("life_years", life_years)
+    return _out(k * c / (m * life) - r)
+
+
+def required_ai_revenue(
+    spend: ArrayLike, mode: str, margin: ArrayLike = 0.5, life_years: ArrayLike = 1.0
+) -> NDArray | float:
+    """AI revenue a year of spend requires, in one of the two "$600B question" modes.
+
+    Parameters
+    ----------
+    spend : array_like
+        USD millions a year: accelerator (GPU) spend in mode ``'sequoia'``; total capex in
+        mode ``'capex'``.
+    mode : {'sequoia', 'capex'}
+        ``'sequoia'``: Sequoia's original, accelerator spend x 2 (total data-center cost) /
+        margin. ``'capex'``: total hyperscaler capex x 1 / margin (capex already includes
+        buildings and power, so doubling it again would count them twice).
+    margin : array_like, default 0.5
+        End-customer gross margin, in (0, 1].
+    life_years : array_like, default 1
+        Years over which the spend must be earned back (1 = Sequoia's year-for-year framing).
+
+    Returns
+    -------
+    ndarray or float
+        Required revenue, USD millions a year.
+
+    Notes
+    -----
+    .. math:: R_{\\text{req}} = \\frac{K\\, c_{\\text{mode}}}{m\\, L}, \\qquad
+              c_{\\text{sequoia}} = 2, \\quad c_{\\text{capex}} = 1
+
+    Examples
+    --------
+    Sequoia: $150B of GPU spend x 2 / 50% = $600B. Total capex of $400B x 1 / 50% = $800B; over
+    a stated 5-year life, $160B a year.
+
+    >>> required_ai_revenue(150_000, "sequoia")
+    600000.0
+    >>> required_ai_revenue(400_000, "capex"), required_ai_revenue(400_000, "capex", 0.5, 5)
+    (800000.0, 160000.0)
+    """
+    key = str(mode).strip().lower()
+    if key not in REVENUE_GAP_MODES:
+        raise ArgumentError(f"mode={mode!r} is not a $600B-question mode: expected one of "
+                            f"{', '.join(REVENUE_GAP_MODES)}")
+    return revenue_gap(spend, REVENUE_GAP_MODES[key], margin, 0.0, life_years)
+
+
+def cloud_revenue_growth(
+    ds: object, tickers: Iterable[str], base_year: int
+) -> pd.DataFrame:
+    """Cloud-segment revenue growth since a base year: an upper-bound proxy for AI revenue.
+
+    Parameters
+    ----------
+    ds : aicapex.data.dataset.Dataset
+        Anything with ``wide(ticker)``; uses ``cloud_segment_revenue`` and, for Microsoft's
+        basis break, ``cloud_segment_revenue_pre_fy25_basis``.
+    tickers : iterable of str
+        Companies to add up. Companies without a cloud segment (META, AAPL) are listed in
+        ``no_segment`` and add nothing: the proxy covers the cloud businesses only.
+    base_year : int
+        Fiscal year the growth is measured from (e.g. 2022, the last year before ChatGPT).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index fiscal_year (base year to the last year with data). Columns: one per company with
+        a segment (its growth since the base year, USD millions), ``total`` (NaN in a year
+        where any of them is missing: no partial sums), ``no_segment`` (comma-separated) and
+        ``label``. Years before the base year are not returned: there is no gap before it.
+
+    Notes
+    -----
+    Growth :math:`G_t = C_t - C_{\\text{base}}`. Where a series changes basis (Microsoft's
+    Intelligent Cloud from FY2023; FY2023 and FY2024 are reported on both), the growth is
+    chained through the overlap year :math:`o`:
+    :math:`G_t = (C^{\\text{old}}_o - C^{\\text{old}}_{\\text{base}}) + (C^{\\text{new}}_t -
+    C^{\\text{new}}_o)`. This is an **upper bound**: it counts all cloud growth (storage,
+    databases, SaaS, license support at Oracle) as AI revenue, and fiscal years differ (MSFT
+    June, ORCL May).
+    """
+    rows: dict[str, pd.Series] = {}
+    none: list[str] = []
+    for t in [str(x).strip().upper() for x in tickers]:
+        w = ds.wide(t)
+        if "cloud_segment_revenue" not in w.columns or w["cloud_segment_revenue"].isna().all():
+            none.append(t)
+            continue
+        new = w["cloud_segment_revenue"].astype(float)
+        old = (w["cloud_segment_revenue_pre_fy25_basis"].astype(float)
+               if "cloud_segment_revenue_pre_fy25_basis" in w.columns else None)
+        growth_t = pd.Series(np.nan, index=new.index)
+        overlap = old.dropna().index.min() if old is not None and old.notna().any() else None
+        for y in new.index:
+            if y < base_year:
+                continue
+            if overlap is None or base_year >= overlap:
+                growth_t[y] = new.get(y, np.nan) - new.get(base_year, np.nan)
+            elif y <= overlap - 1:
+                growth_t[y] = new.get(y, np.nan) - new.get(base_year, np.nan)
+            else:  # base on the old basis, year on the new: chain through the overlap year
+                growth_t[y] = ((old.get(overlap, np.nan) - new.get(base_year, np.nan))
+                               + (new.get(y, np.nan) - new.get(overlap, np.nan)))
+        rows[t] = growth_t
+    frame = pd.DataFrame(rows).sort_index()
+    frame = frame[frame.index >= base_year]
+    frame["total"] = frame.sum(axis=1, min_count=len(rows)) if rows else np.nan
+    if rows:
+        frame.loc[frame[list(rows)].isna().any(axis=1), "total"] = np.nan
+    frame.index.name = "fiscal_year"
+    frame["no_segment"] = ", ".join(none)
+    frame["label"] = (f"upper-bound proxy for AI revenue: cloud-segment revenue growth since "
+                      f"FY{base_year} ({', '.join(rows) or 'no company'}); counts all cloud "
+                      "growth, AI or not"
+                      + (f"; {', '.join(none)}: no cloud segment, not counted" if none else ""))
+    return frame
+
+
+#: Columns of :func:`revenue_gap_table`.
+GAP_COLUMNS = ["fiscal_year", "mode", "spend", "cost_multiple", "margin", "life_years",
+               "required_revenue", "ai_revenue", "gap", "ai_revenue_label"]
+
+
+def revenue_gap_table(
+    ds: object,
+    tickers: Iterable[str],
+    base_year: int,
+    margin: float = 0.5,
+    life_years: float = 1.0,
+) -> pd.DataFrame:
+    """The "$600B question" in mode ``capex`` for every fiscal year from the base year.
+
+    Parameters
+    ----------
+    ds : aicapex.data.dataset.Dataset
+        Anything with ``wide(ticker)`` (fields ``capex``, ``cloud_segment_revenue``).
+    tickers : iterable of str
+        The AI peers whose capex is summed (a year with any of them missing is NaN).
+    base_year : int
+        First fiscal year shown, and the year cloud growth is measured from: no gap is shown
+        before it.
+    margin, life_years : float
+        As in :func:`required_ai_revenue`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`GAP_COLUMNS`: the peers' total capex (``spend``, x1), the revenue it
+        requires, the AI-revenue proxy (:func:`cloud_revenue_growth`, an upper bound, labelled)
+        and the gap. Mode ``sequoia`` needs accelerator spend, which the data set does not hold:
+        use :func:`required_ai_revenue` with a sourced figure (Sequoia: ~$150B).
+    """
+    names = [str(t).strip().upper() for t in tickers]
+    capex = pd.DataFrame({t: ds.wide(t)["capex"].astype(float) if "capex" in ds.wide(t).columns
+                          else pd.Series(dtype=float) for t in names}).sort_index()
+    capex = capex[capex.index >= base_year]
+    spend = capex.sum(axis=1, min_count=len(names))
+    spend[capex.isna().any(axis=1)] = np.nan
+    proxy = cloud_revenue_growth(ds, names, base_year)
+    ai = proxy["total"].reindex(spend.index)
+    req = np.asarray(required_ai_revenue(spend.to_numpy(), "capex", margin, life_years))
+    label = proxy["label"].iloc[0] if len(proxy) else "no cloud-segment data"
+    return pd.DataFrame({
+        "fiscal_year": spend.index.astype(int),
+        "mode": "capex",
+        "spend": spend.to_numpy(),
+        "cost_multiple": REVENUE_GAP_MODES["capex"],
+        "margin": margin,
+        "life_years": life_years,
+        "required_revenue": req,
+        "ai_revenue": ai.to_numpy(),
+        "gap": req - ai.to_numpy(),
+        "ai_revenue_label": label,
+    })[GAP_COLUMNS].reset_index(drop=True)
 
 
 # -- realised returns -------------------------------------------------------------------------

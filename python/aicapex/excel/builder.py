@@ -19,6 +19,7 @@ from pathlib import Path
 import xlsxwriter
 
 from aicapex.data.dataset import Dataset
+from aicapex.errors import AicapexError
 from aicapex.excel import layout as L
 from aicapex.excel import sheet_power, sheet_roi, sheet_scenarios, vba
 from aicapex.excel.sheet_cover import TITLE, write_cover
@@ -41,8 +42,18 @@ EXTRA_SHEETS = {
 }
 
 
-def build_analyst_workbook(path: str | Path, ds: Dataset) -> Path:
-    """Write the analyst template to ``path`` (an ``.xlsm``); returns the path."""
+def default_coverage(ds: Dataset) -> list[str]:
+    """The companies the build covers: the standard coverage, then any other company in the
+    data (e.g. fetched from SEC EDGAR), as many as there are slots."""
+    extra = [t for t in ds.tickers if t not in L.COVERAGE]
+    return list(L.COVERAGE) + \
+        extra[:max(0, L.COVERAGE_SLOTS - len(L.COVERAGE))]
+
+
+def build_analyst_workbook(path: str | Path, ds: Dataset,
+                           coverage: list[str] | None = None) -> Path:
+    """Write the analyst template to ``path`` (an ``.xlsm``); returns the path. ``coverage``
+    (default :func:`default_coverage`) fills the company slots on Inputs in order."""
     path = Path(path)
     wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
                                           "strings_to_numbers": False})
@@ -54,9 +65,14 @@ def build_analyst_workbook(path: str | Path, ds: Dataset) -> Path:
     sheets = {n: wb.add_worksheet(n) for n in names}
     sections = [m.INPUT_SECTION for m in EXTRA_SHEETS.values() if hasattr(m, "INPUT_SECTION")]
     alerts = [m.alert_ref(ds) for m in EXTRA_SHEETS.values() if hasattr(m, "alert_ref")]
-    timeline = L.timeline_for(ds, L.COVERAGE)
-    ctx = BuildContext(wb, styles, ds, timeline, L.ratios_layout(), sheets, sections, alerts,
-                       input_defaults={"in_LastActualFY": timeline.last_actual_fy})
+    coverage = [ds.check_ticker(t) for t in (coverage or default_coverage(ds))]
+    if len(coverage) > L.COVERAGE_SLOTS:
+        raise AicapexError(f"{len(coverage)} companies is more than the workbook's "
+                           f"{L.COVERAGE_SLOTS} coverage slots")
+    timeline = L.timeline_for(ds, coverage)
+    ctx = BuildContext(wb, styles, ds, timeline, L.ratios_layout(coverage), sheets, sections,
+                       alerts, input_defaults={"in_LastActualFY": timeline.last_actual_fy},
+                       coverage=coverage)
     write_cover(ctx, sheets["Cover"])
     write_inputs(ctx, sheets["Inputs"])
     write_data(ctx, sheets["Data"])

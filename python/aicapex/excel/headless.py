@@ -12,10 +12,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,8 @@ from aicapex.excel.refresh import (
     value_changes,
 )
 
+_TICKER = re.compile(r"^[A-Z][A-Z0-9.\-]{0,9}$")
+
 
 @dataclass
 class RefreshResult:
@@ -41,6 +44,7 @@ class RefreshResult:
     errors: list[str]
     master_check: Any
     seconds: float
+    warnings: list[str] = field(default_factory=list)
     not_recomputed: int = 0  # formulas that kept their cached value (--keep-unsupported)
 
 
@@ -102,16 +106,17 @@ def _unreadable(path: Path, exc: BaseException) -> AicapexError:
     return AicapexError(f"{path}: {what} ({type(root).__name__}: {root})")
 
 
-def _labels(wb: Any) -> Callable[[str, str], str]:
+def _labels(wb: Any, values: dict[tuple[str, str], Any]) -> Callable[[str, str], str]:
     def label(sheet: str, coord: str) -> str:
         ws = wb[sheet]
         row = int("".join(ch for ch in coord if ch.isdigit()))
         text = ws.cell(row=row, column=2).value
-        year = ws.cell(row=4, column=_col_index(coord)).value
+        letters = "".join(ch for ch in coord if ch.isalpha())
+        year = values.get((sheet, f"{letters}4"), ws.cell(row=4, column=_col_index(coord)).value)
         block = ""
         for r in range(row, 5, -1):  # nearest block header above: its ticker is in column D
-            v = ws.cell(row=r, column=4).value
-            if isinstance(v, str) and v in L.COVERAGE and ws.cell(row=r, column=2).value:
+            v = values.get((sheet, f"D{r}"), ws.cell(row=r, column=4).value)
+            if isinstance(v, str) and _TICKER.match(v) and ws.cell(row=r, column=2).value:
                 block = v + " "
                 break
         fy = ""
@@ -166,6 +171,9 @@ def refresh_file(
     missing = [s for s in ("Cover", "Data", "Sources", "Changes") if s not in wb.sheetnames]
     if missing:
         raise AicapexError(f"{path}: not an AI Capex workbook (no {', '.join(missing)} sheet)")
+    warnings = coverage_warnings(ds, old)
+    for w in warnings:
+        say(f"warning: {w}")
     plan = plan_refresh(ds, old, now=now)
     apply_to_openpyxl(wb, plan, changes_rows(plan, []))
     keep_chart_lines_straight(wb)
@@ -196,7 +204,7 @@ def refresh_file(
     kept = [[c.sheet, c.coord, c.reason, _shown(old.get((c.sheet, c.coord))),
              _shown(old.get((c.sheet, c.coord))), "not recomputed"]
             for c in result.not_recomputed]
-    changes = kept + value_changes(old, values, _labels(wb))
+    changes = kept + value_changes(old, values, _labels(wb, values))
     rows = changes_rows(plan, changes)
     change_table = TableWrite("Changes", "tblChanges", L.CHANGES_COLUMNS, rows)
     from aicapex.excel.refresh import _write_table_openpyxl
@@ -220,7 +228,25 @@ def refresh_file(
     master = result.get("Cover", L.cell(*L.COVER_MASTER))
     errors = [str(e) for e in result.errors]
     return RefreshResult(path, len(result.values), len(plan.data_changes) + len(changes), errors,
-                         master, time.perf_counter() - start, len(kept))
+                         master, time.perf_counter() - start, warnings,
+                         len(kept))
+
+
+def coverage_warnings(ds: Any, values: dict[tuple[str, str], Any]) -> list[str]:
+    """Companies on the workbook's coverage list (Inputs) without data, and companies in the
+    data without a block (``values``: the workbook's current cell values)."""
+    from aicapex.excel import layout as L
+
+    first = L.COVERAGE_HEADER_ROW + 2  # 1-based row of the first slot
+    slots = [values.get(("Inputs", f"D{first + i}")) for i in range(L.COVERAGE_SLOTS)]
+    covered = [str(t).strip().upper() for t in slots if isinstance(t, str) and t.strip()]
+    out = [f"{t} is on the coverage list (Inputs) but has no data: fetch it (python -m aicapex "
+           f"fetch --tickers {t}) or add an overrides file" for t in covered if t not in ds.tickers]
+    missing = [t for t in ds.tickers if t not in covered]
+    if missing and any(isinstance(t, str) for t in slots):
+        out.append(f"data without a company block: {', '.join(missing)}; type the ticker into a "
+                   "free coverage slot on Inputs")
+    return out
 
 
 def _shown(v: Any) -> Any:

@@ -17,6 +17,9 @@ SHEETS = ["Cover", "Inputs", "Data", "Ratios", "Scenarios", "Power_Cloud", "ROI"
 TIMELINE_SHEETS = ("Ratios", "Scenarios", "Power_Cloud", "ROI")
 
 COVERAGE = ["MSFT", "GOOGL", "AMZN", "META", "ORCL", "AAPL"]
+#: Company slots on Inputs and blocks on Ratios: the covered companies, then empty slots. A
+#: ticker typed into an empty slot gets its company block at the next recalculation.
+COVERAGE_SLOTS = 10
 PEER_SET = ["MSFT", "GOOGL", "AMZN", "META", "ORCL"]
 COMPANY_NAMES = {
     "MSFT": "Microsoft",
@@ -160,8 +163,9 @@ CALC_ROWS = [
 
 @dataclass
 class CompanyBlock:
-    ticker: str
+    ticker: str | None  # the ticker of the slot at build time (None: an empty slot)
     header_row: int
+    slot: int = 0  # 0-based coverage slot on Inputs
     rows: dict[str, int] = field(default_factory=dict)  # field or calc key -> row
     highest_since_row: int = 0
     check_row: int = 0  # FCF identity check for this company
@@ -180,11 +184,22 @@ class RatiosLayout:
     last_row: int
 
 
+def coverage_slots(tickers: list[str] | None = None) -> list[str | None]:
+    """The coverage list padded with empty slots to :data:`COVERAGE_SLOTS`."""
+    chosen = list(tickers or COVERAGE)[:COVERAGE_SLOTS]
+    return chosen + [None] * (COVERAGE_SLOTS - len(chosen))
+
+
+def block_key(ticker: str | None, slot: int) -> str:
+    """The key of a company block: its build-time ticker, or ``slot7`` for an empty slot."""
+    return ticker or f"slot{slot + 1}"
+
+
 def ratios_layout(tickers: list[str] | None = None) -> RatiosLayout:
     r = HEADER_ROWS + 1  # one blank row under the header
     blocks: dict[str, CompanyBlock] = {}
-    for t in tickers or COVERAGE:
-        b = CompanyBlock(t, r)
+    for slot, t in enumerate(coverage_slots(tickers)):
+        b = CompanyBlock(t, r, slot)
         r += 1
         for link in LINK_ROWS:
             b.rows[link.field] = r
@@ -197,7 +212,7 @@ def ratios_layout(tickers: list[str] | None = None) -> RatiosLayout:
         b.check_row = r
         r += 1
         b.last_row = r - 1
-        blocks[t] = b
+        blocks[block_key(t, slot)] = b
         r += 1  # blank
     peer_header = r
     r += 1
@@ -261,7 +276,7 @@ INPUT_ROWS: list[InputRow] = [
              "Fraction; 1.0 = capex equals operating cash flow"),
 ]
 COVERAGE_HEADER_ROW = 6  # 0-based; "Coverage" section header
-INPUTS_FIRST_ROW = COVERAGE_HEADER_ROW + 1 + len(COVERAGE) + 1 + 1  # after tickers and a blank
+INPUTS_FIRST_ROW = COVERAGE_HEADER_ROW + 1 + COVERAGE_SLOTS + 1 + 1  # after the slots and a blank
 
 
 def input_row_index(name: str) -> int:
@@ -278,8 +293,14 @@ def input_ref(name: str) -> str:
 
 
 def coverage_ref() -> str:
+    """The coverage slots on Inputs: ``Inputs!$D$8:$D$17``."""
     first = COVERAGE_HEADER_ROW + 1
-    return f"Inputs!{cell(first, 3, True, True)}:{cell(first + len(COVERAGE) - 1, 3, True, True)}"
+    return f"Inputs!{cell(first, 3, True, True)}:{cell(first + COVERAGE_SLOTS - 1, 3, True, True)}"
+
+
+def coverage_cell(slot: int) -> str:
+    """The Inputs cell of a coverage slot (0-based): ``Inputs!$D$8``."""
+    return f"Inputs!{cell(COVERAGE_HEADER_ROW + 1 + slot, 3, True, True)}"
 
 
 # Cover cells (0-based)
@@ -288,6 +309,9 @@ COVER_REFRESHED = (7, 2)
 COVER_VINTAGE = (8, 2)
 COVER_MASTER = (9, 2)  # chk_Master
 COVER_STATUS_FIRST = 11
+#: "Data vintage by company" on the Cover: section header row, then one row per coverage slot
+#: (B ticker, C newest period end, D what that period is), written by every refresh.
+COVER_VINTAGE_TABLE = 22
 #: Cover cells that only make sense with Python and the buttons (the client copy blanks them).
 COVER_ANALYST_ONLY = ["D3", "D5", "D7"]
 DATA_HEADER_ROW = 4  # tables' header on row 5

@@ -132,10 +132,49 @@ def plan_refresh(
     plan.data_changes = data_changes(old_data, new_data) if old_data else []
     plan.vintage, latest = _vintage(ds)
     plan.as_of = latest
+    for i, row in enumerate(vintage_rows(ds, coverage_in(current))):
+        for j, v in enumerate(row):
+            plan.cells[("Cover", L.cell(L.COVER_VINTAGE_TABLE + 1 + i, 1 + j))] = v
     plan.cells[("Cover", L.cell(*L.COVER_AS_OF))] = latest
     plan.cells[("Cover", L.cell(*L.COVER_REFRESHED))] = now
     plan.cells[("Cover", L.cell(*L.COVER_VINTAGE))] = plan.vintage
     return plan
+
+
+def coverage_in(current: Mapping[tuple[str, str], Any]) -> list[str | None]:
+    """The coverage slots of a workbook (Inputs), from its current values."""
+    first = L.COVERAGE_HEADER_ROW + 2  # 1-based row of the first slot
+    out = []
+    for i in range(L.COVERAGE_SLOTS):
+        v = current.get(("Inputs", f"D{first + i}"))
+        out.append(str(v).strip().upper() if isinstance(v, str) and v.strip() else None)
+    return out
+
+
+def vintage_rows(ds: Dataset, slots: list[str | None]) -> list[list[Any]]:
+    """One row per coverage slot: ticker, the end date of its newest figure (annual or
+    quarterly) and what that figure is; blank for an empty slot or a company without data."""
+    rows: list[list[Any]] = []
+    for t in slots:
+        if t is None or t not in ds.tickers:
+            rows.append([t or "", None, "no data: fetch it or add an overrides file" if t else ""])
+            continue
+        a = ds.annual[ds.annual["ticker"] == t]
+        q = ds.quarterly[ds.quarterly["ticker"] == t]
+        candidates = []
+        if len(a):
+            last = a.loc[a["fiscal_year_end"].idxmax()]
+            candidates.append((str(last["fiscal_year_end"]), f"FY{int(last['fiscal_year'])}"))
+        if len(q):
+            last = q.loc[q["period_end"].idxmax()]
+            candidates.append((str(last["period_end"]),
+                               f"{last['fiscal_quarter']} FY{int(last['fiscal_year'])}"))
+        end, what = max(candidates)
+        sec = ds.sec_vintage.get(t, {})
+        filed = (f"; SEC filing of {sec['latest_filed']}, fetched {sec.get('fetched', '?')}"
+                 if sec.get("latest_filed") else "; bundled snapshot")
+        rows.append([t, dt.date.fromisoformat(end[:10]), f"{what}, period ended {end[:10]}{filed}"])
+    return rows
 
 
 def _read_table(current: Mapping[tuple[str, str], Any], sheet: str, width: int) -> list[list[Any]]:
@@ -209,6 +248,8 @@ def apply_to_openpyxl(wb: Any, plan: RefreshPlan, changes: list[list[Any]]) -> N
         _resize_table_openpyxl(wb, t)
     if plan.as_of is not None:
         wb["Cover"][L.cell(*L.COVER_AS_OF)].number_format = "yyyy-mm-dd"
+    for i in range(L.COVERAGE_SLOTS):
+        wb["Cover"][L.cell(L.COVER_VINTAGE_TABLE + 1 + i, 2)].number_format = "yyyy-mm-dd"
     wb["Cover"][L.cell(*L.COVER_REFRESHED)].number_format = 'yyyy-mm-dd hh:mm "UTC"'
 
 
@@ -362,6 +403,7 @@ def refresh_book(book: Any, *, overrides: str | Path | None = None,
     """
     from aicapex.data import dataset as dataset_module
 
+    fetch_lines = fetch_if_online(book)  # the workbook's config may ask for SEC data first
     dataset_module._CACHE.clear()  # reload the snapshot and overrides folder now
     ds = dataset_for_refresh(overrides)  # Excel's own recalculation reads $AICAPEX_OVERRIDES
     if not is_template(book):
@@ -369,6 +411,35 @@ def refresh_book(book: Any, *, overrides: str | Path | None = None,
         return None
     current = read_book_table(book, "Data", len(L.DATA_COLUMNS))
     plan = plan_refresh(ds, current, now=now)
-    apply_to_xlwings(book, plan, changes_rows(plan, []))
+    apply_to_xlwings(book, plan, changes_rows(plan, fetch_lines))
     recalculate(book)
     return plan
+
+
+ONLINE_KEY = "AICAPEX_ONLINE"
+
+
+def book_config(book: Any) -> dict[str, Any]:
+    """Key/value rows of the workbook's ``xlwings.conf`` sheet, keys upper-cased ({} if none)."""
+    if "xlwings.conf" not in {s.name for s in book.sheets}:
+        return {}
+    rows = book.sheets["xlwings.conf"]["A1:B60"].value or []
+    return {str(k).strip().upper(): v for k, v in rows if k not in (None, "")}
+
+
+def fetch_if_online(book: Any) -> list[list[Any]]:
+    """When ``AICAPEX_ONLINE`` is true (environment, else the workbook's ``xlwings.conf``),
+    fetch the covered companies' SEC data first, with the SEC settings read the same way.
+    A missing user agent stops the refresh before anything changes; a company that fails keeps
+    its earlier data and gets a line on the Changes sheet."""
+    import os
+
+    conf = book_config(book)
+    flag = os.environ.get(ONLINE_KEY) or conf.get(ONLINE_KEY)
+    if str(flag).strip().lower() not in ("1", "true", "yes", "on"):
+        return []
+    from aicapex.data.sec import SecSettings, covered_tickers, fetch
+
+    report = fetch(covered_tickers(), settings=SecSettings.from_env(config=conf))
+    return [["SEC", "", f"fetch failed for {o.target.ticker}: {o.message}; earlier data kept",
+             "", "", ""] for o in report.failed]

@@ -40,7 +40,8 @@ def write_cover(ctx: BuildContext, ws: Any) -> None:
     ws.write_string(r, 3, "Stamped by Refresh", s("note"))
     ws.write_string(L.COVER_REFRESHED[0], 1, "Last refreshed", s("label"))
     ws.write_string(L.COVER_REFRESHED[0], 2, "not yet refreshed", s("calc"))
-    ws.write_string(L.COVER_VINTAGE[0], 1, "Data vintage (latest fiscal year end)", s("label"))
+    ws.write_string(L.COVER_VINTAGE[0], 1, "Data vintage (latest fiscal year per company)",
+                    s("label"))
     ws.write_string(L.COVER_VINTAGE[0], 2, "", s("calc"))
     r, c = L.COVER_MASTER
     ws.write_string(r, 1, "Master check", s("label_bold"))
@@ -66,6 +67,16 @@ def write_cover(ctx: BuildContext, ws: Any) -> None:
     ws.write_formula(row, 2, "=" + "+".join(refs), s("calc", "alert"), 0)
     alert_format(ctx, ws, L.cell(row, 2))
     row += 2
+    assert row <= L.COVER_VINTAGE_TABLE, "Cover status block runs into the vintage table"
+    row = L.COVER_VINTAGE_TABLE
+    ws.write_string(row, 1, "Data vintage by company (newest figure in the data)", s("section"))
+    ws.write_string(row, 2, "", s("section"))
+    ws.write_string(row, 3, "", s("section"))
+    for i in range(L.COVERAGE_SLOTS):  # refresh writes: ticker, period end, what the period is
+        ws.write_blank(row + 1 + i, 1, None, s("label_indent"))
+        ws.write_blank(row + 1 + i, 2, None, s("calc", "date"))
+        ws.write_blank(row + 1 + i, 3, None, s("note"))
+    row += 1 + L.COVERAGE_SLOTS + 1
     ws.write_string(row, 1, "Contents", s("section"))
     ws.write_string(row, 2, "", s("section"))
     ws.write_string(row, 3, "", s("section"))

@@ -38,8 +38,8 @@ def write_dashboard(ctx: BuildContext, ws: Any) -> None:
 
     def per_company(ch: Any, key: str, only_peers: bool = False) -> None:
         for t, b in lay.blocks.items():
-            if only_peers and t not in peers:
-                continue
+            if b.ticker is None or (only_peers and t not in peers):
+                continue  # empty coverage slots are not drawn
             colour = COMPANY_COLOURS.get(t, "#7F7F7F")
             control = t not in L.PEER_SET
             series = {"name": f"{t} (control)" if control else t, "categories": _categories(ctx),

@@ -27,17 +27,31 @@ def write_inputs(ctx: BuildContext, ws: Any) -> None:
     check_format(ctx, ws, "D3")
     ws.freeze_panes(5, 0)
     r = L.COVERAGE_HEADER_ROW
-    ws.write_string(r, 1, "Coverage (fixed block order on Ratios)", s("section"))
+    ws.write_string(r, 1, "Coverage: one company block each on Ratios (type a ticker into a "
+                    "free slot)", s("section"))
     for c in range(2, 6):
         ws.write_string(r, c, "", s("section"))
     tickers = ctx.ds.tickers
-    for i, t in enumerate(L.COVERAGE):
-        ws.write_string(r + 1 + i, 1, f"{L.COMPANY_NAMES[t]} (FY ends {L.FY_END[t]})", s("label_indent"))
-        ws.write_string(r + 1 + i, 2, "ticker", s("unit"))
-        ws.write_string(r + 1 + i, 3, t, s("input"))
-        ws.data_validation(r + 1 + i, 3, r + 1 + i, 3, {
-            "validate": "list", "source": tickers, "error_type": "stop",
-            "input_title": "Ticker", "input_message": "A covered company (see Data)"})
+    for i, t in enumerate(L.coverage_slots(ctx.coverage)):
+        rr = r + 1 + i
+        label = (f"{L.COMPANY_NAMES.get(t, t)} (FY ends {L.FY_END.get(t, 'as reported')})" if t
+                 else f"Free slot {i + 1}")
+        ws.write_string(rr, 1, label, s("label_indent"))
+        ws.write_string(rr, 2, "ticker", s("unit"))
+        if t:
+            ws.write_string(rr, 3, t, s("input"))
+        else:
+            ws.write_blank(rr, 3, None, s("input"))
+        ws.data_validation(rr, 3, rr, 3, {
+            "validate": "list", "source": tickers, "error_type": "warning",
+            "input_title": "Ticker", "input_message": "A company in the data (see Data); for "
+            "another SEC filer run: python -m aicapex fetch --tickers T",
+            "error_title": "Not in the data yet",
+            "error_message": "Fetch it first: python -m aicapex fetch --tickers T (or add an "
+            "override file); until then its block shows nothing."})
+        if t is None:
+            ws.write_string(rr, 5, "Empty: its Ratios block stays blank until a ticker is typed "
+                            "here", s("note"))
     sections = [("Timeline, checks and alerts", L.INPUT_ROWS)] + list(ctx.input_sections)
     r = L.INPUTS_FIRST_ROW - 1
     for title, rows in sections:

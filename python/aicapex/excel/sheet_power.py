@@ -25,9 +25,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aicapex.engine import power as pw
+from aicapex.engine.backlog import cloud_basis
+from aicapex.engine.power_sources import CHIP_FACTS, FACILITY_FACTS, TOKEN_PRICE_MODEL, WORKLOAD
 from aicapex.excel import layout as L
 from aicapex.excel.layout import InputRow
-from aicapex.excel.sheetkit import BuildContext
+from aicapex.excel.sheetkit import BuildContext, write_block
 from aicapex.excel.sheetkit import abs_ref as _a
 from aicapex.excel.sheetkit import alert_format as _alert_format
 from aicapex.excel.sheetkit import cached_value as _cached
@@ -39,37 +41,51 @@ from aicapex.excel.sheetkit import sheet_check_cells as _sheet_check_cells
 from aicapex.excel.sheetkit import timeline_header as _timeline_header
 from aicapex.xlerrors import XlError
 
-#: The timeline of the workbook being written (set by ``write_sheet`` from ``ctx.timeline``;
-#: interim module state until this sheet takes the timeline from its context everywhere).
-_TL = L.Timeline(last_actual_fy=L.FIRST_FY)
-
 SHEET = "Power_Cloud"
 TITLE = "Power & Cloud"
-PURPOSE = ("Tokens per joule and capex per MW by chip, a reference facility, AI-cloud backlog; "
+PURPOSE = ("Tokens per joule and capex per MW by chip (one workload: Llama 2 70B), a reference "
+           "facility after running costs and depreciation, AI-cloud backlog on cloud revenue; "
            "USD millions unless stated; fiscal years as reported (MSFT June, ORCL May)")
 REFERENCE_CHIP = "GB200"
 CHIPS = list(pw.CHIP_DEFAULTS)
+D = pw.FACILITY_DEFAULTS
 
 
 def _decimal(lo: float, hi: float) -> dict:
     return {"validate": "decimal", "criteria": "between", "minimum": lo, "maximum": hi}
 
 
-#: The power assumptions (illustrative, not reported figures); also the InputRow entries to add
-#: to ``layout.INPUT_ROWS`` to move them to Inputs (except the text-valued reference chip).
+def _fact_note(key: str) -> str:
+    f = FACILITY_FACTS[key]
+    return f"{f.grade}: {f.source}"
+
+
+#: The power assumptions, each a sourced, graded fact (power_sources.FACILITY_FACTS); also the
+#: InputRow entries the builder puts on Inputs (except the text-valued reference chip).
 ASSUMPTIONS: list[InputRow] = [
-    InputRow("in_PowerMW", "Reference facility power (grid)", "MW", 100.0, _decimal(0.1, 10_000),
-             "Illustrative 100 MW campus; grid power = IT load x PUE"),
-    InputRow("in_PUE", "Power usage effectiveness (PUE)", "x", 1.2, _decimal(1, 3),
-             "Facility / IT power, 1 to 3 (1.1-1.6 typical); illustrative"),
-    InputRow("in_Utilization", "Utilisation (share of the year at peak throughput)", "%", 0.6,
-             _decimal(0, 1), "Fraction 0-1; illustrative"),
-    InputRow("in_PowerPrice", "Electricity price", "$/MWh", 80.0, _decimal(0, 1_000),
-             "USD per MWh (not per kWh); illustrative"),
-    InputRow("in_TokenPrice", "Selling price per million tokens", "$/Mtok", 2.0, _decimal(0, 1_000),
-             "USD per million tokens; illustrative"),
-    InputRow("in_FacilityCapexMW", "Facility capex per MW of IT load", "$m", 10.7,
-             _decimal(0, 100), "Shell, power and cooling; CBRE average ~7.7 to ~10.7 $m per MW"),
+    InputRow("in_PowerMW", "Reference facility power (grid)", "MW", D["facility_mw"],
+             _decimal(0.1, 10_000), _fact_note("facility_mw")),
+    InputRow("in_PUE", "Power usage effectiveness (PUE)", "x", D["pue"], _decimal(1, 3),
+             _fact_note("pue")),
+    InputRow("in_Utilization", "Utilisation (share of peak throughput sold)", "%",
+             D["utilization"], _decimal(0, 1), _fact_note("utilization")),
+    InputRow("in_PowerPrice", "Electricity price", "$/MWh", D["electricity_usd_per_mwh"],
+             _decimal(0, 1_000), _fact_note("electricity_usd_per_mwh")),
+    InputRow("in_TokenPrice", f"Selling price per million tokens ({TOKEN_PRICE_MODEL})",
+             "$/Mtok", D["price_per_mtok"], _decimal(0, 1_000), _fact_note("price_per_mtok")),
+    InputRow("in_FacilityCapexMW", "Facility capex per MW of IT load", "$m",
+             D["facility_capex_musd_per_mw"], _decimal(0, 100),
+             _fact_note("facility_capex_musd_per_mw")),
+    InputRow("in_NetworkShare", "Networking capex, share of accelerator capex", "%",
+             D["networking_share"], _decimal(0, 1), _fact_note("networking_share")),
+    InputRow("in_OMShare", "Operations and maintenance a year, share of capex", "%",
+             D["om_share"], _decimal(0, 1), _fact_note("om_share")),
+    InputRow("in_AccelLife", "Accelerator depreciation life", "yrs",
+             D["accelerator_life_years"], _decimal(1, 30), _fact_note("accelerator_life_years")),
+    InputRow("in_FacilityLife", "Facility depreciation life", "yrs", D["facility_life_years"],
+             _decimal(1, 100), _fact_note("facility_life_years")),
+    InputRow("in_IdleShare", "Power drawn while idle, share of full power", "%",
+             D["idle_power_share"], _decimal(0, 1), _fact_note("idle_power_share")),
     InputRow("in_RefChip", "Reference chip for the facility economics", "chip", REFERENCE_CHIP,
              {"validate": "list", "source": CHIPS}, "One of the chips below"),
 ]
@@ -90,12 +106,28 @@ DC_ROWS: dict[str, tuple[str, str, str]] = {
     "revenue_musd_per_year": ("Revenue a year at the selling price", "$m", "musd1"),
     "capex_musd": ("Capex: facility plus accelerators", "$m", "musd1"),
     "capex_musd_per_mw": ("Capex per MW of IT load (engine)", "$m", "musd1"),
-    "operating_profit_musd_per_year": ("Operating profit a year (revenue - energy)", "$m", "musd1"),
-    "payback_years": ("Simple payback (undiscounted, pre-tax)", "years", "phys"),
+    "operating_profit_musd_per_year": ("Operating profit before depreciation (revenue - running "
+                                       "costs)", "$m", "musd1"),
+    "payback_years": ("Simple payback after running costs (undiscounted, pre-tax)", "years",
+                      "phys"),
+    "accelerator_capex_musd": ("Capex: accelerators", "$m", "musd1"),
+    "networking_capex_musd": ("Capex: networking", "$m", "musd1"),
+    "facility_capex_musd": ("Capex: facility (shell, power, cooling)", "$m", "musd1"),
+    "om_cost_musd_per_year": ("Operations and maintenance a year", "$m", "musd1"),
+    "running_costs_musd_per_year": ("Running costs a year (electricity incl. PUE + O&M)", "$m",
+                                    "musd1"),
+    "depreciation_musd_per_year": ("Depreciation a year (accelerators + facility)", "$m",
+                                   "musd1"),
+    "ebit_musd_per_year": ("Operating profit after depreciation", "$m", "musd1"),
+    "return_on_capital": ("Return on capital, pre-tax (after depreciation / capex)", "%", "pct"),
+    "revenue_usd_per_gpu_hour": ("Revenue per accelerator-hour (cross-check with GPU rental)",
+                                 "$/h", "phys"),
 }
 
-CHART_SOURCE = ("Source: NVIDIA vendor claims and datasheets (see notes column); AI Capex Monitor "
-                "calculations (CPX_TOKENS_PER_WATT). B200: no sourced throughput figure.")
+CHART_SOURCE = (f"Source: throughput on one workload ({WORKLOAD}): Microsoft Azure (GB200 NVL72), "
+                "NVIDIA (B200), vendor claims; power from datasheets and industry reporting (see "
+                "notes column); AI Capex Monitor calculations (CPX_TOKENS_PER_WATT). H100 and "
+                "GB300: no figure on this workload (empty, never zero).")
 
 
 @dataclass
@@ -116,7 +148,7 @@ class PowerLayout:
 
 
 #: The builder puts these on the Inputs sheet, under their own section.
-INPUT_SECTION = ("Power and cloud assumptions (illustrative)", ASSUMPTIONS)
+INPUT_SECTION = ("Power and cloud assumptions (each with its grade and source)", ASSUMPTIONS)
 
 
 def alert_ref(ds: Any) -> str:
@@ -141,7 +173,8 @@ def backlog_tickers(ds: Any) -> list[str]:
 
 
 DC_LINKS = ["facility_mw", "pue", "chip", "watts", "tokj", "tps", "price", "utilization",
-            "electricity", "token_price", "facility_capex"]
+            "electricity", "token_price", "facility_capex", "network_share", "om_share",
+            "accel_life", "facility_life", "idle_share"]
 
 
 def power_layout(ds: Any) -> PowerLayout:
@@ -168,14 +201,14 @@ def power_layout(ds: Any) -> PowerLayout:
     for key in DC_LINKS:
         lay.dc_links[key] = r
         r += 1
-    for key in [*pw.DC_ECONOMICS_FIELDS, "capex_per_facility_mw"]:
+    for key in pw.DC_ECONOMICS_FIELDS:
         lay.dc_rows[key] = r
         r += 1
     r += 1
     for t in backlog_tickers(ds):
-        lay.backlog[t] = {"header": r, "rpo": r + 1, "revenue": r + 2, "coverage": r + 3,
-                          "check": r + 4}
-        r += 6
+        lay.backlog[t] = {"header": r, "rpo": r + 1, "cloud": r + 2, "coverage_cloud": r + 3,
+                          "revenue": r + 4, "coverage": r + 5, "check": r + 6}
+        r += 8
     r += 1  # checks header
     for key in ("capex_it", "capex_facility", "energy_cost", *(f"backlog_{t}" for t in lay.backlog)):
         lay.checks[key] = r
@@ -212,13 +245,7 @@ def _number_input(ctx: BuildContext, ws: Any, r: int, value: float, num: str, va
 # -- the sheet --------------------------------------------------------------------------------------
 
 
-def _use_timeline(tl: L.Timeline) -> None:
-    global _TL
-    _TL = tl
-
-
 def write_sheet(ctx: BuildContext, ws: Any) -> None:
-    _use_timeline(ctx.timeline)
     """Write the Power_Cloud sheet (registered in ``builder.EXTRA_SHEETS``)."""
     from aicapex import udfs
 
@@ -234,7 +261,7 @@ def write_sheet(ctx: BuildContext, ws: Any) -> None:
     # Assumptions (inputs) not already on Inputs.
     if lay.assumptions:
         first = min(lay.assumptions.values())
-        _section(ctx, ws, first - 1, "Assumptions (inputs; illustrative, not reported figures)")
+        _section(ctx, ws, first - 1, "Assumptions (inputs; each with its grade and source in the notes)")
         num = {"MW": "phys", "x": "phys", "%": "pct", "$/MWh": "musd1", "$/Mtok": "musd1",
                "$m": "musd1"}
         for a in ASSUMPTIONS:
@@ -270,37 +297,50 @@ def write_sheet(ctx: BuildContext, ws: Any) -> None:
             value = float(chips.loc[chip, col])
             _number_input(ctx, ws, r, value, num, validation, f"{chip} {unit}",
                           f"{unit}: {what}; engine default from the chip table")
+            facts = CHIP_FACTS[chip]
             if col == "tokens_per_s_per_mw":
-                note = chips.loc[chip, "claim"]
+                f = facts["tokens_per_s_per_gpu"]
+                note = (f"{f.grade}: {f.source}; per MW = per GPU / W per GPU" if f.grade
+                        else f"EMPTY, type your own: {f.source}")
             elif col == "watts_per_gpu":
-                spec = pw.CHIP_DEFAULTS[chip]
-                note = (f"{spec.unit}: {spec.unit_watts:,.0f} W / {spec.gpus_per_unit:g} GPUs; "
-                        + spec.source)
+                spec, f = pw.CHIP_DEFAULTS[chip], facts["unit_watts"]
+                note = (f"{f.grade}: {spec.unit}: {spec.unit_watts:,.0f} W / "
+                        f"{spec.gpus_per_unit:g} GPUs; {f.source}")
             else:
-                note = ("no sourced price; type your own" if math.isnan(value)
-                        else f"{pw.CHIP_DEFAULTS[chip].unit_price_usd:,.0f} USD per unit / "
-                        f"{pw.CHIP_DEFAULTS[chip].gpus_per_unit:g} GPUs (not independently verified)")
+                f = facts["unit_price_usd"]
+                note = (f"EMPTY, type your own: {f.source}" if math.isnan(value)
+                        else f"{f.grade}: {pw.CHIP_DEFAULTS[chip].unit_price_usd:,.0f} USD per "
+                        f"unit / {pw.CHIP_DEFAULTS[chip].gpus_per_unit:g} GPUs; {f.source}")
             _note(ctx, ws, r, note)
 
     # Chip generations: engine results.
     _section(ctx, ws, min(lay.chip_tokj.values()) - 1,
              "Chip generations: engine results (CPX_TOKENS_PER_WATT, CPX_CAPEX_PER_MW)")
+    tps_rng = f"$D{lay.chip_tps[CHIPS[0]] + 1}:$D{lay.chip_tps[CHIPS[-1]] + 1}"
+    usd_rng = f"$D{lay.chip_usd[CHIPS[0]] + 1}:$D{lay.chip_usd[CHIPS[-1]] + 1}"
+    w_rng = f"$D{lay.chip_watts[CHIPS[0]] + 1}:$D{lay.chip_watts[CHIPS[-1]] + 1}"
+
+    def nan_none(v: float) -> float | None:
+        return None if math.isnan(v) else v
+
+    tokj = udfs.cpx_tokens_per_watt(
+        [[nan_none(float(chips.loc[c, "tokens_per_s_per_mw"]))] for c in CHIPS], 1e6)
+    write_block(ws, lay.chip_tokj[CHIPS[0]], 3, f"=CPX_TOKENS_PER_WATT({tps_rng},1000*1000)",
+                tokj, s("engine", "phys3"))
     for chip, r in lay.chip_tokj.items():
         _row_head(ctx, ws, r, chip, "tok/J", indent=True)
-        tps = float(chips.loc[chip, "tokens_per_s_per_mw"])
-        cached = udfs.cpx_tokens_per_watt(None if math.isnan(tps) else tps, 1e6)
-        ws.write_formula(r, 3, f"=CPX_TOKENS_PER_WATT({_d(lay.chip_tps[chip])},1000*1000)",
-                         s("engine", "phys3"), _cached(cached))
-        _note(ctx, ws, r, "Tokens per joule at IT level: throughput per MW / 1,000,000 W")
+        _note(ctx, ws, r, "Tokens per joule at IT level: throughput per MW / 1,000,000 W "
+              f"({WORKLOAD.split(',')[0]}); one CPX_TOKENS_PER_WATT call spills over the chips")
+    capex = udfs.cpx_capex_per_mw(
+        [[nan_none(float(chips.loc[c, "price_per_gpu_usd"]))] for c in CHIPS],
+        [[float(chips.loc[c, "watts_per_gpu"])] for c in CHIPS], values["in_FacilityCapexMW"])
+    write_block(ws, lay.chip_capex[CHIPS[0]], 3,
+                f"=CPX_CAPEX_PER_MW({usd_rng},{w_rng},in_FacilityCapexMW)", capex,
+                s("engine", "musd1"))
     for chip, r in lay.chip_capex.items():
         _row_head(ctx, ws, r, f"{chip}: capex per MW of IT load", "$m", indent=True)
-        price = float(chips.loc[chip, "price_per_gpu_usd"])
-        cached = udfs.cpx_capex_per_mw(None if math.isnan(price) else price,
-                                       float(chips.loc[chip, "watts_per_gpu"]),
-                                       values["in_FacilityCapexMW"])
-        f = f"=CPX_CAPEX_PER_MW({_d(lay.chip_usd[chip])},{_d(lay.chip_watts[chip])},in_FacilityCapexMW)"
-        ws.write_formula(r, 3, f, s("engine", "musd1"), _cached(cached))
-        _note(ctx, ws, r, "Facility capex per MW + USD per W of accelerators (USD/W = $m per MW)")
+        _note(ctx, ws, r, "Facility capex per MW + USD per W of accelerators (USD/W = $m per "
+              "MW); #N/A where the price is left for you")
 
     dc = _write_dc(ctx, ws, lay, chips, values)
     _write_backlog(ctx, ws, lay)
@@ -316,7 +356,7 @@ def _write_dc(ctx: BuildContext, ws: Any, lay: PowerLayout, chips: Any, values: 
     s = ctx.styles
     k = lay.dc_links
     _section(ctx, ws, k["facility_mw"] - 1,
-             "Reference facility economics (CPX_DC_ECONOMICS; reference chip, illustrative inputs)")
+             "Reference facility economics (CPX_DC_ECONOMICS: after running costs and depreciation)")
     chip = str(values["in_RefChip"])
     names = [L.cell(lay.chip_tokj[c], 1, True, True) for c in (CHIPS[0], CHIPS[-1])]
     name_rng = ":".join(names)
@@ -333,6 +373,9 @@ def _write_dc(ctx: BuildContext, ws: Any, lay: PowerLayout, chips: Any, values: 
         "price": float(chips.loc[chip, "price_per_gpu_usd"]),
         "utilization": values["in_Utilization"], "electricity": values["in_PowerPrice"],
         "token_price": values["in_TokenPrice"], "facility_capex": values["in_FacilityCapexMW"],
+        "network_share": values["in_NetworkShare"], "om_share": values["in_OMShare"],
+        "accel_life": values["in_AccelLife"], "facility_life": values["in_FacilityLife"],
+        "idle_share": values["in_IdleShare"],
     }
     rows = [
         ("facility_mw", "Facility: power (grid)", "MW", "=in_PowerMW", "link", "phys"),
@@ -350,8 +393,18 @@ def _write_dc(ctx: BuildContext, ws: Any, lay: PowerLayout, chips: Any, values: 
         ("electricity", "Facility: electricity price", "$/MWh", "=in_PowerPrice", "link", "musd1"),
         ("token_price", "Facility: selling price per million tokens", "$/Mtok", "=in_TokenPrice", "link",
          "musd1"),
-        ("facility_capex", "Facility: capex per MW of IT load (shell, power, cooling)", "$m", "=in_FacilityCapexMW", "link",
-         "musd1"),
+        ("facility_capex", "Facility: capex per MW of IT load (shell, power, cooling)", "$m",
+         "=in_FacilityCapexMW", "link", "musd1"),
+        ("network_share", "Facility: networking capex, share of accelerators", "%",
+         "=in_NetworkShare", "link", "pct"),
+        ("om_share", "Facility: operations and maintenance, share of capex a year", "%",
+         "=in_OMShare", "link", "pct"),
+        ("accel_life", "Facility: accelerator depreciation life", "yrs", "=in_AccelLife", "link",
+         "phys"),
+        ("facility_life", "Facility: facility depreciation life", "yrs", "=in_FacilityLife",
+         "link", "phys"),
+        ("idle_share", "Facility: power drawn while idle, share", "%", "=in_IdleShare", "link",
+         "pct"),
     ]
     for key, label, unit, formula, role, num in rows:
         r = k[key]
@@ -362,27 +415,22 @@ def _write_dc(ctx: BuildContext, ws: Any, lay: PowerLayout, chips: Any, values: 
 
     order = ["facility_mw", "pue", "watts", "tps", "utilization", "electricity", "token_price",
              "price", "facility_capex"]
-    args = ",".join(_a(k[x]) for x in order)
-    result = udfs.cpx_dc_economics(*[cache[x] for x in order], False)
+    extra = ["network_share", "om_share", "accel_life", "facility_life", "idle_share"]
+    args = (",".join(f"D{k[x] + 1}" for x in order) + ",FALSE,"
+            + ",".join(f"D{k[x] + 1}" for x in extra))
+    result = udfs.cpx_dc_economics(*[cache[x] for x in order], False,
+                                   *[cache[x] for x in extra])
     fields = dict((row[0], row[1]) for row in result) if isinstance(result, list) else {}
-    first, last = lay.dc_rows[pw.DC_ECONOMICS_FIELDS[0]], lay.dc_rows[pw.DC_ECONOMICS_FIELDS[-1]]
-    keys = f"{L.cell(first, _TL.notes_col, True, True)}:{L.cell(last, _TL.notes_col, True, True)}"
+    first = lay.dc_rows[pw.DC_ECONOMICS_FIELDS[0]]
+    block = [[key, fields.get(key, XlError("#N/A"))] for key in pw.DC_ECONOMICS_FIELDS]
+    write_block(ws, first, 3, f"=CPX_DC_ECONOMICS({args})", block,
+                row_formats=[s("engine", DC_ROWS[key][2]) for key in pw.DC_ECONOMICS_FIELDS])
     for key in pw.DC_ECONOMICS_FIELDS:
         r = lay.dc_rows[key]
         label, unit, num = DC_ROWS[key]
         _row_head(ctx, ws, r, label, unit)
-        key_ref = L.cell(r, _TL.notes_col, False, True)
-        f = f"=INDEX(CPX_DC_ECONOMICS({args},FALSE),MATCH({key_ref},{keys},0),2)"
-        ws.write_formula(r, 3, f, s("engine", num), _cached(fields.get(key, XlError("#N/A"))))
-        ws.write_string(r, _TL.notes_col, key, s("key"))
-    r = lay.dc_rows["capex_per_facility_mw"]
-    _row_head(ctx, ws, r, "Capex per MW of facility power (CPX_CAPEX_PER_MW at the site PUE)", "$m")
-    f = (f"=CPX_CAPEX_PER_MW({_a(k['price'])},{_a(k['watts'])},{_a(k['facility_capex'])},"
-         f"{_a(k['pue'])})")
-    cached = udfs.cpx_capex_per_mw(cache["price"], watts, cache["facility_capex"], cache["pue"])
-    ws.write_formula(r, 3, f, s("engine", "musd1"), _cached(cached))
-    _note(ctx, ws, r, "Cross-check of the engine chain: facility MW x this = capex")
-    fields["capex_per_facility_mw"] = cached
+    _note(ctx, ws, first, "One CPX_DC_ECONOMICS call spills field (column D) and value "
+          "(column E) for every row of the chain")
     return {**cache, **fields}
 
 
@@ -392,66 +440,85 @@ def _write_backlog(ctx: BuildContext, ws: Any, lay: PowerLayout) -> None:
 
     s = ctx.styles
     ds = ctx.ds
+    tl = ctx.timeline
     for t, b in lay.backlog.items():
         hdr = b["header"]
         _section(ctx, ws, hdr, f"AI-cloud backlog: {L.COMPANY_NAMES[t]} ({t}), fiscal year ends "
                  f"{L.FY_END[t]}")
         ws.write_string(hdr, 3, t, s("section"))
-        key = _a(hdr)
         cached: dict[str, dict[int, Any]] = {}
+        rb = ctx.ratios.blocks[t]
         for fld, label in (("rpo", "Remaining performance obligations (backlog)"),
+                           ("cloud_segment_revenue", "cloud segment revenue"),
                            ("revenue", "Revenue")):
-            r = b[fld]
-            _row_head(ctx, ws, r, f"{t}: {label}", "$m", indent=True)
+            r = b["cloud" if fld == "cloud_segment_revenue" else fld]
+            _row_head(ctx, ws, r, f"{t}: {label} (link)", "$m", indent=True)
             ws.write_string(r, 3, fld, s("key"))
             cached[fld] = {}
-            for c in _TL.actual_cols():
-                fy = _TL.first_fy + c - L.FIRST_PERIOD_COL
+            for c in tl.actual_cols():
+                fy = tl.year_of(c)
                 row = ds.row(t, fld, fy) if fld in ds.fields else None
                 v = float(row["value_musd"]) if row is not None else XlError("#N/A")
                 cached[fld][c] = v
-                f = f"=CPX_VALUE({key},$D{r + 1},{L.col(c)}$4)"
-                ws.write_formula(r, c, f, s("engine", "musd"), _cached(v))
-            _note(ctx, ws, r, f"Reported {fld}; source: Sources sheet")
-        r = b["coverage"]
-        _row_head(ctx, ws, r, f"{t}: backlog coverage (RPO / revenue)", "x")
-        cov = {}
-        for c in _TL.actual_cols():
-            rpo, rev = cached["rpo"][c], cached["revenue"][c]
-            v = udfs.cpx_backlog_coverage(rpo, rev)
-            cov[c] = v
-            f = f"=CPX_BACKLOG_COVERAGE({L.col(c)}{b['rpo'] + 1},{L.col(c)}{b['revenue'] + 1})"
-            ws.write_formula(r, c, f, s("engine", "mult"), _cached(v))
-        _note(ctx, ws, r, "Years of revenue under contract; #N/A where RPO is not reported")
+                f = f"=Ratios!{L.col(c)}{rb.rows[fld] + 1}"
+                ws.write_formula(r, c, f, s("link", "musd"), _cached(v))
+            _note(ctx, ws, r, f"Link to the Ratios {t} block ({fld}); source: Sources sheet" + (
+                f"; {cloud_basis(t, tl.last_actual_fy)}" if fld == "cloud_segment_revenue"
+                else ""))
+        first_c, last_c = L.col(tl.actual_cols()[0]), L.col(tl.actual_cols()[-1])
+        for cov_key, denom, label, note in (
+                ("coverage_cloud", "cloud_segment_revenue",
+                 "backlog coverage on cloud revenue (RPO / cloud segment)",
+                 "Years of cloud revenue under contract: the backlog is mostly cloud; #N/A where "
+                 "a figure is not reported" + ("; basis break FY2022 to FY2023 (segment "
+                                               "redefined)" if t == "MSFT" else "")),
+                ("coverage", "revenue", "backlog coverage on total revenue (second line)",
+                 "RPO / total revenue: mixes in businesses without a backlog")):
+            r = b[cov_key]
+            _row_head(ctx, ws, r, f"{t}: {label}", "x")
+            den_row = b["cloud" if denom == "cloud_segment_revenue" else "revenue"]
+            cols = list(tl.actual_cols())
+            v = udfs.cpx_backlog_coverage([[cached["rpo"][c] for c in cols]],
+                                          [[cached[denom][c] for c in cols]])
+            f = (f"=CPX_BACKLOG_COVERAGE({first_c}{b['rpo'] + 1}:{last_c}{b['rpo'] + 1},"
+                 f"{first_c}{den_row + 1}:{last_c}{den_row + 1})")
+            write_block(ws, r, cols[0], f, v, s("engine", "mult"))
+            _note(ctx, ws, r, note)
         r = b["check"]
         _row_head(ctx, ws, r, f"{t}: check coverage x revenue = RPO (0 = holds)", "flag")
-        for c in _TL.actual_cols():
+        for c in ctx.timeline.actual_cols():
             cl = L.col(c)
             cv, rv, rp = (f"{cl}{b[x] + 1}" for x in ("coverage", "revenue", "rpo"))
             f = f"=IF(ISNUMBER({cv}),--(ABS({cv}*{rv}-{rp})>in_CheckTol),0)"
             ws.write_formula(r, c, f, s("calc", "check"), 0)
-        _check_format(ctx, ws, _TL.period_range(r))
+        _check_format(ctx, ws, ctx.timeline.period_range(r))
 
 
 def _write_checks(ctx: BuildContext, ws: Any, lay: PowerLayout, dc: dict, values: dict) -> None:
     s = ctx.styles
     c = lay.checks
     _section(ctx, ws, min(c.values()) - 1, "Checks (0 = pass) and alerts")
-    k, d = lay.dc_links, lay.dc_rows
+    k = lay.dc_links
+
+    class _Cells(dict):  # chain values sit in column E of the spilled block; the rest in D
+        def __getitem__(self, key: str) -> str:
+            return _a(lay.dc_rows[key], 4 if key in pw.DC_ECONOMICS_FIELDS else 3)
+
+    d = _Cells()
     rows = {
         "capex_it": ("IT MW x capex per MW (engine) equals capex",
-                     f"=--(ABS({_a(d['it_mw'])}*{_a(d['capex_musd_per_mw'])}-{_a(d['capex_musd'])})"
+                     f"=--(ABS({d['it_mw']}*{d['capex_musd_per_mw']}-{d['capex_musd']})"
                      ">in_CheckTol)"),
-        "capex_facility": ("Facility MW x capex per MW (CPX_CAPEX_PER_MW) equals capex",
-                           f"=--(ABS({_a(k['facility_mw'])}*{_a(d['capex_per_facility_mw'])}"
-                           f"-{_a(d['capex_musd'])})>in_CheckTol)"),
+        "capex_facility": ("Facility MW x capex per IT MW / PUE equals capex",
+                           f"=--(ABS({_a(k['facility_mw'])}*{d['capex_musd_per_mw']}"
+                           f"/{_a(k['pue'])}-{d['capex_musd']})>in_CheckTol)"),
         "energy_cost": ("Energy cost equals MWh x price per MWh",
-                        f"=--(ABS({_a(d['energy_mwh_per_year'])}*{_a(k['electricity'])}/1000/1000"
-                        f"-{_a(d['energy_cost_musd_per_year'])})>in_CheckTol)"),
+                        f"=--(ABS({d['energy_mwh_per_year']}*{_a(k['electricity'])}/1000/1000"
+                        f"-{d['energy_cost_musd_per_year']})>in_CheckTol)"),
     }
     for t, b in lay.backlog.items():
         rows[f"backlog_{t}"] = (f"Backlog coverage x revenue equals RPO for {t} in every year",
-                                f"=MIN(1,SUM({_TL.period_range(b['check'])}))")
+                                f"=MIN(1,SUM({ctx.timeline.period_range(b['check'])}))")
     for key, r in c.items():
         label, f = rows[key]
         _row_head(ctx, ws, r, label, "flag")
@@ -463,7 +530,7 @@ def _write_checks(ctx: BuildContext, ws: Any, lay: PowerLayout, dc: dict, values
     if lay.backlog:
         blocks = list(lay.backlog.values())
         first_cell = L.cell(blocks[0]["rpo"], L.FIRST_PERIOD_COL)
-        last_cell = L.cell(blocks[-1]["check"], L.FIRST_PERIOD_COL + _TL.n_actual - 1)
+        last_cell = L.cell(blocks[-1]["check"], L.FIRST_PERIOD_COL + ctx.timeline.n_actual - 1)
         ws.write_formula(r, 3, f"=SUMPRODUCT(--ISERROR({first_cell}:{last_cell}))",
                          s("calc", "alert"), 0)
         _note(ctx, ws, r, "Known gaps (see Sources); an unreported figure also leaves its "

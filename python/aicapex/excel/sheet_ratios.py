@@ -31,12 +31,16 @@ def block_keys() -> list[tuple[str, str, str]]:
             + [(r.key, r.label, r.unit) for r in L.CALC_ROWS])
 
 
-def block_values(ticker: str, years: list[int]) -> list[list[Any]]:
+def block_values(ticker: str | None, years: list[int]) -> list[list[Any]]:
     """The block's build-time result: the same function Excel calls."""
     from aicapex.udfs.series import cpx_series
 
     keys = [[k] for k, _, _ in block_keys()]
-    return cpx_series(ticker, keys, [years])
+    return cpx_series(ticker or "", keys, [years])
+
+
+def _who(b: L.CompanyBlock) -> str:
+    return b.ticker or f"coverage slot {b.slot + 1}"
 
 
 def write_ratios(ctx: BuildContext, ws: Any) -> None:
@@ -46,10 +50,15 @@ def write_ratios(ctx: BuildContext, ws: Any) -> None:
     timeline_header(ctx, ws, "Ratios", PURPOSE)
     sheet_check_cells(ctx, ws, L.cell(lay.sheet_total_row, 3, True, True))
     keys = block_keys()
-    for t, b in lay.blocks.items():
-        section(ctx, ws, b.header_row, f"{L.COMPANY_NAMES.get(t, t)} ({t}), fiscal year ends "
-                f"{L.FY_END.get(t, 'as reported')}")
-        ws.write_string(b.header_row, 3, t, s("section"))
+    for b in lay.blocks.values():
+        t = b.ticker
+        title = (f"{L.COMPANY_NAMES.get(t, t)} ({t}), fiscal year ends "
+                 f"{L.FY_END.get(t, 'as reported')}" if t else
+                 f"Coverage slot {b.slot + 1}: the company typed on Inputs")
+        section(ctx, ws, b.header_row, title)
+        # The block's ticker is the Inputs coverage slot (text, "" when the slot is empty).
+        ws.write_formula(b.header_row, 3, f"={L.coverage_cell(b.slot)}&\"\"", s("section"), t or "")
+        ticker_ref = L.cell(b.header_row, 3, True, True)
         first = b.rows[keys[0][0]]
         last = b.rows[keys[-1][0]]
         n_links = len(L.LINK_ROWS)
@@ -61,7 +70,7 @@ def write_ratios(ctx: BuildContext, ws: Any) -> None:
             if i < n_links:
                 ws.write_string(r, tl.notes_col, f"Reported {key}; source: Sources sheet",
                                 s("note"))
-        formula = (f"=CPX_SERIES({L.cell(b.header_row, 3, True, True)},"
+        formula = (f"=CPX_SERIES({ticker_ref},"
                    f"{L.cell(first, 3, False, True)}:{L.cell(last, 3, False, True)},"
                    f"{tl.year_range()})")
         write_block(ws, first, L.FIRST_PERIOD_COL, formula, block_values(t, tl.actual_years),
@@ -72,8 +81,9 @@ def write_ratios(ctx: BuildContext, ws: Any) -> None:
         ratio_row = b.rows["capex_to_ocf"]
         ws.write_string(r, 1, "Capex / OCF: highest since (fiscal year)", s("label"))
         ws.write_string(r, 2, "FY", s("unit"))
-        ws.write_formula(r, 3, f"=CPX_HIGHEST_SINCE({tl.period_range(ratio_row)},"
-                         f"{tl.period_range(3, absolute=True)})", s("engine", "year"), 0)
+        ws.write_formula(r, 3, f'=IF({ticker_ref}="","",CPX_HIGHEST_SINCE('
+                         f"{tl.period_range(ratio_row)},{tl.period_range(3, absolute=True)}))",
+                         s("engine", "year"), 0)
         ws.write_string(r, tl.notes_col, "Last fiscal year with capex/OCF at least as high as "
                         "the latest", s("note"))
         r = b.check_row
@@ -141,7 +151,8 @@ def write_ratio_checks(ctx: BuildContext, ws: Any) -> None:
         if key.startswith("fcf_"):
             t = key[4:]
             b = lay.blocks[t]
-            ws.write_string(r, 1, f"FCF = OCF - capex holds for {t} in every year", s("label"))
+            ws.write_string(r, 1, f"FCF = OCF - capex holds for {_who(b)} in every year",
+                            s("label"))
             ws.write_formula(r, 3, f"=MIN(1,SUM({tl.period_range(b.check_row)}))",
                              s("calc", "check"), 0)
         else:
@@ -160,23 +171,28 @@ def write_ratio_checks(ctx: BuildContext, ws: Any) -> None:
     a = lay.alert_rows
     for t, b in lay.blocks.items():
         r = a[f"capex_{t}"]
-        ws.write_string(r, 1, f"Alert: {t} years with capex / OCF above the alert level", s("label"))
+        ws.write_string(r, 1, f"Alert: {_who(b)} years with capex / OCF above the alert level",
+                        s("label"))
         ws.write_formula(r, 3, f'=COUNTIFS({tl.period_range(b.rows["capex_to_ocf"])},'
                          '">"&in_CapexAlert)', s("calc", "alert"), 0)
         r = a[f"gaps_{t}"]
         links = (f"{L.cell(b.rows[L.LINK_ROWS[0].field], L.FIRST_PERIOD_COL)}:"
                  f"{L.cell(b.rows[L.LINK_ROWS[-1].field], tl.last_actual_col)}")
-        ws.write_string(r, 1, f"Alert: {t} reported figures missing (known gaps, see SOURCES)",
-                        s("label"))
+        ws.write_string(r, 1, f"Alert: {_who(b)} reported figures missing (known gaps, see "
+                        "SOURCES)", s("label"))
         ws.write_formula(r, 3, f"=SUMPRODUCT(--ISERROR({links}))", s("calc", "alert"), 0)
     r = a["stale"]
-    asof, stamp = (f"Cover!{L.cell(*L.COVER_AS_OF, True, True)}",
-                   f"Cover!{L.cell(*L.COVER_REFRESHED, True, True)}")
-    ws.write_string(r, 1, "Alert: newest fiscal year end older than the staleness limit", s("label"))
-    ws.write_formula(r, 3, f"=IF(ISNUMBER({stamp}),--({stamp}-{asof}>in_StaleDays),0)",
+    stamp = f"Cover!{L.cell(*L.COVER_REFRESHED, True, True)}"
+    first = L.COVER_VINTAGE_TABLE + 1
+    ends = (f"Cover!{L.cell(first, 2, True, True)}:"
+            f"{L.cell(first + L.COVERAGE_SLOTS - 1, 2, True, True)}")
+    ws.write_string(r, 1, "Alert: companies whose newest figure is older than the staleness limit",
+                    s("label"))
+    ws.write_formula(r, 3, f'=IF(ISNUMBER({stamp}),COUNTIFS({ends},"<"&({stamp}-in_StaleDays)),0)',
                      s("calc", "alert"), 0)
-    ws.write_string(r, tl.notes_col, "Days from the as-of date to the last refresh, against "
-                    "in_StaleDays on Inputs", s("note"))
+    ws.write_string(r, tl.notes_col, "Companies on the Cover's vintage table whose newest period "
+                    "ended more than in_StaleDays (Inputs) before the last refresh: fetch newer "
+                    "filings (python -m aicapex fetch)", s("note"))
     first_alert = min(v for k, v in a.items() if k != "total")
     ws.write_string(a["total"], 1, "Alerts total", s("total"))
     ws.write_formula(a["total"], 3, f"=SUM({L.cell(first_alert, 3)}:{L.cell(a['total'] - 1, 3)})",

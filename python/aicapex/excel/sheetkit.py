@@ -36,6 +36,8 @@ class BuildContext:
     alert_refs: list[str] = field(default_factory=list)
     #: Inputs whose default is decided by the data at build time (name -> value).
     input_defaults: dict[str, Any] = field(default_factory=dict)
+    #: The covered tickers at build time, in slot order (the rest of the slots are empty).
+    coverage: list[str] = field(default_factory=lambda: list(L.COVERAGE))
 
 
 def abs_ref(r: int, c: int = 3) -> str:

@@ -35,6 +35,7 @@ from aicapex.udfs.ratios import (
     cpx_ttm,
 )
 from aicapex.udfs.roi import (
+    cpx_cloud_growth,
     cpx_incremental_return,
     cpx_payback,
     cpx_required_revenue,
@@ -68,6 +69,7 @@ __all__ = [
     "cpx_dc_economics",
     "cpx_tokens_per_watt",
     "cpx_incremental_return",
+    "cpx_cloud_growth",
     "cpx_payback",
     "cpx_required_revenue",
     "cpx_revenue_gap",

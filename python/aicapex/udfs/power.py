@@ -40,18 +40,28 @@ def cpx_tokens_per_watt(tokens_per_s, watts) -> Any:
     pue="Power usage effectiveness (facility / IT power), in [1, 3]",
     watts_per_accelerator="All-in power per accelerator incl. host and networking, W, in [50, 5000]",
     tokens_per_s_per_accelerator="Peak inference throughput per accelerator, tokens/s",
-    utilization="Share of the year at peak throughput, fraction in [0, 1]",
+    utilization="Share of that peak throughput sold over the year, fraction in [0, 1]",
     electricity_usd_per_mwh="Electricity price, USD per MWh (not per kWh)",
     price_per_mtok="Selling price, USD per million tokens",
     accelerator_usd="All-in price per accelerator, USD (optional; blank leaves capex #N/A)",
     facility_capex_musd_per_mw="Facility capex per MW of IT load, USD millions (optional; 10.7)",
     headers=HEADERS,
+    networking_share="Networking capex as a share of accelerator capex (optional; 0)",
+    om_share="Operations and maintenance a year as a share of capex (optional; 0)",
+    accelerator_life_years="Depreciation life of accelerators, years (optional; blank: no D&A)",
+    facility_life_years="Depreciation life of the facility, years (optional; blank: no D&A)",
+    idle_power_share="Share of full power drawn while idle, fraction (optional; 0)",
 )
 def cpx_dc_economics(facility_mw, pue, watts_per_accelerator, tokens_per_s_per_accelerator,
                      utilization, electricity_usd_per_mwh, price_per_mtok, accelerator_usd=None,
-                     facility_capex_musd_per_mw=None, headers=None) -> Any:
-    """Data-center chain from MW to tokens, energy cost, revenue, capex and payback: field/value."""
+                     facility_capex_musd_per_mw=None, headers=None, networking_share=None,
+                     om_share=None, accelerator_life_years=None, facility_life_years=None,
+                     idle_power_share=None) -> Any:
+    """MW to tokens, revenue, capex, running costs, payback, depreciation, return: field/value."""
     accel = None if is_blank(accelerator_usd) else number(accelerator_usd, "accelerator_usd")
+    lives = {"accelerator_life_years": accelerator_life_years,
+             "facility_life_years": facility_life_years}
+    no_life = [k for k, v in lives.items() if is_blank(v)]
     result = pw.dc_economics(
         number(facility_mw, "facility_mw"),
         number(pue, "pue"),
@@ -63,24 +73,38 @@ def cpx_dc_economics(facility_mw, pue, watts_per_accelerator, tokens_per_s_per_a
         accelerator_usd=math.nan if accel is None else accel,
         facility_capex_musd_per_mw=number(facility_capex_musd_per_mw, "facility_capex_musd_per_mw",
                                           default=pw.FACILITY_CAPEX_MUSD_PER_MW[1]),
+        idle_power_share=number(idle_power_share, "idle_power_share", default=0.0),
+        networking_share=number(networking_share, "networking_share", default=0.0),
+        om_share=number(om_share, "om_share", default=0.0),
+        **{k: math.nan if k in no_life else number(v, k) for k, v in lives.items()},
     )
     rows = []
     for key in pw.DC_ECONOMICS_FIELDS:
         value = float(result[key])
-        rows.append([key, _dc_reason(key, accel is None) if math.isnan(value) else value])
+        rows.append([key, _dc_reason(key, accel is None, no_life) if math.isnan(value) else value])
     return table(["field", "value"] if flag(headers, "headers", True) else None, rows)
 
 
-def _dc_reason(key: str, no_price: bool) -> XlError:
+_NEEDS_CAPEX = {"capex_musd", "capex_musd_per_mw", "payback_years", "accelerator_capex_musd",
+                "networking_capex_musd", "om_cost_musd_per_year", "running_costs_musd_per_year",
+                "depreciation_musd_per_year", "ebit_musd_per_year", "return_on_capital"}
+_NEEDS_LIFE = {"depreciation_musd_per_year", "ebit_musd_per_year", "return_on_capital"}
+
+
+def _dc_reason(key: str, no_price: bool, no_life: list[str] | None = None) -> XlError:
     """Why a field of the data-center chain has no value."""
-    if key in ("capex_musd", "capex_musd_per_mw", "payback_years") and no_price:
+    if key in _NEEDS_CAPEX and no_price:
         return XlError("#N/A", "accelerator_usd not given: capex needs a price per accelerator")
+    if key in _NEEDS_LIFE and no_life:
+        return XlError("#N/A", f"{', '.join(no_life)} not given: depreciation needs a stated life")
     if key == "payback_years":
         return XlError("#NUM!", "never pays back: operating profit is zero or negative")
     if key == "energy_cost_per_mtok":
         return XlError("#DIV/0!", "no tokens a year (utilization or throughput is zero)")
     if key == "joules_per_token":
         return XlError("#DIV/0!", "tokens per joule is zero (throughput is zero)")
+    if key == "revenue_usd_per_gpu_hour":
+        return XlError("#DIV/0!", "no accelerators")
     return XlError("#NUM!", f"{key} cannot be computed from these inputs")
 
 
@@ -89,9 +113,10 @@ def _dc_reason(key: str, no_price: bool) -> XlError:
     watts_per_accelerator="All-in power per accelerator, W, in [50, 5000] (same shape)",
     facility_capex_musd_per_mw="Facility capex per MW of IT load, USD millions (optional; 10.7)",
     pue="PUE (optional; 1 = per MW of IT load, site PUE = per MW of facility power)",
+    networking_share="Networking capex as a share of accelerator capex (optional; 0)",
 )
 def cpx_capex_per_mw(accelerator_usd, watts_per_accelerator, facility_capex_musd_per_mw=None,
-                     pue=None) -> Any:
+                     pue=None, networking_share=None) -> Any:
     """Build cost per MW, USD millions: (facility capex per MW + USD per W of accelerators) / PUE."""
     args = [
         vector(accelerator_usd, "accelerator_usd"),
@@ -99,18 +124,21 @@ def cpx_capex_per_mw(accelerator_usd, watts_per_accelerator, facility_capex_musd
         optional_vector(facility_capex_musd_per_mw, "facility_capex_musd_per_mw",
                         pw.FACILITY_CAPEX_MUSD_PER_MW[1]),
         optional_vector(pue, "pue", 1.0),
+        optional_vector(networking_share, "networking_share", 0.0),
     ]
-    names = ["accelerator_usd", "watts_per_accelerator", "facility_capex_musd_per_mw", "pue"]
+    names = ["accelerator_usd", "watts_per_accelerator", "facility_capex_musd_per_mw", "pue",
+             "networking_share"]
     return elementwise(pw.capex_per_mw, args, names,
                        nan_reason=lambda i: XlError("#NUM!", "capex per MW cannot be computed"))
 
 
 @cpx_function(
     rpo="Remaining performance obligations (backlog), USD m (cell or row/column range)",
-    revenue="Annual revenue, USD m (same shape)",
+    revenue="Annual revenue, USD m (same shape): the cloud segment's (cloud_segment_revenue) "
+            "for years of cloud revenue under contract; total revenue as a second line",
 )
 def cpx_backlog_coverage(rpo, revenue) -> Any:
-    """Backlog coverage = RPO / annual revenue (years of revenue under contract, x)."""
+    """Backlog coverage = RPO / revenue, years (on cloud_segment_revenue: AMZN FY2025 1.90x)."""
     return elementwise(pw.backlog_coverage, [vector(rpo, "rpo"), vector(revenue, "revenue")],
                        ["rpo", "revenue"])
 

@@ -6,7 +6,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
+from aicapex.data.dataset import current_dataset
 from aicapex.engine import roi
+from aicapex.errors import ArgumentError
 from aicapex.udfs._excel import (
     align,
     complete,
@@ -14,7 +18,10 @@ from aicapex.udfs._excel import (
     elementwise,
     is_blank,
     number,
+    optional_vector,
     shape,
+    text,
+    text_list,
     vector,
 )
 from aicapex.xlerrors import XlError
@@ -42,15 +49,32 @@ def cpx_required_revenue(capex, lives, split, hurdle, margin, opex_share=None) -
 
 
 @cpx_function(
-    capex="Annual infrastructure spend, USD m (e.g. NVIDIA data-center revenue run-rate)",
-    cost_multiple="Total data-center cost per dollar of that spend, >= 1 (Sequoia: 2)",
+    capex="Annual spend, USD m: accelerator (GPU) spend in mode sequoia, total capex in mode capex",
+    cost_multiple="Total cost per dollar of that spend, >= 1 (blank with a mode: 2 sequoia, 1 capex)",
     margin="End-customer gross margin, fraction in (0, 1] (Sequoia: 0.5)",
-    ai_revenue="AI revenue actually earned, USD m (0 for the required revenue alone)",
+    ai_revenue="AI revenue earned, USD m: a labelled estimate (0 for the required revenue alone)",
+    mode="Optional: sequoia (GPU spend x 2 / margin) or capex (total capex x 1 / margin)",
+    life_years="Optional: years a year's spend must be earned back over (default 1, Sequoia's)",
 )
-def cpx_revenue_gap(capex, cost_multiple, margin, ai_revenue) -> Any:
-    """AI revenue gap, USD m: capex x cost multiple / margin - AI revenue (Sequoia's $600B question)."""
-    names = ["capex", "cost_multiple", "margin", "ai_revenue"]
-    args = [vector(a, n) for a, n in zip([capex, cost_multiple, margin, ai_revenue], names, strict=True)]
+def cpx_revenue_gap(capex, cost_multiple, margin, ai_revenue, mode=None, life_years=None) -> Any:
+    """The "$600B question", USD m: spend x cost multiple / (margin x life) - AI revenue."""
+    chosen = None if is_blank(mode) else text(mode, "mode").lower()
+    if chosen is not None and chosen not in roi.REVENUE_GAP_MODES:
+        raise ArgumentError(f"mode={chosen!r}: expected one of {', '.join(roi.REVENUE_GAP_MODES)}")
+    if chosen is None:
+        multiple = vector(cost_multiple, "cost_multiple")
+    else:
+        implied = roi.REVENUE_GAP_MODES[chosen]
+        multiple = optional_vector(cost_multiple, "cost_multiple", implied)
+        given = multiple.values[~np.isnan(multiple.values)]
+        if given.size and np.any(given != implied):
+            why = ("total capex already includes buildings and power: doubling it counts them "
+                   "twice" if chosen == "capex" else "Sequoia doubles GPU spend to total cost")
+            raise ArgumentError(f"cost_multiple={given[given != implied][0]:g} contradicts "
+                                f"mode {chosen!r} (x{implied:g}): {why}")
+    names = ["capex", "cost_multiple", "margin", "ai_revenue", "life_years"]
+    args = [vector(capex, "capex"), multiple, vector(margin, "margin"),
+            vector(ai_revenue, "ai_revenue"), optional_vector(life_years, "life_years", 1.0)]
     return elementwise(roi.revenue_gap, args, names,
                        nan_reason=lambda i: XlError("#NUM!", "revenue gap cannot be computed"))
 
@@ -106,3 +130,28 @@ def cpx_payback(capex, annual_cash_flow) -> Any:
         roi.payback_years, args, ["capex", "annual_cash_flow"],
         nan_reason=lambda i: XlError("#NUM!", "never pays back: annual_cash_flow is zero or negative"),
     )
+
+
+@cpx_function(
+    tickers="Companies to add up (a row or column of tickers; those without a cloud segment add "
+            "nothing)",
+    base_year="Fiscal year the growth is measured from (e.g. 2022)",
+    fiscal_years="Fiscal years (a row), e.g. the timeline's year row",
+)
+def cpx_cloud_growth(tickers, base_year, fiscal_years) -> Any:
+    """Cloud-segment revenue growth since the base year, USD m: an upper-bound AI-revenue proxy."""
+    ds = current_dataset()
+    names = [ds.check_ticker(t) for t in text_list(tickers, "tickers")]
+    base = int(number(base_year, "base_year"))
+    years = [int(y) for y in vector(fiscal_years, "fiscal_years").values]
+    frame = roi.cloud_revenue_growth(ds, names, base)
+    out: list[Any] = []
+    for y in years:
+        if y < base:
+            out.append(XlError("#N/A", f"FY{y} is before the base year FY{base}: no proxy"))
+        elif y not in frame.index or np.isnan(frame.loc[y, "total"]):
+            out.append(XlError("#N/A", f"FY{y}: a company's cloud segment revenue is not "
+                                       "reported (no partial sums)"))
+        else:
+            out.append(float(frame.loc[y, "total"]))
+    return [out]

@@ -50,9 +50,11 @@ def cpx_series(ticker, keys, fiscal_years) -> Any:
     fractions for ratios). A figure the company did not report is #N/A with the reason; a blank
     key gives a blank row."""
     ds = current_dataset()
-    t = ds.check_ticker(text(ticker, "ticker"))
     names = _keys(keys)
     years = _years(fiscal_years)
+    if text(ticker, "ticker", default="") == "":  # an empty coverage slot: an empty block
+        return [[""] * len(years) for _ in names]
+    t = ds.check_ticker(text(ticker, "ticker"))
     metrics = [k for k in names if k in METRICS]
     unknown = [k for k in names if k and k not in METRICS and k not in ds.fields]
     if unknown:
