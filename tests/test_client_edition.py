@@ -145,7 +145,7 @@ def test_cover_lists_failing_checks_in_words(refreshed_workbook, tmp_path):
     r = lay.check_rows["fcf_MSFT"] + 1
     stamp[("Ratios", f"D{r}")] = 1  # as if the MSFT FCF identity failed
     failing, _alerts = client_edition.checks_and_alerts(wb, stamp)
-    assert failing == ["Ratios: FCF = OCF - capex holds for MSFT in every year"]
+    assert failing == ["Ratios: FCF = OCF - capex deducted in FCF holds for MSFT in every year"]
 
 
 def test_changes_ship_as_a_short_summary(client, refreshed_workbook):

@@ -15,6 +15,7 @@ import inspect
 import json
 import math
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -77,6 +78,9 @@ class Server:
         env = {k: v for k, v in os.environ.items()
                if not k.startswith("XLWINGS_") and k != "DOTENV_PATH"}
         env["XLWINGS_LICENSE_KEY"] = "noncommercial"
+        # short read timeouts so the slow-client tests finish quickly
+        env["AICAPEX_SERVER_HEADER_TIMEOUT"] = "2"
+        env["AICAPEX_SERVER_BODY_TIMEOUT"] = "2"
         with self.log.open("wb") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "aicapex", "serve", "--port", str(self.port)],
@@ -520,3 +524,185 @@ def test_guard_checks_without_a_server():
         with pytest.raises(server.BadPayload) as info:
             server.check_function_call(bad, functions)
         assert info.value.status == status
+
+
+# -- names, keys, docs (issue 22 point 6) --------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["cpx_value", "CPX_VALUE", "Cpx_Value", "AICAPEX.CPX_VALUE"])
+def test_function_names_are_case_insensitive(live, name):
+    status, body = post_json(f"{live.url}{FN}", payload(name, ["MSFT", "capex", 2025], 3))
+    assert status == 200, body  # main: 404 "unknown function 'CPX_VALUE'"
+    assert _served(body["result"]) in (64551, [[64551]])
+
+
+def test_an_unknown_function_name_names_the_right_one(live):
+    status, body = post_json(f"{live.url}{FN}", payload("CPX_VALU", ["MSFT", "capex", 2025], 3))
+    assert status == 404
+    assert "CPX_VALUE" in body["detail"] and "/docs" in body["detail"]
+
+
+def test_script_names_are_case_insensitive(live):
+    status, answer = request("POST", f"{live.url}/xlwings/custom-scripts-call/REFRESH",
+                             json.dumps(_book()).encode())
+    assert status != 404, answer[:300]  # found; this minimal book is not a workbook of ours
+
+
+def test_every_missing_key_is_reported_at_once(live):
+    status, body = post_json(f"{live.url}{FN}", {"func_name": "cpx_fcf"})
+    assert status == 400
+    for key in ("args", "client", "version", "runtime"):
+        assert f"'{key}'" in body["detail"], body["detail"]  # main: only 'args'
+    status, body = post_json(f"{live.url}{SCRIPT}", {"client": "Office.js"})
+    assert status == 400
+    for key in ("version", "book", "names", "sheets"):
+        assert f"'{key}'" in body["detail"], body["detail"]
+
+
+@pytest.mark.parametrize(("path", "body"), [
+    (FN, _fn(funcname="cpx_fcf")),
+    (FN, _fn(extra=1)),
+    (SCRIPT, _book(sheet=[])),
+])
+def test_unknown_json_keys_are_rejected(live, path, body):
+    status, answer = request("POST", f"{live.url}{path}", json.dumps(body).encode())
+    assert status == 400, answer[:300]
+    assert "unknown key" in json.loads(answer)["detail"]
+
+
+def test_docs_page_documents_the_endpoints_and_functions(live):
+    status, body = request("GET", f"{live.url}/docs")
+    assert status == 200  # main: 404
+    page = body.decode()
+    assert "/xlwings/custom-functions-call" in page and "curl" in page
+    assert "CPX_VALUE" in page and "CPX_PEER" in page and "func_name" in page
+
+
+def test_the_readme_curl_example_works_as_written(live):
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    block = readme[readme.index("curl -s"):]
+    block = block[: block.index("```")]
+    url = re.search(r"http://127\.0\.0\.1:8000(/\S+)", block).group(1)
+    body = re.search(r"-d '(\{.*?\})'", block, re.S).group(1)
+    status, answer = post_json(f"{live.url}{url}", json.loads(body))
+    assert status == 200, answer
+    shown = re.search(r"# -> (\{.*\})", block).group(1)
+    assert answer == json.loads(shown)
+
+
+# -- the guard inside the app (issue 20 points 9 and 10) -----------------------------------------
+
+
+def _uvicorn(tmp: Path, host: str, env_extra: dict[str, str] | None = None) -> tuple[Any, int, Path]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("XLWINGS_", "UVICORN_")) and k != "DOTENV_PATH"}
+    env["XLWINGS_LICENSE_KEY"] = "noncommercial"
+    env.update(env_extra or {})
+    log = tmp / f"uvicorn-{port}.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "aicapex.server:app", "--host",
+                                 host, "--port", str(port)], env=env, stdout=out,
+                                stderr=subprocess.STDOUT, cwd=tmp)
+    return proc, port, log
+
+
+def test_plain_uvicorn_on_all_interfaces_without_auth_refuses_to_start(tmp_path):
+    require_or_skip(HAS_XLWINGS_SERVER, "xlwings-server is not installed")
+    proc, port, log = _uvicorn(tmp_path, "0.0.0.0")
+    try:
+        code = proc.wait(timeout=START_TIMEOUT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    out = log.read_text(errors="replace")
+    assert code != 0, out  # main: it served every caller, unauthenticated
+    assert "refusing to serve on 0.0.0.0 without authentication" in out
+    assert "Traceback" not in out
+    with pytest.raises(OSError):  # nothing listens, not even on loopback
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+
+def test_a_non_loopback_client_is_refused_without_auth(live):
+    # uvicorn takes the client from X-Forwarded-For when the peer is a trusted local proxy
+    # (its default): what a reverse proxy in front of a loopback bind passes on.
+    req = urllib.request.Request(f"{live.url}/", headers={"X-Forwarded-For": "203.0.113.9"})
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(req, timeout=30)  # noqa: S310 - loopback
+    assert info.value.code == 403
+    assert "authentication" in json.loads(info.value.read())["detail"]
+    assert request("GET", f"{live.url}/")[0] == 200  # loopback callers still served
+
+
+def _silent_after(port: int, first: bytes, wait: float) -> bytes:
+    """Send ``first`` and nothing more; return what the server sends before it hangs up."""
+    with socket.create_connection(("127.0.0.1", port), timeout=wait) as s:
+        s.sendall(first)
+        got = b""
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except TimeoutError:
+                raise AssertionError(f"connection still open after {wait} s: {got[:200]!r}") from None
+            if not chunk:
+                return got
+            got += chunk
+
+
+def test_a_client_that_never_finishes_its_headers_is_cut_off(live):
+    got = _silent_after(live.port, b"POST " + FN.encode() + b" HTTP/1.1\r\nHost: x\r\n",
+                        wait=60)
+    assert got == b"" or got.startswith(b"HTTP/1.1 408")
+
+
+def test_a_client_that_never_finishes_its_body_is_cut_off(live):
+    head = (f"POST {FN} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            f"Content-Length: 1000\r\n\r\n").encode()
+    got = _silent_after(live.port, head + b'{"func_name": "cpx', wait=60)
+    assert got.startswith(b"HTTP/1.1 408"), got[:300]
+    assert b"body" in got
+    assert request("GET", f"{live.url}/")[0] == 200
+
+
+@pytest.mark.parametrize(("argv", "env", "hosts"), [
+    (["/usr/bin/uvicorn", "aicapex.server:app", "--host", "0.0.0.0"], {}, ["0.0.0.0"]),
+    (["/x/uvicorn/__main__.py", "aicapex.server:app", "--host=::", "--workers", "2"], {}, ["::"]),
+    (["/usr/bin/uvicorn", "aicapex.server:app"], {}, ["127.0.0.1"]),
+    (["/usr/bin/uvicorn", "aicapex.server:app"], {"UVICORN_HOST": "10.0.0.5"}, ["10.0.0.5"]),
+    (["/usr/bin/uvicorn", "aicapex.server:app", "--uds", "/tmp/s.sock"], {}, []),
+    (["/usr/bin/gunicorn", "-k", "uvicorn.workers.UvicornWorker", "-b", "0.0.0.0:8000",
+      "aicapex.server:app"], {}, ["0.0.0.0"]),
+    (["/usr/bin/gunicorn", "aicapex.server:app"], {"GUNICORN_CMD_ARGS": "--bind=[::1]:9000"},
+     ["::1"]),
+    (["/usr/bin/gunicorn", "aicapex.server:app"], {}, ["127.0.0.1"]),
+    (["myscript.py"], {}, None),
+])
+def test_bind_hosts_from_the_server_command_line(argv, env, hosts):
+    assert server.bind_hosts(argv, env) == hosts
+
+
+def test_startup_refusal_needs_a_non_loopback_bind_and_no_auth():
+    argv = ["/usr/bin/uvicorn", "aicapex.server:app", "--host", "0.0.0.0"]
+    assert "XLWINGS_AUTH_PROVIDERS is not set" in server.startup_refusal(argv, {})
+    entraid = {"XLWINGS_AUTH_PROVIDERS": '["entraid"]', "XLWINGS_AUTH_ENTRAID_CLIENT_ID": "c",
+               "XLWINGS_AUTH_ENTRAID_TENANT_ID": "t"}
+    assert server.startup_refusal(argv, entraid) is None
+    assert server.startup_refusal(["/usr/bin/uvicorn", "aicapex.server:app"], {}) is None
+
+
+def test_guard_names_every_key_problem_at_once():
+    functions = {"cpx_f": {"args": [{"name": "a", "vararg": False}]}}
+    with pytest.raises(server.BadPayload) as info:
+        server.check_function_call({"func_name": 3, "argz": [], "client": 1}, functions)
+    reason = info.value.reason
+    for part in ("missing keys 'args', 'version', 'runtime'", "unknown key 'argz'",
+                 "'func_name' must be a string", "'client' must be a string"):
+        assert part in reason, reason
+    good = {"func_name": "CPX_F", "args": [1], "client": "Office.js", "version": "x",
+            "runtime": "1.4"}
+    assert server.check_function_call(good, functions) == "cpx_f"
+    assert server.check_function_call({**good, "func_name": "NS.cpx_f"}, functions, "ns") == "cpx_f"
+    with pytest.raises(server.BadPayload) as info:
+        server.check_function_call({**good, "func_name": "CPX_G"}, functions)
+    assert info.value.status == 404 and "did you mean 'CPX_F'" in info.value.reason

@@ -26,13 +26,15 @@ CASES: dict[str, list] = {
     "cpx_cagr": [[[13925, 15441, 20622, 23886, 28107, 44477, 64551]]],
     "cpx_ttm": [[[1, 2, 3, 4, 5, None, 7, 8, 9, 10]]],
     "cpx_highest_since": [[[5, 9, 4, 7]], [[2019, 2020, 2021, 2022]]],
+    "cpx_highest_since_text": [[[5, 9, 4, 7]], [[2019, 2020, 2021, 2022]]],
+    "cpx_definition": ["AMZN", "fcf"],
     "cpx_data": ["MSFT", "capex", 2023],
     "cpx_value": ["GOOGL", "ocf", 2025],
     "cpx_tickers": [],
     "cpx_fields": [],
     "cpx_source": ["MSFT", "capex", 2025],
     "cpx_ratios": ["MSFT", 2024, 2025],
-    "cpx_peer": [[["MSFT"], ["GOOGL"], ["AMZN"], ["META"]], "capex_to_ocf", 2024],
+    "cpx_peer": [[["MSFT"], ["GOOGL"], ["AMZN"], ["META"]], "capex_to_ocf", 2024, 2025],
     "cpx_series": ["MSFT", [["capex"], ["ocf"], ["capex_to_ocf"]], [[2024, 2025]]],
     "cpx_tokens_per_watt": [[[180000, 1800000, None]], [[1000000, 1000000, 1000000]]],
     "cpx_dc_economics": [100, 1.2, 1666.67, 3000, 0.6, 80, 2.0, 81944.44, 10.7],
@@ -155,8 +157,9 @@ def test_growth_cagr_ttm_highest_since_by_hand():
 
 
 def test_data_functions_return_reported_figures_and_sources():
-    assert udfs.cpx_data("MSFT", "capex", 2024) == [["fiscal_year", "capex"], [2024, 44477], [2025, 64551]]
-    assert udfs.cpx_data("msft", "capex", 2025, None, None, False) == [[2025, 64551]]
+    assert udfs.cpx_data("MSFT", "capex", 2024, 2025) == [["fiscal_year", "capex"], [2024, 44477],
+                                                          [2025, 64551]]
+    assert udfs.cpx_data("msft", "capex", 2025, 2025, None, False) == [[2025, 64551]]
     q = udfs.cpx_data("AMZN", "capex", 2025, 2025, "quarterly")
     assert q[0] == ["period", "period_end", "capex"] and q[-1] == ["2025Q4", "2025-12-31", 39522]
     assert udfs.cpx_value("GOOGL", "ocf", 2025) == 164713
@@ -174,12 +177,36 @@ def test_data_errors_name_what_is_wrong():
 
 
 def test_ratios_table_and_peer_are_weighted_correctly(dataset):
-    t = udfs.cpx_ratios("MSFT", 2025)
+    t = udfs.cpx_ratios("MSFT", 2025, 2025)
     header, row = t
     assert header[:3] == ["ticker", "fiscal_year", "capex_to_ocf"]
     assert row[2] == pytest.approx(64551 / 136162)
     p = udfs.cpx_peer([["MSFT"], ["GOOGL"]], "capex_to_ocf", 2025, 2025, False)
     assert p == [[2025, pytest.approx((64551 + 91447) / (136162 + 164713))]]
+
+
+def test_ratios_and_peer_take_the_capex_basis_and_company_fcf():
+    # AMZN FCF on Amazon's definition: 139,514 - 128,320 (SOURCES.md)
+    header, row = udfs.cpx_ratios("AMZN", 2025, 2025)
+    assert row[header.index("fcf")] == 11194
+    header, row = udfs.cpx_ratios("META", 2025, 2025, True, "incl-finance-leases")
+    assert row[header.index("capex_to_ocf")] == pytest.approx((69691 + 2524) / 115800)
+    assert udfs.cpx_ratios("META", 2025, 2025, True, "gross") == "#VALUE!"
+    # "PEER" is the AI-peer set; the header lists the members (AAPL is the control)
+    p = udfs.cpx_peer("PEER", "capex", 2025, 2025)
+    assert p[0][1] == "capex (MSFT+GOOGL+AMZN+META+ORCL)"
+    assert p[1][1] == 64551 + 91447 + 131819 + 69691 + 21215
+    orcl = udfs.cpx_peer("MSFT,ORCL", "capex", 2025, 2025, False, "incl-finance-leases")
+    assert orcl[0][1] == "#N/A"  # ORCL reports no finance-lease principal: missing, not zero
+
+
+def test_definition_function_states_each_companys_definition():
+    assert "Amazon's definition" in udfs.cpx_definition("AMZN", "fcf")
+    assert "principal payments on finance leases" in udfs.cpx_definition("META", "fcf")
+    assert "operating leases only" in udfs.cpx_definition("MSFT", "lease_to_fixed_assets")
+    assert "ratio of sums" in udfs.cpx_definition("PEER", "capex_to_ocf")
+    assert "finance leases" in udfs.cpx_definition("MSFT", "capex", "incl-finance-leases")
+    assert udfs.cpx_definition("MSFT", "nope") == "#N/A"
 
 
 def test_no_function_raises_on_garbage():
@@ -238,7 +265,7 @@ def test_officejs_errors_carry_the_reason_as_message():
 
 def test_officejs_blank_optional_arguments_use_defaults():
     res = call_officejs([{"func_name": "cpx_data", "args": ["MSFT", "capex", 2025]}])
-    assert res[0]["result"] == [["fiscal_year", "capex"], [2025, 64551]]
+    assert res[0]["result"] == [["fiscal_year", "capex"], [2025, 64551], [2026, 115948]]
 
 
 def test_math_nan_in_results_never_leaks():

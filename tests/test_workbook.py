@@ -218,8 +218,8 @@ def test_inputs_survive_refresh_and_overrides_change_exactly_the_affected_cells(
     lay = L.ratios_layout()
     b = lay.blocks["MSFT"]
     fy25 = L.col(TIMELINE.period_col(2025))
-    expected = {f"{fy25}{b.rows[k] + 1}" for k in ("capex", "capex_to_ocf", "fcf", "fcf_margin",
-                                                     "capex_to_revenue")}
+    expected = {f"{fy25}{b.rows[k] + 1}" for k in ("capex", "capex_to_ocf", "fcf_capex", "fcf",
+                                                     "fcf_margin", "capex_to_revenue")}
     expected |= {f"{fy25}{lay.peer_rows[k] + 1}" for k in ("capex", "capex_to_ocf", "fcf",
                                                              "fcf_margin", "company_fcf_sum")}
     assert changed == expected

@@ -21,6 +21,7 @@ from aicapex.errors import AicapexError
 COMMANDS: dict[str, str] = {
     "build": "aicapex.commands.build",
     "metrics": "aicapex.commands.metrics",
+    "data": "aicapex.commands.data",
     "report": "aicapex.commands.report",
     "scenario": "aicapex.commands.scenario",
     "power": "aicapex.commands.power",

@@ -1,7 +1,8 @@
 """``python -m aicapex build``: the main job.
 
 Builds the analyst workbook from the bundled data, refreshes it headlessly, writes the client
-export and the add-in into ``--out`` (default ``out/``).
+export (with ``--pdf`` also its PDF, rendered by LibreOffice through the same code path as
+``export --pdf``) and the add-in into ``--out`` (default ``out/``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="build + refresh the analyst workbook, export the client copy and the add-in",
     )
     p.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: out)")
-    p.add_argument("--client", default="Sample Client", help="client name for the export")
+    p.add_argument("--client", default="Sample Client", metavar="NAME",
+                   help="client name for the export (default: Sample Client)")
+    p.add_argument("--pdf", action="store_true",
+                   help="also write the client copy as PDF (needs LibreOffice), as export --pdf")
     p.add_argument("--template-only", action="store_true",
                    help="only write the unrefreshed template (what workbook/ is built from)")
     add_data_arguments(p)
@@ -40,6 +44,10 @@ def run(args: argparse.Namespace) -> int:
     from aicapex.excel.builder import build_analyst_workbook
     from aicapex.excel.headless import print_progress, refresh_file
 
+    if args.pdf and not args.template_only:
+        from aicapex.excel.libreoffice import soffice_binary
+
+        soffice_binary()  # no LibreOffice: say so before building anything
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     ds = load_dataset(args.overrides)
@@ -56,8 +64,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"refreshed {target}: {result.formulas:,} formulas, master check {status}")
     from aicapex.excel.export import export_client_copy
 
-    client = export_client_copy(target, args.client)
+    client = export_client_copy(target, args.client, pdf=args.pdf)
     print(f"client    {client}")
+    if args.pdf:
+        print(f"pdf       {client.with_suffix('.pdf')}")
     from aicapex.excel.addin import build_addin
 
     addin = build_addin(out)

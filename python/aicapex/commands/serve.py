@@ -9,7 +9,6 @@ imported. Loopback only unless authentication is configured. Needs
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import os
 import subprocess
 import sys
@@ -38,15 +37,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def command(host: str, port: int, workers: int) -> list[str]:
     return [sys.executable, "-m", "uvicorn", "aicapex.server:app", "--host", host,
             "--port", str(port), "--workers", str(workers), "--no-server-header"]
@@ -62,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     if not server.xlwings_server_installed():
         raise AicapexError(server.INSTALL_HINT)
     env = server.server_env()
-    if not is_loopback(args.host):
+    if not server.is_loopback(args.host):
         problem = server.auth_problem(env)
         if problem:
             raise AicapexError(f"refusing to listen on {args.host} without authentication: "

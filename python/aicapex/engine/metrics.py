@@ -8,6 +8,8 @@ never an exception; :func:`divide_reason` says which of the two it was.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -26,6 +28,9 @@ __all__ = [
     "cagr",
     "ttm",
     "highest_since",
+    "Standing",
+    "standing",
+    "period_label",
     "historical_rank",
     "peer_ratio",
     "peer_sum",
@@ -351,6 +356,127 @@ def highest_since(values: ArrayLike, periods: ArrayLike) -> tuple[object, bool]:
     if earlier.size == 0:
         return _plain(p[0]), True
     return _plain(p[earlier[-1]]), False
+
+
+def period_label(period: object) -> str:
+    """``FY2024`` for a fiscal year, the label itself otherwise ("2025Q3").
+
+    Examples
+    --------
+    >>> period_label(2024), period_label(2024.0), period_label("2025Q3")
+    ('FY2024', 'FY2024', '2025Q3')
+    """
+    if isinstance(period, (int, np.integer)) and not isinstance(period, bool):
+        return f"FY{int(period)}"
+    if isinstance(period, (float, np.floating)) and float(period).is_integer():
+        return f"FY{int(period)}"
+    return str(period)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where the latest value of a series stands against its history.
+
+    ``kind`` is one of
+
+    * ``"record"``: above every earlier value;
+    * ``"highest_since"``: above the previous value, not above ``since`` (the most recent
+      earlier period at least as high);
+    * ``"below_peak"``: at or below the previous value (a fall, or no change) and not above
+      the earlier ``peak``;
+    * ``"insufficient"``: fewer than two values.
+    """
+
+    kind: str
+    latest_period: object = None
+    latest: float = float("nan")
+    previous_period: object = None
+    previous: float = float("nan")
+    since: object = None
+    peak_period: object = None
+    peak: float = float("nan")
+    first_period: object = None
+
+    @property
+    def is_record(self) -> bool:
+        return self.kind == "record"
+
+    def phrase(self) -> str:
+        """The words: "record high (data from FY2019)", "highest since FY2022", "below the
+        FY2024 peak", "below the FY2022 peak, down from FY2024", "unchanged from FY2024"…"""
+        if self.kind == "insufficient":
+            return "not enough history"
+        if self.kind == "record":
+            return f"record high (data from {period_label(self.first_period)})"
+        if self.kind == "highest_since":
+            return f"highest since {period_label(self.since)}"
+        peak, prev = period_label(self.peak_period), period_label(self.previous_period)
+        if self.latest == self.previous:
+            if self.latest == self.peak:
+                return f"unchanged from {prev}, level with the {peak} high"
+            return f"unchanged from {prev}, below the {peak} peak"
+        if self.latest == self.peak:
+            return f"down from {prev}, level with the {peak} high"
+        if self.peak_period == self.previous_period:
+            return f"below the {peak} peak"
+        return f"below the {peak} peak, down from {prev}"
+
+
+def standing(values: ArrayLike, periods: ArrayLike) -> Standing:
+    """Classify the latest value: record high, highest since a period, or below a peak.
+
+    Parameters
+    ----------
+    values : array_like
+        A series in time order; NaN entries are skipped.
+    periods : array_like
+        The period label of each value.
+
+    Returns
+    -------
+    Standing
+        ``kind``, the periods it names and :meth:`Standing.phrase` for the words.
+
+    Notes
+    -----
+    With latest value :math:`x_T` and previous non-missing value :math:`x_{T-1}`:
+    record if :math:`x_T > \\max_{j<T} x_j`; highest since :math:`p_j` (largest :math:`j<T`
+    with :math:`x_j \\ge x_T`) if :math:`x_T > x_{T-1}`; otherwise below the peak
+    :math:`\\arg\\max_{j<T} x_j` (the most recent one on ties).
+
+    Examples
+    --------
+    >>> standing([5, 6, 7], [2019, 2020, 2021]).phrase()
+    'record high (data from FY2019)'
+    >>> standing([5, 9, 4, 7], [2019, 2020, 2021, 2022]).phrase()
+    'highest since FY2020'
+    >>> standing([5, 9, 8, 7], [2019, 2020, 2021, 2022]).phrase()
+    'below the FY2020 peak, down from FY2021'
+    >>> standing([5, 6, 9, 7], [2019, 2020, 2021, 2022]).phrase()
+    'below the FY2021 peak'
+    """
+    x = _float(values).ravel()
+    p = np.asarray(periods, dtype=object).ravel()
+    if x.shape != p.shape:
+        from aicapex.errors import ArgumentError
+
+        raise ArgumentError(f"values ({x.size}) and periods ({p.size}) differ in length")
+    ok = ~np.isnan(x)
+    x, p = x[ok], p[ok]
+    if x.size < 2:
+        return Standing("insufficient", latest_period=_plain(p[-1]) if x.size else None,
+                        latest=float(x[-1]) if x.size else float("nan"))
+    last, earlier = float(x[-1]), x[:-1]
+    peak_i = int(np.flatnonzero(earlier == earlier.max())[-1])
+    common = dict(latest_period=_plain(p[-1]), latest=last, previous_period=_plain(p[-2]),
+                  previous=float(x[-2]), peak_period=_plain(p[peak_i]), peak=float(earlier[peak_i]),
+                  first_period=_plain(p[0]))
+    if last > earlier.max():
+        return Standing("record", **common)
+    if last > x[-2]:
+        since = _plain(p[int(np.flatnonzero(earlier >= last)[-1])])
+        return Standing("highest_since", since=since, **common)
+    return Standing("below_peak", **common)
 
 
 def _plain(v: object) -> object:

@@ -152,7 +152,8 @@ LINK_ROWS = [
 #: Metric rows computed by the engine below the reported figures, same order in every block.
 CALC_ROWS = [
     MetricRow("capex_to_ocf", "Capex / operating cash flow", "%"),
-    MetricRow("fcf", "Free cash flow (OCF - capex)", "$m"),
+    MetricRow("fcf_capex", "Capex deducted in FCF (company definition)", "$m"),
+    MetricRow("fcf", "Free cash flow (company definition: OCF - the row above)", "$m"),
     MetricRow("fcf_margin", "FCF margin", "%"),
     MetricRow("capex_to_revenue", "Capex / revenue", "%"),
     MetricRow("da_to_revenue", "D&A / revenue", "%"),

@@ -87,12 +87,12 @@ def write_ratios(ctx: BuildContext, ws: Any) -> None:
         ws.write_string(r, tl.notes_col, "Last fiscal year with capex/OCF at least as high as "
                         "the latest", s("note"))
         r = b.check_row
-        ws.write_string(r, 1, "Check: FCF = OCF - capex (0 = holds)", s("label"))
+        ws.write_string(r, 1, "Check: FCF = OCF - capex deducted in FCF (0 = holds)", s("label"))
         ws.write_string(r, 2, "flag", s("unit"))
         for c in tl.actual_cols():
             fcf = f"{L.col(c)}{b.rows['fcf'] + 1}"
             ocf = f"{L.col(c)}{b.rows['ocf'] + 1}"
-            capex = f"{L.col(c)}{b.rows['capex'] + 1}"
+            capex = f"{L.col(c)}{b.rows['fcf_capex'] + 1}"  # each company's own FCF definition
             ws.write_formula(r, c, f"=IF(ISNUMBER({fcf}),--(ABS({ocf}-{capex}-{fcf})>in_CheckTol),0)",
                              s("calc", "check"), 0)
         check_format(ctx, ws, tl.period_range(r))
@@ -112,7 +112,7 @@ def write_peer(ctx: BuildContext, ws: Any) -> None:
         "revenue": ("Revenue, sum", "$m"),
         "da_cashflow": ("D&A, sum", "$m"),
         "capex_to_ocf": ("Capex / OCF (ratio of sums)", "%"),
-        "fcf": ("Free cash flow (sum OCF - sum capex)", "$m"),
+        "fcf": ("Free cash flow (sum OCF - sum capex deducted in FCF)", "$m"),
         "fcf_margin": ("FCF margin (ratio of sums)", "%"),
         "da_to_revenue": ("D&A / revenue (ratio of sums)", "%"),
         "company_fcf_sum": ("Sum of company FCF rows (engine)", "$m"),
@@ -128,8 +128,9 @@ def write_peer(ctx: BuildContext, ws: Any) -> None:
                 f = "=SUM(" + ",".join(f"{cl}{lay.blocks[t].rows[key] + 1}" for t in peers) + ")"
             elif key == "capex_to_ocf":
                 f = f"={cl}{p['capex'] + 1}/{cl}{p['ocf'] + 1}"
-            elif key == "fcf":
-                f = f"={cl}{p['ocf'] + 1}-{cl}{p['capex'] + 1}"
+            elif key == "fcf":  # each company's FCF on its own definition
+                f = (f"={cl}{p['ocf'] + 1}-SUM("
+                     + ",".join(f"{cl}{lay.blocks[t].rows['fcf_capex'] + 1}" for t in peers) + ")")
             elif key == "fcf_margin":
                 f = f"={cl}{p['fcf'] + 1}/{cl}{p['revenue'] + 1}"
             elif key == "da_to_revenue":
@@ -151,7 +152,8 @@ def write_ratio_checks(ctx: BuildContext, ws: Any) -> None:
         if key.startswith("fcf_"):
             t = key[4:]
             b = lay.blocks[t]
-            ws.write_string(r, 1, f"FCF = OCF - capex holds for {_who(b)} in every year",
+            ws.write_string(r, 1, f"FCF = OCF - capex deducted in FCF holds for {_who(b)} in "
+                            "every year",
                             s("label"))
             ws.write_formula(r, 3, f"=MIN(1,SUM({tl.period_range(b.check_row)}))",
                              s("calc", "check"), 0)

@@ -7,8 +7,15 @@ from typing import Any
 import numpy as np
 
 from aicapex.data.dataset import current_dataset
+from aicapex.engine import definitions as defs
 from aicapex.engine import metrics as m
-from aicapex.engine.company_metrics import DEFAULT_METRICS, metric_frame, peer_series
+from aicapex.engine.company_metrics import (
+    DEFAULT_METRICS,
+    check_metric,
+    metric_frame,
+    peer_members,
+    peer_series,
+)
 from aicapex.udfs._excel import (
     cpx_function,
     elementwise,
@@ -23,6 +30,8 @@ from aicapex.udfs._excel import (
 )
 from aicapex.xlerrors import XlError
 
+BASIS = ('Capex basis: "cash" (default, each company\'s cash-flow line) or '
+         '"incl-finance-leases" (plus finance-lease principal payments)')
 CAPEX = "Capex, USD m, positive = cash spent (cell or row/column range)"
 OCF = "Operating cash flow, USD m (same shape as capex)"
 REVENUE = "Revenue, USD m"
@@ -141,20 +150,42 @@ def cpx_highest_since(values, periods) -> Any:
     return since
 
 
+@cpx_function(values="A series in time order", periods="The period label of each value (same length)")
+def cpx_highest_since_text(values, periods) -> Any:
+    """Where the latest value stands, in words: "record high (data from FY2019)", "highest since
+    FY2022" or "below the FY2024 peak" (a fall), matching the numbers for rises and falls."""
+    v = vector(values, "values")
+    p_rows = [c for row in (periods if isinstance(periods, list) else [[periods]]) for c in row]
+    if len(p_rows) != len(v):
+        return XlError("#VALUE!", f"values ({len(v)}) and periods ({len(p_rows)}) differ in length")
+    err = next((e for e in v.errors if e is not None), None)
+    if err is not None:
+        return err
+    st = m.standing(v.values, np.asarray(p_rows, dtype=object))
+    if st.kind == "insufficient":
+        return XlError("#N/A", "need at least two values")
+    if np.isnan(v.values[-1]):
+        return XlError("#N/A", "the latest value is missing")
+    return st.phrase()
+
+
 @cpx_function(
     tickers="Tickers: a range or comma-separated text",
     from_year="First fiscal year (optional)",
     to_year="Last fiscal year (optional)",
     headers="TRUE (default) to include a header row",
+    basis=BASIS,
 )
-def cpx_ratios(tickers, from_year=None, to_year=None, headers=None) -> Any:
-    """Companies × fiscal years × metrics: one row per company and year, one column per metric."""
+def cpx_ratios(tickers, from_year=None, to_year=None, headers=None, basis=None) -> Any:
+    """Companies × fiscal years × metrics: one row per company and year, one column per metric
+    (FCF on each company's own definition; capex on the chosen basis)."""
     ds = current_dataset()
     names = [ds.check_ticker(t) for t in text_list(tickers, "tickers")]
     lo, hi = year(from_year, "from_year"), year(to_year, "to_year")
+    capex_basis = defs.check_capex_basis(text(basis, "basis", default=defs.DEFAULT_CAPEX_BASIS))
     rows = []
     for t in names:
-        frame = metric_frame(ds, t, DEFAULT_METRICS)
+        frame = metric_frame(ds, t, DEFAULT_METRICS, basis=capex_basis)
         for fy, r in frame.iterrows():
             if (lo is None or fy >= lo) and (hi is None or fy <= hi):
                 rows.append([t, int(fy)] + [r[c] for c in DEFAULT_METRICS])
@@ -162,18 +193,39 @@ def cpx_ratios(tickers, from_year=None, to_year=None, headers=None) -> Any:
 
 
 @cpx_function(
-    tickers="Tickers of the peer set",
-    metric="Metric name, e.g. capex_to_ocf",
+    tickers='Tickers of the peer set ("PEER" = the AI peers MSFT, GOOGL, AMZN, META, ORCL)',
+    metric="Metric name, e.g. capex_to_ocf, or a reported field such as capex",
     from_year="First fiscal year (optional)",
     to_year="Last fiscal year (optional)",
     headers="TRUE (default) to include a header row",
+    basis=BASIS,
 )
-def cpx_peer(tickers, metric, from_year=None, to_year=None, headers=None) -> Any:
-    """Correctly weighted peer aggregate by fiscal year: ratio of sums, not mean of ratios."""
+def cpx_peer(tickers, metric, from_year=None, to_year=None, headers=None, basis=None) -> Any:
+    """Correctly weighted peer aggregate by fiscal year: ratio of sums, not mean of ratios; the
+    header names the members."""
     ds = current_dataset()
-    names = [ds.check_ticker(t) for t in text_list(tickers, "tickers")]
-    series = peer_series(ds, names, text(metric, "metric"))
+    names = peer_members(ds, text_list(tickers, "tickers"))
+    capex_basis = defs.check_capex_basis(text(basis, "basis", default=defs.DEFAULT_CAPEX_BASIS))
+    series = peer_series(ds, names, text(metric, "metric"), basis=capex_basis)
     lo, hi = year(from_year, "from_year"), year(to_year, "to_year")
     rows = [[int(fy), v] for fy, v in series.items()
             if (lo is None or fy >= lo) and (hi is None or fy <= hi)]
     return table(["fiscal_year", series.name] if flag(headers, "headers", True) else None, rows)
+
+
+@cpx_function(
+    ticker='Ticker, or "PEER" for the AI-peer aggregate',
+    metric="Metric (e.g. fcf, capex_to_ocf, lease_to_fixed_assets) or reported field (capex)",
+    basis=BASIS,
+)
+def cpx_definition(ticker, metric, basis=None) -> Any:
+    """What a metric or reported figure means for a company on the chosen capex basis, in
+    words (e.g. Amazon's FCF: OCF less capex net of proceeds and incentives)."""
+    ds = current_dataset()
+    capex_basis = defs.check_capex_basis(text(basis, "basis", default=defs.DEFAULT_CAPEX_BASIS))
+    mt = check_metric(text(metric, "metric"), ds.fields)
+    who = text(ticker, "ticker")
+    if who.upper() == defs.PEER:
+        members = peer_members(ds, [defs.PEER])
+        return defs.peer_definition(mt.name, members, capex_basis, ratio=mt.peer is not None)
+    return defs.metric_definition(ds.check_ticker(who), mt.name, capex_basis)
