@@ -47,6 +47,7 @@ BENCHMARKS = [
     ("scale", "bench_scale"),
     ("officejs", "bench_officejs"),
     ("server", "bench_server"),
+    ("replay", "bench_replay"),
 ]
 OPTIONAL = {"officejs", "server"}
 

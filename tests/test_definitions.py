@@ -365,6 +365,14 @@ def test_highest_since_text_function():
         "below the FY2020 peak, down from FY2021")
     missing_latest = udfs.cpx_highest_since_text([[5, 9, None]], [[2019, 2020, 2021]])
     assert missing_latest == "#N/A"
+    # Naming the period, the words describe the latest *reported* year (FY2021 not out yet).
+    assert udfs.cpx_highest_since_text([[5, 9, None]], [[2019, 2020, 2021]], True) == (
+        "FY2020: record high (data from FY2019)")
+    from aicapex.xlerrors import XlError
+
+    na = XlError("#N/A", "not reported")
+    assert udfs.cpx_highest_since_text([[9, 7, 5, na]], [[2019, 2020, 2021, 2022]], True) == (
+        "FY2021: below the FY2019 peak, down from FY2020")
 
 
 def test_fcf_is_ocf_less_the_capex_its_definition_deducts_everywhere(dataset):

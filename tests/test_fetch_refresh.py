@@ -88,7 +88,7 @@ for name in book.sheet_names:
     rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False) or [[""]]
     if name == "xlwings.conf":  # the analyst switches the online refresh on in the config
         rows = [list(r) + [""] * (2 - len(r)) for r in rows]
-        rows += [["AICAPEX_ONLINE", "TRUE"], ["AICAPEX_SEC_USER_AGENT", agent]]
+        rows[1:1] = [["AICAPEX_ONLINE", "TRUE"], ["AICAPEX_SEC_USER_AGENT", agent]]  # A2:B3
     w = max(len(r) for r in rows)
     sheets.append({"name": name, "values": [[clean(v) for v in r] + [""] * (w - len(r)) for r in rows],
                    "pictures": [], "tables": []})

@@ -218,7 +218,8 @@ def test_inputs_survive_refresh_and_overrides_change_exactly_the_affected_cells(
     lay = L.ratios_layout()
     b = lay.blocks["MSFT"]
     fy25 = L.col(TIMELINE.period_col(2025))
-    expected = {f"{fy25}{b.rows[k] + 1}" for k in ("capex", "capex_to_ocf", "fcf_capex", "fcf",
+    expected = {f"{fy25}{b.rows[k] + 1}" for k in ("capex", "capex_on_basis", "capex_to_ocf",
+                                                     "fcf_capex", "fcf",
                                                      "fcf_margin", "capex_to_revenue")}
     expected |= {f"{fy25}{lay.peer_rows[k] + 1}" for k in ("capex", "capex_to_ocf", "fcf",
                                                              "fcf_margin", "company_fcf_sum")}
@@ -370,3 +371,27 @@ def test_no_hard_coded_last_year_a_newer_filing_extends_the_timeline(tmp_path):
     fy27 = L.col(tl.period_col(2027))
     assert ws[f"{fy27}4"].value == 2027 and ws[f"{fy27}5"].value == 1
     assert ws[f"{fy27}{L.ratios_layout().blocks['MSFT'].rows['capex'] + 1}"].value == 150000
+
+
+def test_capex_basis_on_inputs_drives_the_ratios_and_the_peer_block(tmp_path, dataset):
+    """incl-finance-leases: capex + principal payments on finance leases (Meta's convention).
+    META FY2025: 69,691 + 2,524 = 72,215, Meta's reported headline (SOURCES.md cross-check)."""
+    path = build_template(tmp_path)
+    wb = openpyxl.load_workbook(path, keep_vba=True)
+    wb["Inputs"][L.input_ref("in_CapexBasis").split("!")[1].replace("$", "")].value = \
+        "incl-finance-leases"
+    wb.save(path)
+    refresh_file(path, now=NOW)
+    ws = _values(path)["Ratios"]
+    lay = L.ratios_layout()
+    fy25 = L.col(TIMELINE.period_col(2025))
+    meta = lay.blocks["META"]
+    assert ws[f"{fy25}{meta.rows['capex'] + 1}"].value == 69691  # the reported line is unchanged
+    assert ws[f"{fy25}{meta.rows['capex_on_basis'] + 1}"].value == 72215
+    ocf = dataset.value("META", "ocf", 2025)
+    assert ws[f"{fy25}{meta.rows['capex_to_ocf'] + 1}"].value == pytest.approx(72215 / ocf)
+    # ORCL reports no finance-lease principal: on this basis its capex is missing, and the
+    # peer sum says so instead of counting it as zero.
+    orcl = lay.blocks["ORCL"]
+    assert ws[f"{fy25}{orcl.rows['capex_on_basis'] + 1}"].value == "#N/A"
+    assert ws[f"{fy25}{lay.peer_rows['capex'] + 1}"].value == "#N/A"

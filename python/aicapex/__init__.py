@@ -14,5 +14,8 @@ def main() -> None:
     import xlwings as xw
 
     from aicapex.excel.refresh import refresh_book
+    from aicapex.excel.web import prepare_book
 
-    refresh_book(xw.Book.caller())
+    book = xw.Book.caller()
+    prepare_book(book)  # a template saved on the web gets its desktop CPX_ names back
+    refresh_book(book)

@@ -267,9 +267,17 @@ def _type_name(value: Any) -> str:
                                  type(value).__name__)
 
 
+def _is_typed_cell(value: Any) -> bool:
+    """An Office.js cell value object: xlwings declares ``allowErrorForDataTypeAny`` and
+    ``allowCustomDataForDataTypeAny``, so Excel passes an error cell as ``{"type": "Error",
+    "basicValue": "#N/A", ...}`` (and formatted numbers as typed objects); xlwings reads them."""
+    return (isinstance(value, dict) and isinstance(value.get("type"), str)
+            and "basicValue" in value and all(isinstance(v, _SCALARS) for v in value.values()))
+
+
 def _grid_cells(value: Any, where: str) -> int:
     """Cells in an Excel argument (scalar, or rectangular 2-D array of scalars)."""
-    if isinstance(value, _SCALARS):
+    if isinstance(value, _SCALARS) or _is_typed_cell(value):
         return 1
     if not isinstance(value, list):
         raise BadPayload(400, f"{where} must be a scalar or a 2-D array, not {_type_name(value)}")
@@ -282,7 +290,7 @@ def _grid_cells(value: Any, where: str) -> int:
             raise BadPayload(400, f"{where} is not rectangular (rows of different lengths)")
         cells += width
         for cell in row:
-            if not isinstance(cell, _SCALARS):
+            if not isinstance(cell, _SCALARS) and not _is_typed_cell(cell):
                 raise BadPayload(400, f"{where} holds a {_type_name(cell)} where a cell value "
                                       "was expected")
     return cells

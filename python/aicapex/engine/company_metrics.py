@@ -47,6 +47,8 @@ METRICS: dict[str, Metric] = {
     for mt in [
         Metric("capex_to_ocf", "Capex / operating cash flow", m.capex_to_ocf, ("capex", "ocf"), "%",
                (("capex",), ("ocf",))),
+        Metric("capex_on_basis", "Capex on the chosen basis (cash, or incl. finance leases)",
+               _identity, ("capex",), "$m"),
         Metric("fcf_capex", "Capex deducted in free cash flow (company definition)", _identity,
                ("fcf_capex",), "$m"),
         Metric("fcf", "Free cash flow (company definition)", m.fcf, ("ocf", "fcf_capex"), "$m"),

@@ -21,7 +21,7 @@ import xlsxwriter
 from aicapex.data.dataset import Dataset
 from aicapex.errors import AicapexError
 from aicapex.excel import layout as L
-from aicapex.excel import sheet_power, sheet_roi, sheet_scenarios, vba
+from aicapex.excel import sheet_power, sheet_roi, sheet_scenarios, vba, web
 from aicapex.excel.sheet_cover import TITLE, write_cover
 from aicapex.excel.sheet_dashboard import write_dashboard
 from aicapex.excel.sheet_inputs import write_inputs
@@ -84,8 +84,10 @@ def build_analyst_workbook(path: str | Path, ds: Dataset,
     write_changes(ctx, sheets["Changes"])
     wb.define_name("in_AsOf", f"=Cover!{L.cell(*L.COVER_AS_OF, True, True)}")
     wb.define_name("chk_Master", f"=Cover!{L.cell(*L.COVER_MASTER, True, True)}")
-    vba.add_conf_sheet(wb, vba.xlwings_conf_rows(L.UDF_MODULE))
+    conf = vba.add_conf_sheet(wb, vba.xlwings_conf_rows(L.UDF_MODULE))
+    web.write_formula_map(conf, web.formula_map(sheets))  # for Excel on the web (web.py)
     vba.attach_vba(wb)
     sheets["Cover"].activate()
     wb.close()
+    web.name_web_button(path)
     return path

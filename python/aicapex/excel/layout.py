@@ -8,6 +8,8 @@ from typing import Any
 
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
+from aicapex.engine.definitions import PEER_SET as PEER_SET_DEFINED
+
 WORKBOOK_NAME = "ai_capex_monitor.xlsm"
 UDF_MODULE = "aicapex.udfs"
 
@@ -20,7 +22,7 @@ COVERAGE = ["MSFT", "GOOGL", "AMZN", "META", "ORCL", "AAPL"]
 #: Company slots on Inputs and blocks on Ratios: the covered companies, then empty slots. A
 #: ticker typed into an empty slot gets its company block at the next recalculation.
 COVERAGE_SLOTS = 10
-PEER_SET = ["MSFT", "GOOGL", "AMZN", "META", "ORCL"]
+PEER_SET = list(PEER_SET_DEFINED)  # the AI peers (AAPL is the control): one definition
 COMPANY_NAMES = {
     "MSFT": "Microsoft",
     "GOOGL": "Alphabet",
@@ -151,6 +153,7 @@ LINK_ROWS = [
 
 #: Metric rows computed by the engine below the reported figures, same order in every block.
 CALC_ROWS = [
+    MetricRow("capex_on_basis", "Capex on the chosen basis (in_CapexBasis, Inputs)", "$m"),
     MetricRow("capex_to_ocf", "Capex / operating cash flow", "%"),
     MetricRow("fcf_capex", "Capex deducted in FCF (company definition)", "$m"),
     MetricRow("fcf", "Free cash flow (company definition: OCF - the row above)", "$m"),
@@ -275,6 +278,12 @@ INPUT_ROWS: list[InputRow] = [
     InputRow("in_CapexAlert", "Alert when capex / OCF exceeds", "%", 1.0,
              {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 5},
              "Fraction; 1.0 = capex equals operating cash flow"),
+    InputRow("in_CapexBasis", "Capex basis of the ratios", "basis", "cash",
+             {"validate": "list", "source": ["cash", "incl-finance-leases"]},
+             "cash: each company's cash-flow capex line (its own definition; MSFT and GOOGL "
+             "exclude finance leases, AMZN is gross of proceeds). incl-finance-leases: capex + "
+             "principal payments on finance leases (Meta's convention; missing where not "
+             "reported, never zero). Drives Ratios, the peer block and the Dashboard"),
 ]
 COVERAGE_HEADER_ROW = 6  # 0-based; "Coverage" section header
 INPUTS_FIRST_ROW = COVERAGE_HEADER_ROW + 1 + COVERAGE_SLOTS + 1 + 1  # after the slots and a blank

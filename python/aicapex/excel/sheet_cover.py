@@ -7,7 +7,7 @@ from typing import Any
 
 from aicapex import __version__
 from aicapex.excel import layout as L
-from aicapex.excel import vba
+from aicapex.excel import vba, web
 from aicapex.excel.sheetkit import BuildContext, alert_format, check_format, print_setup
 from aicapex.excel.styles import TAB_COLOURS
 
@@ -32,6 +32,7 @@ def write_cover(ctx: BuildContext, ws: Any) -> None:
     # Buttons top left (rows 3-4), each with a one-line caption beside it.
     vba.add_button(ws, "B3", "SampleCall", "Refresh data", width=150, height=22)
     ws.write_string(2, 3, "Refresh: reload data, recompute and restamp (runs ai_capex_monitor.main)", s("note"))
+    web.add_web_button(ws)  # the same Refresh on Excel on the web (xlwings Server)
     vba.add_button(ws, "B5", "ImportPythonUDFs", "Import Functions", width=150, height=22)
     ws.write_string(4, 3, "Import Functions: register the CPX_ functions (once per machine)", s("note"))
     r, c = L.COVER_AS_OF

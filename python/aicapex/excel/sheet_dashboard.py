@@ -31,6 +31,11 @@ def write_dashboard(ctx: BuildContext, ws: Any) -> None:
     ws.write_string(0, 1, "Dashboard", s("title"))
     ws.write_string(1, 1, "The report's exhibits, drawn from the Ratios sheet; fiscal years as reported",
                     s("subtitle"))
+    # The capex basis every capex chart uses (Inputs): stated where the charts are read.
+    ws.write_formula(2, 1, '="Capex basis: "&in_CapexBasis&" (in_CapexBasis on Inputs; FCF is '
+                     'each company\'s own definition)"', s("note"),
+                     "Capex basis: cash (in_CapexBasis on Inputs; FCF is each company's own "
+                     "definition)")
     span = f"FY{ctx.timeline.first_fy}–FY{ctx.timeline.last_actual_fy}"
     charts: list[Any] = []
 
@@ -57,7 +62,7 @@ def write_dashboard(ctx: BuildContext, ws: Any) -> None:
 
     ch = _chart(ctx, "column", f"Capex, AI peers (AAPL control excluded), {span} ($bn)", "#,##0,",
                 "stacked")
-    per_company(ch, "capex", only_peers=True)
+    per_company(ch, "capex_on_basis", only_peers=True)
     charts.append(ch)
     ch = _chart(ctx, "line", f"Capex / operating cash flow, {span} (%)", "0%")
     per_company(ch, "capex_to_ocf")

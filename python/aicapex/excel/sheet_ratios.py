@@ -39,6 +39,27 @@ def block_values(ticker: str | None, years: list[int]) -> list[list[Any]]:
     return cpx_series(ticker or "", keys, [years])
 
 
+def row_definition(ticker: str | None, key: str) -> str:
+    """The note beside a block row: what the figure or metric means for this company, on both
+    capex bases where they differ, with any basis break (issue: definitions where they are
+    read). An empty slot gets the generic meaning."""
+    from aicapex.engine import definitions as d
+
+    if ticker is None:
+        return "For the company typed on Inputs; see CPX_DEFINITION(ticker, key, basis)"
+    if key in {r.field for r in L.LINK_ROWS}:
+        text = f"{d.field_definition(ticker, key)}; source: Sources sheet"
+        fields = [key]
+    else:
+        define = d.capex_definition if key == "capex_on_basis" else (
+            lambda t, basis: d.metric_definition(t, key, basis))
+        cash, incl = define(ticker, "cash"), define(ticker, "incl-finance-leases")
+        text = cash if cash == incl else f"cash basis: {cash}. incl-finance-leases: {incl}"
+        fields = ["capex", "ocf", "revenue", "da_cashflow", "ppe_net", "op_lease_rou_assets"]
+    breaks = d.break_note(ticker, fields)
+    return f"{text}. {breaks[0].upper()}{breaks[1:]}" if breaks else text
+
+
 def _who(b: L.CompanyBlock) -> str:
     return b.ticker or f"coverage slot {b.slot + 1}"
 
@@ -67,25 +88,22 @@ def write_ratios(ctx: BuildContext, ws: Any) -> None:
             ws.write_string(r, 1, label, s("label_indent" if i < n_links else "label"))
             ws.write_string(r, 2, unit, s("unit"))
             ws.write_string(r, 3, key, s("key"))
-            if i < n_links:
-                ws.write_string(r, tl.notes_col, f"Reported {key}; source: Sources sheet",
-                                s("note"))
+            ws.write_string(r, tl.notes_col, row_definition(t, key), s("note"))
         formula = (f"=CPX_SERIES({ticker_ref},"
                    f"{L.cell(first, 3, False, True)}:{L.cell(last, 3, False, True)},"
-                   f"{tl.year_range()})")
+                   f"{tl.year_range()},in_CapexBasis)")
         write_block(ws, first, L.FIRST_PERIOD_COL, formula, block_values(t, tl.actual_years),
                     row_formats=[s.for_unit("engine", unit) for _, _, unit in keys])
-        ws.write_string(first, tl.notes_col, "One CPX_SERIES call spills the whole block "
-                        "(rows: the keys in column D; columns: the fiscal years)", s("note"))
         r = b.highest_since_row
         ratio_row = b.rows["capex_to_ocf"]
-        ws.write_string(r, 1, "Capex / OCF: highest since (fiscal year)", s("label"))
-        ws.write_string(r, 2, "FY", s("unit"))
-        ws.write_formula(r, 3, f'=IF({ticker_ref}="","",CPX_HIGHEST_SINCE('
-                         f"{tl.period_range(ratio_row)},{tl.period_range(3, absolute=True)}))",
-                         s("engine", "year"), 0)
-        ws.write_string(r, tl.notes_col, "Last fiscal year with capex/OCF at least as high as "
-                        "the latest", s("note"))
+        ws.write_string(r, 1, "Capex / OCF: where the latest reported year stands", s("label"))
+        ws.write_string(r, 2, "text", s("unit"))
+        ws.write_formula(r, 3, f'=IF({ticker_ref}="","",CPX_HIGHEST_SINCE_TEXT('
+                         f"{tl.period_range(ratio_row)},{tl.period_range(3, absolute=True)},TRUE))",
+                         s("engine"), "")
+        ws.write_string(r, tl.notes_col, "Record high, highest since FY…, or below the FY… peak: "
+                        "the words follow the numbers (a fall never reads as a high); years not "
+                        "reported yet are left out", s("note"))
         r = b.check_row
         ws.write_string(r, 1, "Check: FCF = OCF - capex deducted in FCF (0 = holds)", s("label"))
         ws.write_string(r, 2, "flag", s("unit"))
@@ -107,7 +125,7 @@ def write_peer(ctx: BuildContext, ws: Any) -> None:
     peers = [t for t in L.PEER_SET if t in lay.blocks]
     section(ctx, ws, lay.peer_header, f"Peer aggregate: {'+'.join(peers)} (sum of fiscal years)")
     labels = {
-        "capex": ("Capex, sum", "$m"),
+        "capex": ("Capex on the chosen basis, sum", "$m"),
         "ocf": ("Operating cash flow, sum", "$m"),
         "revenue": ("Revenue, sum", "$m"),
         "da_cashflow": ("D&A, sum", "$m"),
@@ -125,7 +143,8 @@ def write_peer(ctx: BuildContext, ws: Any) -> None:
         for c in tl.actual_cols():
             cl = L.col(c)
             if key in ("capex", "ocf", "revenue", "da_cashflow"):
-                f = "=SUM(" + ",".join(f"{cl}{lay.blocks[t].rows[key] + 1}" for t in peers) + ")"
+                row = "capex_on_basis" if key == "capex" else key  # capex on in_CapexBasis
+                f = "=SUM(" + ",".join(f"{cl}{lay.blocks[t].rows[row] + 1}" for t in peers) + ")"
             elif key == "capex_to_ocf":
                 f = f"={cl}{p['capex'] + 1}/{cl}{p['ocf'] + 1}"
             elif key == "fcf":  # each company's FCF on its own definition
@@ -138,6 +157,9 @@ def write_peer(ctx: BuildContext, ws: Any) -> None:
             else:
                 f = "=SUM(" + ",".join(f"{cl}{lay.blocks[t].rows['fcf'] + 1}" for t in peers) + ")"
             ws.write_formula(r, c, f, s.for_unit("calc", unit), 0)
+    ws.write_string(p["capex"], tl.notes_col, "Capex on the basis chosen on Inputs "
+                    "(in_CapexBasis); a company without the figure on that basis makes the sum "
+                    "n/a (never counted as zero)", s("note"))
     ws.write_string(p["capex_to_ocf"], tl.notes_col, "Ratio of sums over the same companies and "
                     "years, never a mean of company ratios", s("note"))
 

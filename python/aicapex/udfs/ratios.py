@@ -150,23 +150,33 @@ def cpx_highest_since(values, periods) -> Any:
     return since
 
 
-@cpx_function(values="A series in time order", periods="The period label of each value (same length)")
-def cpx_highest_since_text(values, periods) -> Any:
-    """Where the latest value stands, in words: "record high (data from FY2019)", "highest since
-    FY2022" or "below the FY2024 peak" (a fall), matching the numbers for rises and falls."""
+@cpx_function(values="A series in time order", periods="The period label of each value (same length)",
+              with_period="TRUE to start with the latest reported period (\"FY2025: ...\")")
+def cpx_highest_since_text(values, periods, with_period=None) -> Any:
+    """Where the latest reported value stands, in words: "record high (data from FY2019)",
+    "highest since FY2022" or "below the FY2024 peak" (a fall), matching the numbers for rises
+    and falls. With ``with_period`` the words name the latest reported period and missing values
+    (blank or #N/A: not reported yet) are left out; without it a missing latest value is #N/A.
+    Any other error is returned."""
     v = vector(values, "values")
     p_rows = [c for row in (periods if isinstance(periods, list) else [[periods]]) for c in row]
     if len(p_rows) != len(v):
         return XlError("#VALUE!", f"values ({len(v)}) and periods ({len(p_rows)}) differ in length")
-    err = next((e for e in v.errors if e is not None), None)
+    err = next((e for e in v.errors if e is not None and str(e) != "#N/A"), None)
     if err is not None:
         return err
+    named = flag(with_period, "with_period", False)
+    if not named and np.isnan(v.values[-1]):  # unnamed words must be about the last period
+        return XlError("#N/A", "the latest value is missing")
     st = m.standing(v.values, np.asarray(p_rows, dtype=object))
     if st.kind == "insufficient":
-        return XlError("#N/A", "need at least two values")
-    if np.isnan(v.values[-1]):
-        return XlError("#N/A", "the latest value is missing")
-    return st.phrase()
+        return XlError("#N/A", "need at least two reported values")
+    phrase = st.phrase()
+    if named:
+        label = st.latest_period
+        label = f"FY{int(label)}" if isinstance(label, (int, float)) else str(label)
+        phrase = f"{label}: {phrase}"
+    return phrase
 
 
 @cpx_function(

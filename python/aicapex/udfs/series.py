@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from aicapex.data.dataset import current_dataset
+from aicapex.engine import definitions as defs
 from aicapex.engine.company_metrics import METRICS, metric_frame
 from aicapex.errors import ArgumentError
 from aicapex.udfs._excel import cpx_function, grid, text
@@ -44,8 +45,9 @@ def _years(arg: Any) -> list[int]:
     ticker="Ticker, e.g. MSFT",
     keys="Row keys (a column): field names (CPX_FIELDS) or metric names (capex_to_ocf, fcf, ...)",
     fiscal_years="Fiscal years (a row), e.g. the timeline's year row",
+    basis='Capex basis of the metrics: "cash" (default) or "incl-finance-leases"',
 )
-def cpx_series(ticker, keys, fiscal_years) -> Any:
+def cpx_series(ticker, keys, fiscal_years, basis=None) -> Any:
     """One company's figures and metrics: one row per key, one column per fiscal year (USD m,
     fractions for ratios). A figure the company did not report is #N/A with the reason; a blank
     key gives a blank row."""
@@ -55,13 +57,14 @@ def cpx_series(ticker, keys, fiscal_years) -> Any:
     if text(ticker, "ticker", default="") == "":  # an empty coverage slot: an empty block
         return [[""] * len(years) for _ in names]
     t = ds.check_ticker(text(ticker, "ticker"))
+    capex_basis = defs.check_capex_basis(text(basis, "basis", default=defs.DEFAULT_CAPEX_BASIS))
     metrics = [k for k in names if k in METRICS]
     unknown = [k for k in names if k and k not in METRICS and k not in ds.fields]
     if unknown:
         return XlError("#VALUE!", f"keys: unknown field or metric {unknown[0]!r} "
                                   "(see CPX_FIELDS() and the metric names of CPX_RATIOS)")
     wide = ds.wide(t, years)
-    computed = metric_frame(ds, t, metrics, years) if metrics else None
+    computed = metric_frame(ds, t, metrics, years, basis=capex_basis) if metrics else None
     out: list[list[Any]] = []
     for k in names:
         if not k:
@@ -69,7 +72,8 @@ def cpx_series(ticker, keys, fiscal_years) -> Any:
             continue
         if k in METRICS:
             values = computed[k].to_numpy(dtype=float)
-            why = "missing input (" + ", ".join(METRICS[k].fields) + ") or zero denominator"
+            why = "missing input (" + ", ".join(METRICS[k].fields) + f", {capex_basis} basis) " \
+                  "or zero denominator"
         else:
             values = wide[k].to_numpy(dtype=float) if k in wide else np.full(len(years), np.nan)
             why = "not reported"
