@@ -37,25 +37,12 @@ def formula_cells(ws):
 
 
 def function_calls(formula: str) -> list[tuple[str, int]]:
-    """(function name, argument count) for every function call in a formula, read with
-    openpyxl's tokenizer (``F()`` has 0 arguments, ``F(,)`` has 2)."""
-    from openpyxl.formula.tokenizer import Token, Tokenizer
+    """(function name, argument count) for every function call in a formula, read with the
+    formula package's parser (``F()`` has 0 arguments, ``F(,)`` has 2; names upper-cased,
+    ``_xlfn.`` stripped)."""
+    from aicapex.formula import function_calls as calls
 
-    out: list[tuple[str, int]] = []
-    stack: list[list] = []  # [name, separators, has content]
-    for tok in Tokenizer(formula).items:
-        if tok.type == Token.FUNC and tok.subtype == Token.OPEN:
-            if stack:
-                stack[-1][2] = True
-            stack.append([tok.value[:-1].upper(), 0, False])
-        elif tok.type == Token.FUNC and tok.subtype == Token.CLOSE:
-            name, seps, content = stack.pop()
-            out.append((name, seps + 1 if content or seps else 0))
-        elif tok.type == Token.SEP and tok.subtype == Token.ARG:
-            stack[-1][1] += 1
-        elif stack and tok.type != Token.WSPACE:
-            stack[-1][2] = True
-    return out
+    return calls(formula)
 
 
 def name_cell(book, name: str):

@@ -18,6 +18,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("path", type=Path, help="the analyst workbook (.xlsm or .xlsx)")
     p.add_argument("--quiet", action="store_true", help="no progress messages")
+    p.add_argument("--keep-unsupported", action="store_true",
+                   help="formulas the headless evaluator cannot compute keep Excel's cached "
+                   "values (listed as not recomputed on Changes) instead of stopping the refresh")
     p.add_argument("--online", action="store_true",
                    help="first fetch the covered companies' latest SEC data (as `fetch "
                    "--all-covered`; needs AICAPEX_SEC_USER_AGENT); a company that fails keeps "
@@ -52,9 +55,12 @@ def run(args: argparse.Namespace) -> int:
         tickers = list(dict.fromkeys(covered_tickers() + workbook_coverage(args.path)))
         fetch_failed = bool(fetch_and_print(tickers, []).failed)
     result = refresh_file(args.path, overrides=args.overrides,
-                          progress=None if args.quiet else print_progress)
+                          progress=None if args.quiet else print_progress,
+                          keep_unsupported=args.keep_unsupported)
     print_notes(current_dataset(args.overrides))
     status = "OK" if result.master_check == 0 else f"FAILING ({result.master_check})"
+    kept = (f", {result.not_recomputed:,} formulas not recomputed (cached values kept)"
+            if result.not_recomputed else "")
     print(f"refreshed {result.path}: {result.formulas:,} formulas, {result.changes:,} changes, "
-          f"master check {status}, {result.seconds:.1f} s")
+          f"master check {status}{kept}, {result.seconds:.1f} s")
     return 1 if fetch_failed else 0

@@ -51,10 +51,8 @@ from pathlib import Path
 from xml.sax.saxutils import escape, unescape
 
 from openpyxl import load_workbook
-from openpyxl.formula.tokenizer import Token, Tokenizer, TokenizerError
 from openpyxl.packaging.core import DocumentProperties
 from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils.cell import range_boundaries
 from openpyxl.worksheet.header_footer import _HeaderFooterPart
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.protection import SheetProtection
@@ -70,7 +68,21 @@ from aicapex.excel.cached import (
     sheet_parts,
     stamp_cached_values,
 )
-from aicapex.xlerrors import ERROR_CODES
+from aicapex.formula import PORTABLE_FUNCTIONS as PORTABLE
+from aicapex.formula.parser import (
+    ArrayLit,
+    BadRef,
+    Binary,
+    Call,
+    Literal,
+    Name,
+    ParseError,
+    Ref,
+    StructRef,
+    parse,
+    walk,
+)
+from aicapex.xlerrors import ERROR_CODES, XlError
 
 try:  # zip-bomb limits for user-supplied packages (shared with the other readers)
     from aicapex.excel.safety import check_zip_limits
@@ -89,12 +101,9 @@ __all__ = [
     "verify_client_copy",
 ]
 
-#: Functions a kept native formula may use (WORKBOOK_STYLE.md §5.5).
-PORTABLE_FUNCTIONS = frozenset(
-    "SUM SUMIFS SUMPRODUCT COUNTIFS AVERAGE MIN MAX ABS ROUND IF IFERROR AND OR NOT INDEX "
-    "MATCH ISERROR ISNUMBER DATE YEAR EOMONTH".split()
-)
-_INFIX_OK = frozenset({"+", "-", "*", "/", "^", "&", "=", "<>", "<", ">", "<=", ">=", ":", ","})
+#: Functions a kept native formula may use: the portable ones of the formula package's table
+#: (Excel 2010+ without ``_xlfn.``, LibreOffice 7.4 gives the same result, not volatile).
+PORTABLE_FUNCTIONS = PORTABLE
 _TEXT_LEADS = ("=", "+", "-", "@")
 
 TITLE = "AI Capex Monitor"
@@ -122,16 +131,6 @@ DISCLAIMER = (
     "to the report).",
 )
 
-_CELL = r"\$?[A-Za-z]{1,3}\$?[0-9]+"
-_SHEET = r"(?:'(?:[^']|'')+'|[^'!\[\]:,()\s]+)"
-_REF_RE = re.compile(
-    rf"^(?:(?P<sheet>{_SHEET})!)?(?P<a>{_CELL})"
-    rf"(?::(?:(?P<sheet2>{_SHEET})!)?(?P<b>{_CELL}))?$"
-)
-_WHOLE_RE = re.compile(
-    rf"^(?:{_SHEET}!)?(?:\$?[A-Za-z]{{1,3}}:\$?[A-Za-z]{{1,3}}|\$?[0-9]+:\$?[0-9]+)$"
-)
-_NAME_RE = re.compile(r"^[A-Za-z_\\][A-Za-z0-9_.\\]*$")
 _SAFE_CLIENT_RE = re.compile(r"[^A-Za-z0-9_-]+")
 
 
@@ -164,54 +163,9 @@ class FormulaInfo:
     problems: list[str] = field(default_factory=list)
 
 
-def _operand(text: str, info: FormulaInfo) -> None:
-    if "[" in text:
-        external = "!" in text and "[" in text.rsplit("!", 1)[0]
-        kind = "external link" if external else "structured reference"
-        info.problems.append(f"{kind} {text}")
-        return
-    if "#REF!" in text.upper():
-        info.problems.append(f"broken reference {text}")
-        return
-    if text.endswith("#") or text.startswith("@"):
-        info.problems.append(f"dynamic-array reference {text}")
-        return
-    if "!" in text and ":" in text.split("!", 1)[0]:  # sheet names cannot contain ':'
-        info.problems.append(f"3-D reference {text}")
-        return
-    m = _REF_RE.match(text)
-    if m:
-        sheet, sheet2 = _unquote(m.group("sheet")), _unquote(m.group("sheet2"))
-        if sheet2 is not None and sheet2 != sheet:
-            info.problems.append(f"3-D reference {text}")
-            return
-        a, b = m.group("a"), m.group("b") or m.group("a")
-        try:
-            min_col, min_row, max_col, max_row = range_boundaries(f"{a}:{b}".replace("$", ""))
-        except ValueError:
-            info.problems.append(f"bad reference {text}")
-            return
-        info.refs.append((sheet, (min_row, min_col, max_row, max_col)))
-        return
-    if _WHOLE_RE.match(text):
-        info.problems.append(f"whole-column or whole-row range {text}")
-        return
-    if "!" not in text and _NAME_RE.match(text):
-        info.names.add(text)
-        return
-    info.problems.append(f"unsupported reference {text}")
-
-
-def _is_operandish(tok: Token, opening: bool) -> bool:
-    if tok.type == Token.OPERAND:
-        return True
-    if opening:
-        return tok.type in (Token.FUNC, Token.PAREN) and tok.subtype == Token.OPEN
-    return tok.type in (Token.FUNC, Token.PAREN) and tok.subtype == Token.CLOSE
-
-
 def analyse_formula(formula: str) -> FormulaInfo:
-    """Functions, references and names of an A1 formula (with or without the leading ``=``).
+    """Functions, references and names of an A1 formula (with or without the leading ``=``),
+    read with the formula package's parser; ``problems`` says what a client copy cannot keep.
 
     >>> info = analyse_formula("=SUM(F8,Ratios!$F$16)/SUM(F9:H9)+in_CheckTol")
     >>> sorted(info.functions), info.refs[1], sorted(info.names), info.problems
@@ -220,34 +174,34 @@ def analyse_formula(formula: str) -> FormulaInfo:
     ['structured reference tblData[value_musd]']
     """
     info = FormulaInfo()
-    text = formula if formula.startswith("=") else "=" + formula
     try:
-        items = [t for t in Tokenizer(text).items]
-    except (TokenizerError, IndexError, ValueError) as exc:
+        tree = parse(formula).tree
+    except ParseError as exc:
         info.problems.append(f"cannot parse ({exc})")
         return info
-    for i, tok in enumerate(items):
-        if tok.type == Token.FUNC and tok.subtype == Token.OPEN:
-            info.functions.add(tok.value[:-1].upper())
-        elif tok.type == Token.OPERAND and tok.subtype == Token.RANGE:
-            _operand(tok.value, info)
-        elif tok.type == Token.OPERAND and tok.subtype == Token.ERROR:
-            info.problems.append(f"error literal {tok.value}")
-        elif tok.type == "ARRAY":
-            if tok.subtype == Token.OPEN:
-                info.problems.append("array constant")
-        elif tok.type == Token.OP_IN and tok.value not in _INFIX_OK:
-            info.problems.append(f"operator {tok.value!r}")
-        elif tok.type == Token.OP_PRE and tok.value not in ("+", "-"):
-            info.problems.append(f"operator {tok.value!r}")
-        elif tok.type == Token.OP_POST and tok.value != "%":
-            info.problems.append(f"operator {tok.value!r}")
-        elif tok.type == Token.WSPACE:
-            before = next((t for t in reversed(items[:i]) if t.type != Token.WSPACE), None)
-            after = next((t for t in items[i + 1:] if t.type != Token.WSPACE), None)
-            if before is not None and after is not None and _is_operandish(before, False) \
-                    and _is_operandish(after, True):
-                info.problems.append("intersection operator")
+    for node in walk(tree):
+        if isinstance(node, Call):
+            info.functions.add(node.raw.strip().upper())  # as stored: _xlfn. is a problem
+        elif isinstance(node, Ref):
+            if node.whole:
+                info.problems.append(f"whole-column or whole-row range {node.text}")
+            else:
+                info.refs.append((node.sheet, (node.r1, node.c1, node.r2, node.c2)))
+        elif isinstance(node, Name):
+            if node.sheet is None:
+                info.names.add(node.name)
+            else:
+                info.problems.append(f"unsupported reference {node.text}")
+        elif isinstance(node, StructRef):
+            info.problems.append(f"structured reference {node.text}")
+        elif isinstance(node, BadRef):
+            info.problems.append(f"{node.kind} {node.text}")
+        elif isinstance(node, Literal) and isinstance(node.value, XlError):
+            info.problems.append(f"error literal {node.value}")
+        elif isinstance(node, ArrayLit):
+            info.problems.append("array constant")
+        elif isinstance(node, Binary) and node.op == " ":
+            info.problems.append("intersection operator")
     return info
 
 

@@ -45,6 +45,7 @@ class RefreshResult:
     master_check: Any
     seconds: float
     warnings: list[str] = field(default_factory=list)
+    not_recomputed: int = 0  # formulas that kept their cached value (--keep-unsupported)
 
 
 def udf_registry() -> dict[str, Callable[..., Any]]:
@@ -139,14 +140,20 @@ def refresh_file(
     now: dt.datetime | None = None,
     progress: Callable[[str], None] | None = None,
     backup: bool = True,
+    keep_unsupported: bool = False,
 ) -> RefreshResult:
-    """Refresh a workbook file in place; see the module docstring."""
+    """Refresh a workbook file in place; see the module docstring.
+
+    Formulas the evaluator cannot compute are all listed in one error and nothing is
+    written, unless ``keep_unsupported``: then they keep their cached values (formulas that
+    read them use those) and Changes marks them "not recomputed".
+    """
     import openpyxl
 
     from aicapex.excel.atomic import atomic_write
     from aicapex.excel.cached import WithAttributes, stamp_cached_values
     from aicapex.excel.dynamic_arrays import read_dynamic_arrays, restore_parts
-    from aicapex.excel.evaluator import evaluate_workbook
+    from aicapex.excel.evaluator import UnsupportedFormulas, evaluate_workbook
 
     start = time.perf_counter()
     say = progress or (lambda msg: None)
@@ -183,10 +190,21 @@ def refresh_file(
     from aicapex.data.dataset import overrides_in_effect
 
     with overrides_in_effect(overrides):
-        result = evaluate_workbook(wb, udf_registry(), progress=tick)
+        try:
+            result = evaluate_workbook(wb, udf_registry(), progress=tick,
+                                       today=(now or dt.datetime.now()).date(),
+                                       keep_unsupported=keep_unsupported, cached=old)
+        except UnsupportedFormulas as exc:
+            raise AicapexError(
+                f"{path}: {exc}. Nothing was written; rerun with --keep-unsupported to keep "
+                "Excel's cached values for these cells (listed as not recomputed on Changes)"
+            ) from None
     values = dict(result.values)
     values.update(result.spills)  # the cells a spilled block fills are compared too
-    changes = value_changes(old, values, _labels(wb, values))
+    kept = [[c.sheet, c.coord, c.reason, _shown(old.get((c.sheet, c.coord))),
+             _shown(old.get((c.sheet, c.coord))), "not recomputed"]
+            for c in result.not_recomputed]
+    changes = kept + value_changes(old, values, _labels(wb, values))
     rows = changes_rows(plan, changes)
     change_table = TableWrite("Changes", "tblChanges", L.CHANGES_COLUMNS, rows)
     from aicapex.excel.refresh import _write_table_openpyxl
@@ -210,7 +228,8 @@ def refresh_file(
     master = result.get("Cover", L.cell(*L.COVER_MASTER))
     errors = [str(e) for e in result.errors]
     return RefreshResult(path, len(result.values), len(plan.data_changes) + len(changes), errors,
-                         master, time.perf_counter() - start, warnings)
+                         master, time.perf_counter() - start, warnings,
+                         len(kept))
 
 
 def coverage_warnings(ds: Any, values: dict[tuple[str, str], Any]) -> list[str]:
@@ -228,6 +247,10 @@ def coverage_warnings(ds: Any, values: dict[tuple[str, str], Any]) -> list[str]:
         out.append(f"data without a company block: {', '.join(missing)}; type the ticker into a "
                    "free coverage slot on Inputs")
     return out
+
+
+def _shown(v: Any) -> Any:
+    return "" if v is None else v if isinstance(v, (int, float, str)) else str(v)
 
 
 def print_progress(msg: str) -> None:
