@@ -48,6 +48,7 @@ from numpy.typing import ArrayLike, NDArray
 from aicapex.engine.metrics import divide
 from aicapex.engine.power_revenue import (
     REVENUE_METHOD_CODES,
+    REVENUE_WORD_FIELDS,
     gpu_hour_revenue,
     headline_revenue,
     revenue_words,
@@ -91,6 +92,7 @@ __all__ = [
     "HOURS_PER_YEAR",
     "JOULES_PER_MWH",
     "REVENUE_METHOD_CODES",
+    "REVENUE_WORD_FIELDS",
     "REVENUE_METHOD_DEFAULT",
     "REVENUE_METHODS",
     "SECONDS_PER_YEAR",

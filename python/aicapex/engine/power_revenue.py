@@ -33,12 +33,15 @@ from aicapex.engine.power_units import (
 )
 from aicapex.errors import ArgumentError
 
-__all__ = ["REVENUE_METHOD_CODES", "gpu_hour_revenue", "headline_revenue", "revenue_method",
+__all__ = ["REVENUE_METHOD_CODES", "REVENUE_WORD_FIELDS", "gpu_hour_revenue", "headline_revenue", "revenue_method",
            "revenue_words", "token_revenue"]
 
 #: ``revenue_method_used`` codes: which method the headline revenue (and so payback and return on
 #: capital) comes from.
 REVENUE_METHOD_CODES = {1: "token", 2: "capacity"}
+
+#: Keys of :func:`revenue_words`: the rows of words that follow the figures.
+REVENUE_WORD_FIELDS = ("revenue_method", "rental_cross_check")
 
 
 def token_revenue(
@@ -183,11 +186,13 @@ def revenue_words(
     names = {1.0: "token-based (throughput x serving derate x utilisation x token price)",
              2.0: "capacity-based (GPUs x hours x utilisation x rental price per GPU-hour)"}
     if math.isnan(code):
-        used = "none: neither revenue method can be computed from these inputs"
+        used = ("none: neither revenue method can be computed from these inputs"
+                if method == "conservative" else
+                f"none: the {method} method (chosen by the analyst) misses an input")
     elif method == "conservative" and not (math.isnan(token) or math.isnan(capacity)):
         other = token if code == 2.0 else capacity
         used = (f"{names[code]}: conservative, {REVENUE_METHOD_WHY}; the other method gives "
-                f"${other:,.0f}M a year")
+                f"${other:,.{0 if abs(other) >= 100 else 2}f}M a year")
     elif method == "conservative":
         used = f"{names[code]}: the only method with its inputs (no rental price or token figure)"
     else:
