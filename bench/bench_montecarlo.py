@@ -40,7 +40,7 @@ TARGET_RATIO = 50.0
 BASE = CompanyBase(
     "BENCH", 2025, revenue=280_000, ocf=136_000, capex=65_000, da=34_000, ppe_net=205_000,
     cash=95_000, debt=43_000, interest=2_400, op_lease_liabilities=23_000,
-    fin_lease_liabilities=46_000, revenue_growth=0.12, capex_growth=0.30,
+    fin_lease_liabilities=46_000, revenue_growth=0.12, capex_growth=0.30, revenue_cagr=0.10,
 )
 INPUTS = ScenarioInputs(years=10)
 MC = dict(ocf_growth_sd=0.08, capex_overrun_mean=0.05, capex_overrun_sd=0.15)
@@ -50,7 +50,7 @@ CORRELATION = -0.3
 def loop_baseline(base, structure, inputs, z1, z2, *, ocf_growth_sd, capex_overrun_mean,
                   capex_overrun_sd):
     """Per-path scalar loop: returns (fcf, leverage) arrays (years, paths)."""
-    from aicapex.engine.financing import _min_cash, project_operations
+    from aicapex.engine.financing import minimum_cash, other_uses, project_operations
 
     ops = project_operations(base, inputs)
     ocf_det, plan = ops["ocf"].tolist(), ops["capex"].tolist()
@@ -61,7 +61,9 @@ def loop_baseline(base, structure, inputs, z1, z2, *, ocf_growth_sd, capex_overr
     b, tl, le, pc = s.bonds, s.term_loans, s.lease, s.private_credit
     rent_f = lease_factors(le, 1)["rent"]
     pc_rate = pc.effective_rate
-    min_cash = _min_cash(base, inputs, s)
+    min_cash = minimum_cash(base, inputs, s)
+    uses = sum(other_uses(base, inputs))
+    eq_cap = s.equity.max_per_year
     base_interest = base.debt_rate * base.debt
     fcf_out = np.empty((n, p))
     lev_out = np.empty((n, p))
@@ -81,7 +83,7 @@ def loop_baseline(base, structure, inputs, z1, z2, *, ocf_growth_sd, capex_overr
             bal_b -= rep_b
             bal_tl -= rep_tl
             bal_pc -= rep_pc
-            gap = capex + interest + rent + rep_b + rep_tl + rep_pc - ocf
+            gap = capex + interest + rent + rep_b + rep_tl + rep_pc + uses - ocf
             used = min(gap, max(cash - min_cash, 0.0))
             cash -= used
             r = gap - used
@@ -100,6 +102,9 @@ def loop_baseline(base, structure, inputs, z1, z2, *, ocf_growth_sd, capex_overr
                 d_pc[t] = min(r, pc.max_per_year)
                 r -= d_pc[t]
                 bal_pc += d_pc[t]
+            if eq_cap > 0:
+                r -= min(r, eq_cap)
+            cash -= r  # the funding gap: unfunded, a cash shortfall
             net_debt = base.debt + bal_b + bal_tl + bal_pc - cash
             ebitda = ocf - rent
             if ebitda > 0:

@@ -7,11 +7,13 @@ import math
 import numpy as np
 import pytest
 from aicapex.engine.depreciation import (
+    MAX_MATRIX_PERIODS,
     SERVER_LIFE_CHANGES,
     DepreciationTerms,
     depreciation_schedule,
     opening_base_depreciation,
     server_life_effect,
+    straight_line_schedule,
     total_depreciation,
     vintage_weights,
 )
@@ -130,7 +132,9 @@ def test_life_change_conserves_cost_and_keeps_the_past(capex, old, new, change, 
     after = depreciation_schedule(capex, [old], convention=convention, n_years=n_out,
                                   change_index=change, new_lives=[new])[:, 0]
     assert after.sum() == pytest.approx(np.sum(capex), rel=1e-9, abs=1e-6)
-    np.testing.assert_allclose(after[:change], before[:change])
+    # the past is kept (up to rounding: the schedule without a change is computed linearly)
+    np.testing.assert_allclose(after[:change], before[:change], rtol=1e-9,
+                               atol=1e-12 * max(1.0, float(np.sum(capex))))
     same = depreciation_schedule(capex, [old], convention=convention, n_years=n_out,
                                  change_index=change, new_lives=[old])[:, 0]
     np.testing.assert_allclose(same, before, atol=1e-9)
@@ -177,3 +181,34 @@ def test_reported_server_life_changes():
 def test_bad_arguments_raise_argument_error(kwargs, word):
     with pytest.raises(ArgumentError, match=word):
         depreciation_schedule(**kwargs)
+
+
+# -- the linear schedule equals the vintage matrix ------------------------------------------------
+@settings(max_examples=60)
+@given(
+    capex=st.lists(st.one_of(st.floats(0, 1e5), st.just(math.nan)), min_size=1, max_size=40),
+    life=st.one_of(st.floats(0.2, 60.0), st.floats(256, 400), st.just(math.inf)),
+    convention=st.sampled_from(["half-year", "full-year"]),
+    extra=st.integers(-5, 10),
+    paths=st.integers(1, 3),
+)
+def test_linear_schedule_equals_the_vintage_matrix(capex, life, convention, extra, paths):
+    n = len(capex)
+    n_out = max(1, n + extra)
+    c = np.tile(np.asarray(capex), (paths, 1)) * np.arange(1, paths + 1)[:, None]
+    w = vintage_weights(n_out, n, life, convention=convention)
+    want = np.where(np.isnan(c), 0.0, c) @ w.T
+    hit = (np.isnan(c).astype(float) @ (w.T != 0).astype(float)) > 0
+    want = np.where(hit, np.nan, want)
+    got = straight_line_schedule(c, life, convention=convention, n_years=n_out)
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-6 * max(1.0, np.nanmax(c, initial=0)))
+    np.testing.assert_allclose(straight_line_schedule(c[0], life, convention=convention,
+                                                      n_years=n_out), got[0], rtol=1e-12,
+                               atol=1e-9)
+
+
+def test_a_life_change_over_too_many_periods_is_refused():
+    capex = np.ones(MAX_MATRIX_PERIODS + 1)
+    assert depreciation_schedule(capex, [5.0]).shape == (MAX_MATRIX_PERIODS + 1, 1)  # linear
+    with pytest.raises(ArgumentError, match="change of useful life"):
+        depreciation_schedule(capex, [5.0], change_index=3, new_lives=[6.0])

@@ -8,13 +8,16 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from aicapex.data.dataset import Dataset
 from aicapex.engine.depreciation import DepreciationTerms
 from aicapex.engine.financing import (
+    COLUMN_NOTES,
     COLUMNS,
     FIRST_COLUMNS,
     BondTerms,
     CashTerms,
     CompanyBase,
+    EquityTerms,
     FinancingStructure,
     LeaseTerms,
     PrivateCreditTerms,
@@ -22,13 +25,15 @@ from aicapex.engine.financing import (
     TermLoanTerms,
     apply_overrides,
     base_from_dataset,
-    compare_scenarios,
     grid_2d,
+    growth_path,
     lease_factors,
+    leverage,
     project_financing,
-    sensitivity_grid,
+    project_operations,
 )
 from aicapex.engine.presets import CITED_TERMS, PRESET_NAMES, PRESETS, get_preset, get_term
+from aicapex.engine.scenario import compare_scenarios, sensitivity_grid
 from aicapex.errors import ArgumentError, DataError
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -85,7 +90,8 @@ def test_hand_worked_example():
         "ocf": [200, 200, 200, 200],
         "fcf": [50, -100, -200, 200],
         "interest": [10, 10, 11, 23.1],
-        "funding_gap": [-40, 110, 211, -111.4],
+        "funding_need": [-40, 110, 211, -111.4],
+        "funding_gap": [0, 0, 0, 0],
         "cash_used": [-40, 90, 0, -111.4],
         "cash": [140, 50, 50, 161.4],
         "bonds": [0, 20, 100, 0],
@@ -109,6 +115,8 @@ def test_hand_worked_example():
         "debt_plus_leases_to_ebitda": [1.0, 1.1, 2.055, 345.5 / 190],
         "interest_coverage": [2.5, -12.5, -230 / 11, 10 / 23.1],
         "capex_to_ocf": [0.75, 1.5, 2.0, 0.0],
+        "capex_growth": [0.5, 1.0, 1 / 3, -1.0],
+        "buybacks": [0, 0, 0, 0],
     }
     assert f.index.tolist() == [2026, 2027, 2028, 2029]
     for col, values in expect.items():
@@ -142,14 +150,37 @@ def test_lease_liability_remeasured_at_renewal():
 
 
 # -- base from the dataset (reported figures) ---------------------------------------------------
-def test_base_from_dataset_uses_reported_msft_fy2025(dataset):
+# MSFT FY2026 10-K (snapshot): revenue 331,839, OCF 182,935, capex 115,948, cash 76,843,
+# total debt 40,294. Interest expense, D&A, net PP&E and lease liabilities are not in the data
+# for FY2026: the FY2025 10-K figures are used (2,385; 34,153; 204,966; 22,861 + 46,172).
+def test_base_year_is_the_latest_with_the_core_fields_msft_fy2026(dataset):
     b = base_from_dataset(dataset, "MSFT")
-    assert b.fiscal_year == 2025
+    assert b.fiscal_year == 2026
+    assert (b.revenue, b.ocf, b.capex, b.cash, b.debt) == (331839, 182935, 115948, 76843, 40294)
+    assert (b.interest, b.da, b.ppe_net) == (2385, 34153, 204966)
+    assert b.lease_liabilities == 22861 + 46172
+    # PP&E is FY2025's, so FY2026's reported capex depreciates as its own vintage
+    assert b.bridge_capex == (115948,)
+    assert b.revenue_growth == pytest.approx(331839 / 281724 - 1)
+    assert b.capex_growth == pytest.approx(115948 / 64551 - 1)
+    assert b.revenue_cagr == pytest.approx((331839 / 168088) ** (1 / 5) - 1)  # FY2021-FY2026
+    prov = dict(b.provenance)
+    assert prov["interest_expense"].startswith("FY2025 reported (FY2026 is not in the data)")
+    assert prov["capex"].startswith("FY2026 reported")
+
+
+def test_base_fiscal_year_override_reproduces_the_fy2025_base(dataset):
+    b = base_from_dataset(dataset, "MSFT", {"fiscal_year": 2025})
     assert (b.revenue, b.ocf, b.capex, b.interest) == (281724, 136162, 64551, 2385)
     assert (b.debt, b.cash, b.ppe_net, b.da) == (43151, 94565, 204966, 34153)
-    assert b.lease_liabilities == 22861 + 46172
-    assert b.revenue_growth == pytest.approx(281724 / 245122 - 1)
-    assert b.capex_growth == pytest.approx(64551 / 44477 - 1)
+    assert b.bridge_capex == ()
+
+
+def test_orcl_base_is_fy2026_with_fy2025_lease_liabilities(dataset):
+    b = base_from_dataset(dataset, "ORCL")
+    assert (b.fiscal_year, b.capex, b.ppe_net, b.interest) == (2026, 55663, 99957, 4599)
+    assert b.lease_liabilities == 13450 + 2934  # FY2025, not reported for FY2026
+    assert b.bridge_capex == ()
 
 
 def test_base_missing_figure_raises_naming_ticker_and_field(dataset):
@@ -158,6 +189,32 @@ def test_base_missing_figure_raises_naming_ticker_and_field(dataset):
     b = base_from_dataset(dataset, "AAPL", {"interest_expense": 3000})
     assert b.interest == 3000
     assert b.revenue == 416161
+
+
+def _one_company(rows):
+    annual = pd.DataFrame(
+        [{"ticker": "NEWCO", "fiscal_year": y, "fiscal_year_end": f"{y}-12-31", "field": f,
+          "value_musd": v, "tier": "filing", "source": "test", "note": "", "origin": "test"}
+         for y, f, v in rows])
+    quarterly = pd.DataFrame(columns=[*annual.columns, "fiscal_quarter", "period_end"])
+    return Dataset(annual=annual, quarterly=quarterly)
+
+
+def test_every_missing_base_field_is_listed_in_one_error():
+    # issue 22: a new company's scenario stopped once per missing field
+    core = [(2025, "revenue", 1000), (2025, "ocf", 300), (2025, "capex", 200),
+            (2025, "cash_and_marketable_securities", 100), (2025, "total_debt", 50)]
+    with pytest.raises(DataError) as err:
+        base_from_dataset(_one_company(core), "NEWCO")
+    message = str(err.value)
+    for name in ("da_cashflow", "ppe_net", "interest_expense", "op_lease_liabilities_total",
+                 "fin_lease_liabilities_total"):
+        assert name in message and f"--set {name}=VALUE" in message
+    assert len(message.splitlines()) == 1
+    # and a missing core field names every one that is missing, with the year it looked at
+    with pytest.raises(DataError, match="FY2025 lacks ocf, total_debt"):
+        base_from_dataset(_one_company([r for r in core if r[1] not in ("ocf", "total_debt")]),
+                          "NEWCO")
 
 
 def test_base_unknown_ticker_and_override(dataset):
@@ -170,12 +227,130 @@ def test_base_unknown_ticker_and_override(dataset):
 def test_msft_year_one_from_reported_base(dataset):
     b = base_from_dataset(dataset, "MSFT")
     f = project_financing(b, get_preset("all-cash"), ScenarioInputs(years=1))
-    g_rev = 281724 / 245122 - 1
-    assert f["revenue"].iloc[0] == pytest.approx(281724 * (1 + g_rev))
-    # pre-interest OCF margin held: (136,162 + 2,385) / 281,724
-    assert f["ocf"].iloc[0] == pytest.approx((136162 + 2385) * (1 + g_rev))
-    assert f["capex"].iloc[0] == pytest.approx(64551 * 64551 / 44477)
+    g_rev = 331839 / 281724 - 1  # 17.8%: under the 50% cap
+    assert f["year"].iloc[0] == 2027
+    assert f["revenue"].iloc[0] == pytest.approx(331839 * (1 + g_rev))
+    # pre-interest OCF margin held: (182,935 + 2,385) / 331,839
+    assert f["ocf"].iloc[0] == pytest.approx((182935 + 2385) * (1 + g_rev))
+    # no fiscal-year guidance for FY2027 (the ~$190bn is calendar 2026): capex growth of
+    # 79.6% in FY2026 is capped at 50%
+    assert f["capex"].iloc[0] == pytest.approx(115948 * 1.5)
     assert f["interest"].iloc[0] == pytest.approx(2385)
+
+
+# -- default paths, uses of cash, the funding gap (hand-worked) ------------------------------------
+def test_growth_path_fades_linearly_and_is_capped():
+    # 50% fading to 10% over 4 years: steps of 10 points
+    np.testing.assert_allclose(growth_path(0.5, 0.1, 6, 4), [0.5, 0.4, 0.3, 0.2, 0.1, 0.1])
+    np.testing.assert_allclose(growth_path(0.9, 0.1, 3, 2, cap=0.5), [0.5, 0.5, 0.1])
+    np.testing.assert_allclose(growth_path(-0.2, 0.1, 4, 3), [-0.2, -0.1, 0.0, 0.1])
+    np.testing.assert_allclose(growth_path(0.3, 0.05, 2, 0), [0.05, 0.05])
+
+
+FADE_BASE = CompanyBase(
+    "FADE", 2025, revenue=1000, ocf=190, capex=100, da=50, ppe_net=500, cash=100, debt=200,
+    interest=10, revenue_growth=0.30, capex_growth=0.80, revenue_cagr=0.10,
+)
+
+
+def test_default_capex_path_without_guidance_fades_from_the_capped_growth():
+    # latest capex growth 80% capped at 50%, fading to the long-run revenue growth (10%)
+    # over 4 years: 50, 40, 30, 20, 10, 10 percent
+    p = project_operations(FADE_BASE, ScenarioInputs(years=6))
+    want = 100 * np.cumprod([1.5, 1.4, 1.3, 1.2, 1.1, 1.1])
+    np.testing.assert_allclose(p["capex"], want)
+    np.testing.assert_allclose(p["capex_growth"], [0.5, 0.4, 0.3, 0.2, 0.1, 0.1])
+    # revenue: 30% (under the cap) fading to 10%: 30, 25, 20, 15, 10, 10 percent
+    np.testing.assert_allclose(p["revenue"], 1000 * np.cumprod([1.3, 1.25, 1.2, 1.15, 1.1, 1.1]))
+    # OCF follows revenue at the base year's pre-interest margin (190 + 10) / 1000
+    np.testing.assert_allclose(p["ocf"], 0.2 * p["revenue"])
+    assert list(p["capex_origin"]) == ["model"] * 6
+
+
+def test_default_capex_path_starts_at_guidance_and_user_years_win():
+    # guided 250 for FY2026 (+150%): the fade starts from the cap, 50%, in FY2027
+    guided = ScenarioInputs(years=3, capex_guidance=((2026, 250.0),))
+    p = project_operations(FADE_BASE, guided)
+    np.testing.assert_allclose(p["capex"], [250, 250 * 1.4, 250 * 1.4 * 1.3])
+    assert list(p["capex_origin"]) == ["guidance", "model", "model"]
+    # a year set by the user replaces the guide and the path continues from it
+    mine = dataclasses.replace(guided, capex_by_year=((2026, 120.0), (2028, 200.0)))
+    p = project_operations(FADE_BASE, mine)
+    # FY2026 at 120 is +20%: the fade runs from 20% to 10%, so FY2027 grows 17.5%
+    np.testing.assert_allclose(p["capex"], [120, 141, 200])
+    np.testing.assert_allclose(p["capex_growth"], [0.2, 0.175, 200 / 141 - 1])
+    assert list(p["capex_origin"]) == ["input", "model", "input"]
+    # a list of the first years' capex is the old form; later years follow the path
+    p = project_operations(FADE_BASE, ScenarioInputs(years=3, capex_path=(150.0,)))
+    np.testing.assert_allclose(p["capex"], [150, 150 * 1.4, 150 * 1.4 * 1.3])
+    # one constant growth replaces the default path, guidance included
+    p = project_operations(FADE_BASE, dataclasses.replace(guided, capex_growth=0.1))
+    np.testing.assert_allclose(p["capex"], [110, 121, 133.1])
+
+
+def test_capex_year_overrides_by_dotted_name():
+    _, i, _ = apply_overrides(FinancingStructure(), ScenarioInputs(years=2),
+                              {"capex.2027": 400, "capex.2026": 300})
+    assert i.capex_by_year == ((2026, 300.0), (2027, 400.0))
+    p = project_operations(FADE_BASE, i)
+    np.testing.assert_allclose(p["capex"], [300, 400])
+    # later inputs.* overrides keep the years already set (order does not matter)
+    _, j, _ = apply_overrides(FinancingStructure(), ScenarioInputs(years=2),
+                              {"capex.2026": 300, "inputs.buybacks": 5})
+    assert j.capex_by_year == ((2026, 300.0),) and j.buybacks == 5
+    with pytest.raises(ArgumentError, match="capex.YEAR"):
+        apply_overrides(FinancingStructure(), ScenarioInputs(), {"capex.next": 1})
+    with pytest.raises(ArgumentError, match="capex.2026"):
+        apply_overrides(FinancingStructure(), ScenarioInputs(), {"capex.2026": -1})
+
+
+# Base: cash 100, minimum 50; OCF 190 after interest 10 on debt 200 -> 200 before interest;
+# capex 150 then 300; buybacks 20 and dividends 10 a year; no debt steps.
+# FY2026: need = 150 + 10 + 30 - 200 = -10 -> cash 110.
+# FY2027: need = 300 + 10 + 30 - 200 = 140; cash above the minimum 60; gap 80 -> cash
+#   110 - 60 - 80 = -30 (below zero: the gap is unfunded); net debt 200 + 30 = 230; EBITDA
+#   proxy 200 -> 1.15x. With equity allowed up to 50: equity 50, gap 30, cash 20.
+GAP_INPUTS = ScenarioInputs(years=2, revenue_growth=0.0, capex_path=(150, 300), min_cash=50,
+                            buybacks=20, dividends=10)
+
+
+def test_funding_gap_is_a_visible_line_not_silent_equity():
+    f = project_financing(HAND_BASE, FinancingStructure(), GAP_INPUTS).set_index("year")
+    np.testing.assert_allclose(f["funding_need"], [-10, 140])
+    np.testing.assert_allclose(f["cash_used"], [-10, 60])
+    np.testing.assert_allclose(f["funding_gap"], [0, 80])
+    np.testing.assert_allclose(f["equity"], [0, 0])
+    np.testing.assert_allclose(f["cash"], [110, -30])
+    np.testing.assert_allclose(f["net_debt"], [90, 230])
+    np.testing.assert_allclose(f["net_debt_to_ebitda"], [0.45, 1.15])
+    np.testing.assert_allclose(f["cumulative_funding_gap"], [0, 80])
+    np.testing.assert_allclose(f[["buybacks", "dividends"]].to_numpy(), [[20, 10], [20, 10]])
+    allowed = FinancingStructure(equity=EquityTerms(max_per_year=50))
+    g = project_financing(HAND_BASE, allowed, GAP_INPUTS).set_index("year")
+    np.testing.assert_allclose(g["equity"], [0, 50])
+    np.testing.assert_allclose(g["funding_gap"], [0, 30])
+    np.testing.assert_allclose(g["cash"], [110, 20])
+
+
+def test_presets_issue_no_equity_and_show_the_gap(dataset):
+    # the issue's AMZN all-cash case issued $2.1T of equity; now the need is a gap
+    b = base_from_dataset(dataset, "AMZN")
+    for name in PRESET_NAMES:
+        f = project_financing(b, get_preset(name), ScenarioInputs(years=5))
+        assert (f["equity"] == 0).all(), name
+        np.testing.assert_allclose(f["cumulative_funding_gap"].iloc[-1], f["funding_gap"].sum())
+
+
+def test_leverage_is_nm_when_ebitda_is_not_positive():
+    # an OCF margin of -5%: EBITDA proxy negative, net debt positive -> n.m., never negative
+    f = project_financing(HAND_BASE, FinancingStructure(),
+                          dataclasses.replace(GAP_INPUTS, ocf_margin=-0.05))
+    assert (f["ebitda"] < 0).all() and (f["net_debt"] > 0).all()
+    assert f["net_debt_to_ebitda"].isna().all()
+    assert f["debt_plus_leases_to_ebitda"].isna().all()
+    assert math.isnan(leverage(100.0, 0.0)) and leverage(-100.0, 50.0) == -2.0
+    assert "OCF" in COLUMN_NOTES["ebitda"] and "proxy" in COLUMN_NOTES["ebitda"]
+    assert set(COLUMN_NOTES) == set(COLUMNS)
 
 
 # -- identities (property tests) ----------------------------------------------------------------
@@ -193,6 +368,8 @@ def scenarios(draw):
         ppe_net=draw(st.floats(0, 5e5)), cash=draw(money), debt=(debt := draw(money)),
         interest=debt * draw(st.floats(0, 0.1)), op_lease_liabilities=draw(money),
         revenue_growth=draw(st.floats(-0.3, 0.5)), capex_growth=draw(st.floats(-0.5, 1.0)),
+        revenue_cagr=draw(st.floats(-0.1, 0.3)),
+        bridge_capex=tuple(draw(st.lists(st.floats(0, 3e5), max_size=1))),
     )
     structure = FinancingStructure(
         cash=CashTerms(keep_share=draw(st.floats(0, 1))),
@@ -207,14 +384,18 @@ def scenarios(draw):
         private_credit=PrivateCreditTerms(max_per_year=draw(cap), base_rate=draw(rate),
                                           spread=draw(rate), fee_rate=draw(rate),
                                           tenor_years=draw(st.integers(1, 8))),
+        equity=EquityTerms(max_per_year=draw(cap)),
     )
     years = draw(st.integers(1, 15))
-    path = draw(st.one_of(st.none(), st.lists(st.floats(0, 4e5), min_size=years,
+    path = draw(st.one_of(st.none(), st.lists(st.floats(0, 4e5), min_size=1,
                                               max_size=years)))
     inputs = ScenarioInputs(
         years=years, capex_path=None if path is None else tuple(path),
         min_cash=draw(st.one_of(st.none(), money)),
         ocf_margin=draw(st.one_of(st.none(), st.floats(-0.2, 0.6))),
+        buybacks=draw(st.one_of(st.none(), st.floats(0, 5e4))),
+        dividends=draw(st.one_of(st.none(), st.floats(0, 5e4))),
+        growth_cap=draw(st.floats(0, 1)), fade_years=draw(st.integers(0, 6)),
     )
     return base, structure, inputs
 
@@ -227,45 +408,64 @@ def test_accounting_identities_hold_every_year(scenario):
     tol = 1e-6 * max(1.0, float(np.abs(f[["capex", "ocf", "cash", "gross_debt"]]).max().max()))
     cash_open = np.concatenate(([base.cash], f["cash"].to_numpy()[:-1]))
     debt_open = np.concatenate(([base.debt], f["gross_debt"].to_numpy()[:-1]))
-    # cash roll-forward
+    other = f["buybacks"] + f["dividends"]
+    # cash roll-forward (an unfunded gap lowers cash: nothing is funded for free)
     np.testing.assert_allclose(
         f["cash"],
         cash_open + f["ocf"] - f["capex_on_balance_sheet"] - f["interest"] - f["lease_payment"]
-        + f["new_debt"] - f["repayment"] + f["equity"],
+        - other + f["new_debt"] - f["repayment"] + f["equity"],
         atol=tol,
     )
     # debt roll-forward
     np.testing.assert_allclose(f["gross_debt"], debt_open + f["new_debt"] - f["repayment"],
                                atol=tol)
-    # sources = uses
+    # sources = uses, the funding gap being the part no source covers
     np.testing.assert_allclose(
-        f["ocf"] + f["cash_used"] + f["new_debt"] + f["spv_lease"] + f["equity"],
-        f["capex"] + f["interest"] + f["lease_payment"] + f["repayment"],
+        f["ocf"] + f["cash_used"] + f["new_debt"] + f["spv_lease"] + f["equity"]
+        + f["funding_gap"],
+        f["capex"] + f["interest"] + f["lease_payment"] + f["repayment"] + other,
         atol=tol,
     )
-    np.testing.assert_allclose(f["cash_used"], cash_open - f["cash"], atol=tol)
+    np.testing.assert_allclose(f["funding_need"] + f["ocf"],
+                               f["capex"] + f["interest"] + f["lease_payment"] + f["repayment"]
+                               + other, atol=tol)
+    np.testing.assert_allclose(f["cash_used"] + f["funding_gap"], cash_open - f["cash"],
+                               atol=tol)
+    np.testing.assert_allclose(f["cumulative_funding_gap"], np.cumsum(f["funding_gap"]),
+                               atol=tol)
     np.testing.assert_allclose(f["new_debt"], f["bonds"] + f["term_loans"] + f["private_credit"],
                                atol=tol)
     np.testing.assert_allclose(f["net_debt"], f["gross_debt"] - f["cash"], atol=tol)
     np.testing.assert_allclose(f["fcf"], f["ocf"] - f["capex"], atol=tol)
-    # every step within its terms
-    for c in ("bonds", "term_loans", "spv_lease", "private_credit", "equity"):
+    # every step within its terms; equity only where the structure allows it
+    for c in ("bonds", "term_loans", "spv_lease", "private_credit", "equity", "funding_gap"):
         assert (f[c] >= -tol).all(), c
-    assert (f["bonds"] <= np.minimum(s.bonds.max_per_year, s.bonds.capex_share * f["capex"])
-            + tol).all()
+    bond_cap = np.minimum(s.bonds.max_per_year, s.bonds.capex_share * f["capex"])
+    assert (f["bonds"] <= bond_cap + tol).all()
     assert (f["term_loans"] <= s.term_loans.max_per_year + tol).all()
     assert (f["spv_lease"] <= s.lease.capex_share * f["capex"] + tol).all()
     assert (f["private_credit"] <= s.private_credit.max_per_year + tol).all()
-    # cash never spent below the minimum (a surplus only adds to it)
+    assert (f["equity"] <= s.equity.max_per_year + tol).all()
+    # the cash step never takes cash below the minimum (a surplus only adds to it)
     min_cash = inputs.min_cash if inputs.min_cash is not None else s.cash.keep_share * base.cash
+    after_cash_step = cash_open - f["cash_used"]
     spent = f["cash_used"] > tol
-    assert (f.loc[spent, "cash"] >= min(min_cash, base.cash) - tol).all()
-    # external money only when the cash step is exhausted
-    external = f["new_debt"] + f["spv_lease"] + f["equity"] > tol
-    assert (f.loc[external, "cash"] <= np.maximum(min_cash, cash_open[external]) + tol).all()
+    assert (after_cash_step[spent] >= np.minimum(min_cash, cash_open[spent]) - tol).all()
+    # external money, or a gap, only once the cash step is exhausted
+    external = f["new_debt"] + f["spv_lease"] + f["equity"] + f["funding_gap"] > tol
+    assert (after_cash_step[external] <= np.maximum(min_cash, cash_open[external]) + tol).all()
+    # a gap only when every step is at its cap
+    gap = f["funding_gap"] > tol
+    if s.bonds.used:
+        assert (f.loc[gap, "bonds"] >= bond_cap[gap] - tol).all()
+    assert (f.loc[gap, "equity"] >= s.equity.max_per_year - tol).all() or not s.equity.used
     assert (f["gross_debt"] >= base.debt - tol).all()
     assert (f["lease_liability"] >= -tol).all()
     np.testing.assert_allclose(f["rou_asset"], f["lease_liability"])
+    # leverage is n.m. (NaN) where the EBITDA proxy is <= 0: never negative with net debt > 0
+    for col in ("net_debt_to_ebitda", "debt_plus_leases_to_ebitda"):
+        assert f.loc[f["ebitda"] <= 0, col].isna().all()
+    assert not ((f["net_debt"] > 0) & (f["net_debt_to_ebitda"] < 0)).any()
 
 
 # -- presets -------------------------------------------------------------------------------------
@@ -314,11 +514,15 @@ def test_presets_are_plain_data_that_can_be_overridden():
     [
         (dict(years=0), "years"),
         (dict(years=31), "years"),
-        (dict(years=5), "capex_path"),  # the hand path has 4 values
         (dict(ocf_margin=0.2, ocf_growth=0.1), "ocf_margin"),
         (dict(revenue_growth=-2.0), "revenue_growth"),
         (dict(min_cash=-5.0), "min_cash"),
-        (dict(capex_growth=0.1), "capex_path or capex_growth"),
+        (dict(buybacks=-1.0), "buybacks"),
+        (dict(growth_cap=-0.1), "growth_cap"),
+        (dict(fade_years=2.5), "fade_years"),
+        (dict(capex_by_year=((2025, 10.0),)), "FY2025 is not a projected year"),
+        (dict(capex_by_year=((2026, -10.0),)), "capex.2026"),
+        (dict(capex_by_year=((2026, 10.0),)), "given twice"),
     ],
 )
 def test_bad_inputs(changes, word):
@@ -341,20 +545,22 @@ def test_implausible_cost_of_existing_debt():
         project_financing(b, HAND_STRUCTURE, HAND_INPUTS)
 
 
-def test_missing_growth_default_raises_data_error():
-    b = dataclasses.replace(HAND_BASE, revenue_growth=math.nan)
-    with pytest.raises(DataError, match="revenue_growth"):
-        project_financing(b, HAND_STRUCTURE, ScenarioInputs(capex_growth=0.1))
+def test_missing_growth_defaults_are_listed_together():
+    b = dataclasses.replace(HAND_BASE, revenue_growth=math.nan, capex_growth=math.nan)
+    with pytest.raises(DataError, match="revenue_growth.*long_run_revenue_growth.*capex_growth"):
+        project_financing(b, HAND_STRUCTURE, ScenarioInputs())
 
 
 # -- analysis ----------------------------------------------------------------------------------
 def test_compare_scenarios_side_by_side():
-    t = compare_scenarios(HAND_BASE, HAND_INPUTS, metrics=["bonds", "equity", "gross_debt"],
-                          year=2028)
+    t = compare_scenarios(HAND_BASE, HAND_INPUTS,
+                          metrics=["bonds", "funding_gap", "equity", "gross_debt"], year=2028)
     assert list(t.columns) == list(PRESET_NAMES)
-    assert list(t.index) == ["bonds", "equity", "gross_debt"]
-    # same operations, different funding: all-cash funds FY2028 with equity only
-    assert t.loc["bonds", "all-cash"] == 0
+    assert list(t.index) == ["bonds", "funding_gap", "equity", "gross_debt"]
+    # same operations, different funding: all-cash leaves FY2028 unfunded (a visible gap, no
+    # silent equity); bonds fund part of it
+    assert t.loc["bonds", "all-cash"] == 0 and t.loc["funding_gap", "all-cash"] > 0
+    assert (t.loc["equity"] == 0).all()
     assert t.loc["bonds", "bonds"] > 0
     own = compare_scenarios(HAND_BASE, HAND_INPUTS, presets=[HAND_STRUCTURE],
                             metrics=["gross_debt"], year=2028)

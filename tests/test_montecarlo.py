@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 import pytest
-from aicapex.engine.financing import CHUNK, CompanyBase, ScenarioInputs, project_financing
+from aicapex.engine.financing import CompanyBase, ScenarioInputs, project_financing
 from aicapex.engine.montecarlo import (
     BAND_COLUMNS,
     draw_shocks,
@@ -15,6 +15,7 @@ from aicapex.engine.montecarlo import (
     simulate_paths,
 )
 from aicapex.engine.presets import PRESET_NAMES, get_preset
+from aicapex.engine.waterfall import CHUNK
 from aicapex.errors import ArgumentError
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -23,6 +24,7 @@ from hypothesis.extra.numpy import arrays
 BASE = CompanyBase(
     "MC", 2025, revenue=1000, ocf=190, capex=150, da=80, ppe_net=400, cash=300, debt=200,
     interest=10, op_lease_liabilities=50, revenue_growth=0.10, capex_growth=0.35,
+    revenue_cagr=0.08,
 )
 INPUTS = ScenarioInputs(years=6)
 
@@ -44,6 +46,17 @@ def test_zero_volatility_reproduces_the_deterministic_scenario(preset):
     np.testing.assert_allclose(r32.bands["fcf_p50"], det["fcf"], rtol=1e-5, atol=1e-3)
     np.testing.assert_allclose(r32.bands["leverage_p50"], det["net_debt_to_ebitda"],
                                rtol=1e-4, atol=1e-5)
+
+
+def test_zero_volatility_reproduces_a_scenario_with_a_funding_gap_and_buybacks():
+    # buybacks and dividends are uses of cash and an unfunded need lowers cash on every path
+    inputs = ScenarioInputs(years=5, capex_growth=0.3, buybacks=60, dividends=40)
+    s = get_preset("all-cash")
+    det = project_financing(BASE, s, inputs)
+    assert det["funding_gap"].sum() > 0 and (det["ebitda"] > 0).all()
+    r = monte_carlo(BASE, s, inputs, n_paths=3, ocf_growth_sd=0, capex_overrun_sd=0,
+                    dtype=np.float64)
+    np.testing.assert_allclose(r.bands["leverage_p50"], det["net_debt_to_ebitda"], rtol=1e-9)
 
 
 def test_float32_and_float64_bands_agree():

@@ -1,8 +1,10 @@
-"""The Scenarios sheet of the analyst workbook: layout, CPX_ calls, formula rules, checks and
-headless evaluation against the engine."""
+"""The Scenarios sheet of the analyst workbook: one spilled CPX_ call per block, formula rules,
+checks, the funding gap line, the per-year capex path on Inputs, and headless evaluation
+against the engine."""
 
 from __future__ import annotations
 
+import math
 import re
 import shutil
 import zipfile
@@ -11,39 +13,31 @@ from pathlib import Path
 import openpyxl
 import pytest
 from aicapex.data.dataset import load_dataset
-from aicapex.engine.financing import (
-    COLUMNS,
-    ScenarioInputs,
-    apply_overrides,
-    base_from_dataset,
-    project_financing,
-)
-from aicapex.engine.montecarlo import BAND_COLUMNS
-from aicapex.engine.presets import PRESET_NAMES, get_preset
+from aicapex.engine.presets import PRESET_NAMES
+from aicapex.engine.scenario import compare_presets, run_scenario
 from aicapex.excel import layout as L
 from aicapex.excel import sheet_scenarios as S
-from aicapex.excel.builder import build_analyst_workbook
 from aicapex.excel.evaluator import SUPPORTED_FUNCTIONS, functions_in_formula
 from aicapex.excel.headless import refresh_file
 from openpyxl.formula.tokenizer import Token, Tokenizer
 from openpyxl.formula.translate import Translator
-from workbook_fixtures import TIMELINE, checked_cpx_calls, name_cell
-from workbook_fixtures import formula_cells as formulas
+from workbook_fixtures import TIMELINE, build_template, checked_cpx_calls, name_cell
 
 SHEET = "Scenarios"
-LAY = S.scenarios_layout()
-M = L.col(TIMELINE.period_col(2026))  # the first projected year's column on every timeline sheet
-EST = [L.col(c) for c in S.EST_COLS]
-#: Numbers allowed inside formulas: flags, MIN(1, ...) caps, INDEX's first row.
+DS = load_dataset(overrides=None)
+LAY = S.scenarios_layout(DS)
+PERIODS = [L.col(c) for c in range(L.FIRST_PERIOD_COL, TIMELINE.last_period_col + 1)]
+COL = {TIMELINE.year_of(c): L.col(c) for c in range(L.FIRST_PERIOD_COL,
+                                                     TIMELINE.last_period_col + 1)}
+#: Numbers allowed inside formulas: flags and MIN(1, ...) caps.
 ALLOWED_NUMBERS = {0.0, 1.0}
-MSFT_CAPEX = {2024: 44477.0, 2025: 64551.0}  # MSFT 10-K, purchases of property and equipment
+#: The sheet's budget (issue #19): with the Guidance sheet, at most 25 CPX_ calls.
+BUDGET = 25
 
 
 @pytest.fixture(scope="module")
 def workbook(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("scenarios") / "ai_capex_monitor.xlsm"
-    build_analyst_workbook(path, load_dataset(overrides=None))
-    return path
+    return build_template(tmp_path_factory.mktemp("scenarios"))
 
 
 @pytest.fixture(scope="module")
@@ -59,14 +53,39 @@ def refreshed(workbook, tmp_path_factory) -> Path:
     return path
 
 
+def formulas(ws):
+    """(coordinate, formula text) of every formula cell, spilled anchors included."""
+    for row in ws.iter_rows():
+        for c in row:
+            v = c.value.text if hasattr(c.value, "text") else c.value
+            if isinstance(v, str) and v.startswith("="):
+                yield c.coordinate, v
 
 
+def values_of(path: Path):
+    return openpyxl.load_workbook(path, data_only=True)[SHEET]
 
-def row_of(ws, label: str) -> int:
-    for r in range(1, ws.max_row + 1):
-        if ws.cell(r, 2).value == label:
-            return r
-    raise KeyError(label)
+
+def sheet_overrides(values: dict) -> dict:
+    """The overrides the sheet passes for these Inputs values (blank/default dropped)."""
+    out = {}
+    for name, key, *_ in S.terms(DS):
+        v = values.get(name)
+        if v is None or (isinstance(v, str) and v.strip().lower() == "default"):
+            continue
+        out[key] = int(v) if key.endswith("years") and float(v).is_integer() else v
+    return out
+
+
+def defaults() -> dict:
+    values = {r.name: r.value for r in L.INPUT_ROWS if r.name}
+    values.update({r.name: r.value for r in S.scenario_inputs(DS)})
+    return values
+
+
+def row_values(ws, key: str, years: list[int]) -> list:
+    r = LAY.rows[key] + 1
+    return [ws[f"{COL[y]}{r}"].value for y in years]
 
 
 # --- layout and formula rules -------------------------------------------------------------------
@@ -78,25 +97,41 @@ def test_sheet_sits_on_the_shared_timeline(book):
     assert ws["B1"].value == "Scenarios" and "USD millions unless stated" in ws["B2"].value
     assert ws.freeze_panes == "F6"
     assert ws["F4"].value == "=in_FirstFY" and ws.sheet_properties.tabColor.rgb.endswith("7F7F7F")
-    assert M == "M" and TIMELINE.period_col(2019) == 5  # FY2019 = F ... FY2026 = M, as on Ratios
     labels = [ws.cell(r, 2).value for r in range(6, ws.max_row + 1)
               if isinstance(ws.cell(r, 2).value, str) and not ws.cell(r, 2).value.startswith("=")]
-    labels = [x for x in labels if x != S.CHART_SOURCE]  # the caption under each chart
+    labels = [x for x in labels if x != S.CHART_SOURCE]  # the caption under the charts
     assert len(labels) == len(set(labels))  # every line label is unique
-    # projection formulas live in the estimate columns only (M..V)
-    r = LAY.rows["capex"] + 1
-    assert ws[f"L{r}"].value is None and ws[f"{M}{r}"].value.startswith("=INDEX(CPX_FINANCING(")
-    assert ws[f"{EST[-1]}{r}"].value.startswith("=INDEX(CPX_FINANCING(")
 
 
-def test_every_cpx_call_names_a_udf_with_a_valid_argument_count(book):
-    seen = set(checked_cpx_calls(formulas(book[SHEET])))
-    assert {"CPX_FINANCING", "CPX_SCENARIOS", "CPX_MONTE_CARLO", "CPX_VALUE"} <= seen
+def test_each_block_is_one_spilled_call_and_the_budget_holds(book):
+    calls = checked_cpx_calls(formulas(book[SHEET]))
+    assert sorted(calls) == sorted(["CPX_FINANCING", "CPX_MONTE_CARLO", "CPX_SCENARIOS",
+                                    "CPX_SCENARIO_SOURCES"])
+    guidance = checked_cpx_calls(formulas(book["Guidance"]))
+    assert len(calls) + len(guidance) <= BUDGET
+    ws = book[SHEET]
+    first = LAY.rows[S.SCENARIO_ROWS[0][0]] + 1
+    last = LAY.rows[S.SCENARIO_ROWS[-1][0]] + 1
+    terms = sorted(LAY.terms.values())
+    f = ws[f"F{first}"].value
+    # the key column and the year row fix the block's shape; it never moves
+    assert f.text if hasattr(f, "text") else f
+    text = f.text if hasattr(f, "text") else f
+    assert text == (f"=CPX_FINANCING(in_ScenTicker,in_Scenario,in_Horizon,"
+                    f"$D${terms[0] + 1}:$F${terms[-1] + 1},FALSE,$D{first}:$D{last},"
+                    f"F$4:{PERIODS[-1]}$4)")
+    for key, r in LAY.rows.items():
+        assert ws[f"D{r + 1}"].value == key
+
+
+def _text(v):
+    return v.text if hasattr(v, "text") else v
 
 
 def test_formulas_are_short_portable_and_carry_no_constants(book):
     texts = []
     for coord, f in formulas(book[SHEET]):
+        f = _text(f)
         assert len(f) <= 120, (coord, len(f), f)
         native = {n for n in functions_in_formula(f) if not n.startswith("CPX_")}
         assert native <= SUPPORTED_FUNCTIONS, (coord, native)
@@ -107,20 +142,18 @@ def test_formulas_are_short_portable_and_carry_no_constants(book):
                 assert float(tok.value) in ALLOWED_NUMBERS, (coord, f)
             if tok.type == Token.OPERAND and tok.subtype == Token.TEXT:
                 texts.append(coord)
-        assert '"MSFT"' not in f and "2025" not in f and "2026" not in f, (coord, f)
-    # text only in the two block titles ("Selected scenario: MSFT / all-cash")
-    assert {re.sub(r"\d", "", c) for c in texts} == {"B"}
-    assert {int(re.sub(r"\D", "", c)) for c in texts} == {LAY.scenario_header + 1,
-                                                          LAY.compare_header + 1}
+        assert '"MSFT"' not in f and not re.search(r"(?<![A-Za-z_])20[0-9]{2}", f), (coord, f)
+    # text only in the block titles and the two COUNTIFS criteria of the alerts
+    rows = {int(re.sub(r"\D", "", c)) for c in texts}
+    assert rows <= {LAY.scenario_header + 1, LAY.alerts["gap"] + 1, LAY.alerts["nm"] + 1}
 
 
 def test_one_formula_per_row(book):
-    """Every period cell of a row holds the same formula, shifted by its column."""
+    """Every period cell of a native row holds the same formula, shifted by its column."""
     ws = book[SHEET]
-    periods = [L.col(c) for c in range(L.FIRST_PERIOD_COL, TIMELINE.last_period_col + 1)]
     checked = 0
     for r in range(L.HEADER_ROWS + 1, ws.max_row + 1):
-        cells = [(c, ws[f"{c}{r}"].value) for c in periods]
+        cells = [(c, _text(ws[f"{c}{r}"].value)) for c in PERIODS]
         cells = [(c, v) for c, v in cells if isinstance(v, str) and v.startswith("=")]
         if len(cells) < 2:
             continue
@@ -128,169 +161,167 @@ def test_one_formula_per_row(book):
         for c, f in rest:
             assert f == Translator(f0, origin=f"{c0}{r}").translate_formula(f"{c}{r}"), (r, c)
         checked += 1
-    assert checked >= len(S.SCENARIO_ROWS) + len(S.MC_ROWS) + len(S.CHECKS)
-
-
-def test_engine_rows_read_the_column_their_key_names(book):
-    ws = book[SHEET]
-    notes = L.col(TIMELINE.notes_col)
-    for key, r in LAY.rows.items():
-        f = ws[f"{M}{r + 1}"].value
-        if key in COLUMNS:
-            assert f == (f"=INDEX(CPX_FINANCING(in_ScenTicker,in_Scenario,in_Horizon,"
-                         f"$D$8:$F$16,FALSE),{M}${LAY.index_row + 1},$D{r + 1})")
-            assert ws[f"D{r + 1}"].value == COLUMNS.index(key) + 1
-            assert f"Engine column {key} " in ws[f"{notes}{r + 1}"].value
-    for key, r in LAY.mc.items():
-        assert ws[f"D{r + 1}"].value == BAND_COLUMNS.index(key) + 1
-        assert "CPX_MONTE_CARLO(in_ScenTicker,in_Scenario,in_MCPaths,in_MCSeed" in ws[f"{M}{r + 1}"].value
-    for m, r in LAY.metrics.items():
-        assert ws[f"D{r + 1}"].value == m and "CPX_SCENARIOS(" in ws[f"F{r + 1}"].value
-    names = [ws.cell(LAY.preset_row + 1, c + 1).value for c in S.PRESET_COLS]
-    assert names == list(PRESET_NAMES)
+    assert checked >= len(S.CHECKS) + 1  # the checks and the debt corkscrew
 
 
 def test_terms_block_links_every_input_under_its_engine_key(book):
     ws = book[SHEET]
-    rows = sorted(LAY.terms.values())
-    assert f"$D${rows[0] + 1}:$F${rows[-1] + 1}" == "$D$8:$F$16"
-    for name, key, *_ in S.TERMS:
+    for name, key, *_ in S.terms(DS):
         r = LAY.terms[name] + 1
         assert ws[f"D{r}"].value == key and ws[f"E{r}"].value is None
         assert ws[f"F{r}"].value == f"={name}"
         assert ws[f"F{r}"].font.color.rgb.endswith("008000")  # a green link
+    # the per-year capex path runs from the first year a covered company projects (FY2026:
+    # the December filers' base is FY2025) to the end of the longest horizon
+    years = [k for _, k, *_ in S.terms(DS) if k.startswith("capex.")]
+    assert years[0] == "capex.2026"
+    assert years[-1] == f"capex.{TIMELINE.last_actual_fy + L.MAX_HORIZON}"
 
 
 def test_inputs_are_named_validated_and_cite_their_source(book):
     inputs = book["Inputs"]
     validations = {str(dv.sqref): dv for dv in inputs.data_validations.dataValidation}
     assert book.defined_names["in_Horizon"].attr_text == L.input_ref("in_Horizon")  # reused
-    for row in S.INPUTS:
+    for row in S.scenario_inputs(DS):
         cell = name_cell(book, row.name)
         assert cell.parent.title == "Inputs", row.name
         assert cell.value == row.value and cell.font.color.rgb.endswith("0000FF")
         assert inputs.cell(cell.row, 3).value == row.unit and row.note
         dv = validations[cell.coordinate]
         assert dv.errorStyle in (None, "stop")
-        if dv.type == "custom":  # a number in bounds or the word default, on this very cell
-            assert dv.formula1.startswith(f'OR({cell.coordinate}="default",')
-    assert validations[name_cell(book, "in_ScenTicker").coordinate].formula1 == "$D$8:$D$13"
-    assert validations[name_cell(book, "in_Scenario").coordinate].formula1 == (
-        '"' + ",".join(PRESET_NAMES) + '"')
+        if dv.type == "custom":  # a number in bounds or a word, on this very cell
+            assert dv.formula1.startswith(f"OR({cell.coordinate}=")
+    assert validations[name_cell(book, "in_ScenTicker").coordinate].formula1 == (
+        L.coverage_ref().split("!", 1)[1])
     assert name_cell(book, "in_Scenario").value == "all-cash"
+    # buybacks and dividends are not in the data: the default (0) says so
+    assert "not in the data set" in S.scenario_inputs(DS)[
+        [r.name for r in S.scenario_inputs(DS)].index("in_Buybacks")].note
 
 
 def test_row_3_checks_and_the_cover(book):
     ws = book[SHEET]
     total = LAY.total_row + 1
     assert ws["D3"].value == f"=$D${total}" and ws["F3"].value == "=chk_Master"
-    assert ws[f"D{total}"].value.startswith("=MIN(1,SUM(D")
     cover = book["Cover"]
     assert f"{SHEET}!$D$3" in cover.cell(L.COVER_MASTER[0] + 1, L.COVER_MASTER[1] + 1).value
     alerts = [c.value for row in cover.iter_rows() for c in row
-              if isinstance(c.value, str) and S.alert_ref(None) in c.value]
+              if isinstance(c.value, str) and S.alert_ref(DS) in c.value]
     assert alerts
-    checks = {ws.cell(r + 1, 2).value: r + 1 for r in LAY.checks.values()}
-    funding = ws[f"{M}{checks['Funding sources equal the funding need']}"].value
-    assert "in_CheckTol" in funding and "SUM(" in funding
-    debt = ws[f"{M}{checks['Debt: closing = opening + new - repaid']}"].value
-    assert debt.startswith("=IF(ISNUMBER(") and "in_CheckTol" in debt
+    funding = _text(ws[f"M{LAY.checks['funding'] + 1}"].value)
+    need = LAY.rows["funding_need"] + 1
+    assert funding == (f"=IF(ISNUMBER(M{need}),--(ABS(SUM(M{LAY.rows['cash_used'] + 1}:"
+                       f"M{LAY.rows['funding_gap'] + 1})-M{need})>in_CheckTol),0)")
 
 
-def test_charts_funding_mix_and_leverage_band(workbook):
+def test_charts_show_the_funding_gap_and_the_leverage_band(workbook):
     with zipfile.ZipFile(workbook) as z:
         charts = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart")]
-    mix = [c for c in charts if "Funding mix by year" in c]
-    lev = [c for c in charts if "Net debt / EBITDA with Monte Carlo" in c]
+    mix = [c for c in charts if "Funding mix and funding gap by year" in c]
+    lev = [c for c in charts if "Net debt / EBITDA proxy with Monte Carlo" in c]
     assert len(mix) == 1 and len(lev) == 1
     assert "($bn)" in mix[0] and "(x)" in lev[0]
-    assert '<c:grouping val="stacked"/>' in mix[0] and mix[0].count("<c:ser>") == 6
+    assert '<c:grouping val="stacked"/>' in mix[0] and mix[0].count("<c:ser>") == 7
+    assert "Funding gap (not funded)" in mix[0]
     assert lev[0].count("<c:ser>") == 4 and lev[0].count('<a:prstDash val="dash"/>') == 3
+    first, last = COL[2026], PERIODS[-1]
     for xml in (mix[0], lev[0]):
-        assert f"{SHEET}!$M$4:$V$4" in xml and "FY2026–FY2035" in xml
-    ws = openpyxl.load_workbook(workbook)[SHEET]
-    captions = [r for r in range(LAY.chart_row, ws.max_row + 1)
-                if (ws.cell(r, 2).value or "").startswith("Source:")]
-    assert len(captions) == 2
+        assert f"{SHEET}!${first}$4:${last}$4" in xml
+        assert '<c16r3:dispNaAsBlank val="1"/>' in xml
 
 
 # --- headless evaluation ----------------------------------------------------------------------
 
 
-def values_of(path: Path):
-    return openpyxl.load_workbook(path, data_only=True)[SHEET]
+def assert_block_equals_engine(ws, values: dict) -> None:
+    result = run_scenario(DS, values["in_ScenTicker"], values["in_Scenario"],
+                          sheet_overrides(values), years=int(values["in_Horizon"]))
+    frame = result.frame.set_index("year")
+    years = frame.index.tolist()
+    for key, *_ in S.SCENARIO_ROWS:
+        got = row_values(ws, key, years)
+        want = frame[key].tolist()
+        for g, w in zip(got, want, strict=True):
+            if isinstance(w, str):
+                assert g == w, key
+            elif math.isnan(w):
+                assert g == "#N/A", key
+            else:
+                assert g == pytest.approx(w, rel=1e-9, abs=1e-6), key
+    # the base year's column holds its own figures; earlier years are gaps, never numbers
+    base = result.base_year
+    r = LAY.rows["gross_debt"] + 1
+    assert ws[f"{COL[base]}{r}"].value == DS.value(values["in_ScenTicker"], "total_debt", base)
+    assert ws[f"{COL[base - 1]}{r}"].value == "#N/A"
+    after = [y for y in COL if y > years[-1]]
+    assert all(ws[f"{COL[y]}{LAY.rows['capex'] + 1}"].value == "#N/A" for y in after)
+    return result
 
 
-def cached_row(ws, key: str, horizon: int) -> list[float]:
-    r = LAY.rows[key] + 1
-    return [ws[f"{c}{r}"].value for c in EST[:horizon]]
-
-
-def assert_identities(ws, horizon: int, opening_debt: float) -> None:
-    rows = {k: cached_row(ws, k, horizon) for k in LAY.rows}
-    for i in range(horizon):
-        sources = sum(rows[k][i] for k in S.SOURCES)
-        assert sources == pytest.approx(rows["funding_gap"][i], abs=1e-6)
-        opening = opening_debt if i == 0 else rows["gross_debt"][i - 1]
-        assert rows["opening"][i] == pytest.approx(opening)
-        assert rows["gross_debt"][i] == pytest.approx(
-            opening + rows["new_debt"][i] - rows["repayment"][i], abs=1e-6)
-        assert rows["net_debt"][i] == pytest.approx(rows["gross_debt"][i] - rows["cash"][i])
-        assert rows["fcf"][i] == pytest.approx(rows["ocf"][i] - rows["capex"][i])
-        assert rows["year"][i] == 2026 + i
-    for c in EST[horizon:]:  # beyond the horizon: a gap, never a number
-        assert ws[f"{c}{LAY.rows['capex'] + 1}"].value == "#N/A"
-
-
-def test_headless_refresh_passes_the_checks_and_matches_the_engine(refreshed, dataset):
+def test_headless_refresh_passes_the_checks_and_matches_the_engine(refreshed):
     ws = values_of(refreshed)
     assert ws["D3"].value == 0
-    assert openpyxl.load_workbook(refreshed, data_only=True)["Cover"][
-        L.cell(*L.COVER_MASTER)].value == 0
-    # Defaults: MSFT, all-cash, 5 years, capex growing at its latest year-on-year rate.
-    capex = ws[f"{M}{LAY.rows['capex'] + 1}"].value
-    assert capex == pytest.approx(MSFT_CAPEX[2025] * MSFT_CAPEX[2025] / MSFT_CAPEX[2024])
-    base = base_from_dataset(dataset, "MSFT")
-    s, i, _ = apply_overrides(get_preset("all-cash"), ScenarioInputs(years=5),
-                              {"depreciation.server_life": 6.0})
-    frame = project_financing(base, s, i)
-    for key in ("capex", "ocf", "cash", "da", "net_debt_to_ebitda"):
-        assert cached_row(ws, key, 5) == pytest.approx(frame[key].tolist(), rel=1e-12), key
-    assert_identities(ws, 5, dataset.value("MSFT", "total_debt", 2025))
-    assert ws[f"D{LAY.alert_total + 1}"].value == 0  # the base case, every value present
-    p5, p50, p95 = (cached_row_mc(ws, k) for k in ("leverage_p5", "leverage_p50", "leverage_p95"))
+    cover = openpyxl.load_workbook(refreshed, data_only=True)["Cover"]
+    assert cover[L.cell(*L.COVER_MASTER)].value == 0
+    values = defaults()
+    result = assert_block_equals_engine(ws, values)
+    # Defaults: MSFT (base FY2026, its 10-K), all-cash; no fiscal-year guidance for FY2027
+    # (the ~$190bn is calendar 2026), so FY2026's 79.6% capex growth is capped at 50%
+    assert result.base_year == 2026
+    assert ws[f"{COL[2027]}{LAY.rows['capex'] + 1}"].value == pytest.approx(115948 * 1.5)
+    assert ws[f"{COL[2027]}{LAY.rows['capex_source'] + 1}"].value == "model"
+    # the funding gap is a visible line and raises its alert
+    gap = row_values(ws, "funding_gap", result.frame["year"].tolist())
+    assert gap[-1] > 0
+    assert ws[f"D{LAY.alerts['gap'] + 1}"].value == sum(g > 0.5 for g in gap)
+    # Monte Carlo, comparison and sources blocks
+    p5, p50, p95 = ([ws[f"{COL[y]}{LAY.mc[k] + 1}"].value for y in range(2027, 2032)]
+                    for k in ("leverage_p5", "leverage_p50", "leverage_p95"))
     assert all(a <= b <= c for a, b, c in zip(p5, p50, p95, strict=True))
-    compare = {ws.cell(r + 1, 4).value: [ws.cell(r + 1, c + 1).value for c in S.PRESET_COLS]
-               for r in LAY.metrics.values()}
-    assert compare["capex"] == pytest.approx([frame["capex"].iloc[-1]] * len(PRESET_NAMES))
-    assert compare["net_debt"][0] == pytest.approx(frame["net_debt"].iloc[-1])
+    compare = compare_presets(DS, "MSFT", sheet_overrides(values), metrics=S.COMPARE_METRICS,
+                              year="last", years=5)
+    for m, r in LAY.metrics.items():
+        got = [ws.cell(r + 1, 6 + i).value for i in range(len(PRESET_NAMES))]
+        assert got == pytest.approx(compare.loc[m].tolist(), rel=1e-9), m
+    src = {item: ws.cell(r + 1, 6).value for item, r in LAY.sources.items()}
+    assert src["base_year"] == 2026 and src["capex_first_year"] == pytest.approx(115948 * 1.5)
+    assert src["interest_expense"] == 2385  # FY2025 10-K: FY2026's is not in the data
+    assert "FY2025 reported" in ws.cell(LAY.sources["interest_expense"] + 1, 8).value
 
 
-def cached_row_mc(ws, key: str, horizon: int = 5) -> list[float]:
-    return [ws[f"{c}{LAY.mc[key] + 1}"].value for c in EST[:horizon]]
-
-
-def test_changed_inputs_flow_through_and_raise_the_scenario_alert(workbook, tmp_path, dataset):
+def test_changed_inputs_flow_through_with_guidance_and_a_year_of_capex(workbook, tmp_path):
     path = tmp_path / workbook.name
     shutil.copyfile(workbook, path)
     wb = openpyxl.load_workbook(path, keep_vba=True)
-    for name, value in (("in_ScenTicker", "ORCL"), ("in_Scenario", "hybrid"), ("in_Horizon", 8),
-                        ("in_CapexGrowth", 0.3), ("in_BondCoupon", 0.055)):
+    changes = {"in_ScenTicker": "META", "in_Scenario": "hybrid", "in_Horizon": 7,
+               "in_BondCoupon": 0.055, "in_CapexFY2027": 200000, "in_Buybacks": 30000}
+    for name, value in changes.items():
         name_cell(wb, name).value = value
     wb.save(path)
     refresh_file(path, backup=False)
     ws = values_of(path)
     assert ws["D3"].value == 0
-    assert ws[f"B{LAY.scenario_header + 1}"].value == "Selected scenario: ORCL / hybrid"
-    base = base_from_dataset(dataset, "ORCL")
-    s, i, _ = apply_overrides(get_preset("hybrid"), ScenarioInputs(years=8),
-                              {"bonds.coupon": 0.055, "lease.capex_share": 0.25,
-                               "lease.lease_yield": 0.066, "private_credit.spread": 0.06,
-                               "inputs.capex_growth": 0.3, "depreciation.server_life": 6.0})
-    frame = project_financing(base, s, i)
-    for key in ("capex", "bonds", "spv_lease", "equity", "interest", "gross_debt"):
-        assert cached_row(ws, key, 8) == pytest.approx(frame[key].tolist(), rel=1e-12), key
+    assert ws[f"B{LAY.scenario_header + 1}"].value == "Selected scenario: META / hybrid"
+    values = {**defaults(), **changes}
+    result = assert_block_equals_engine(ws, values)
+    frame = result.frame.set_index("year")
+    # META's FY2026 starts at its latest guide ($125-145bn incl. finance-lease principal,
+    # less FY2025's 2,524); FY2027 is the typed 200,000
+    assert frame.loc[2026, "capex"] == pytest.approx(132476)
+    assert row_values(ws, "capex_source", [2026, 2027, 2028]) == ["guidance", "input", "model"]
+    assert row_values(ws, "capex", [2027]) == [200000]
+    assert (frame["buybacks"] == 30000).all()
     assert frame["bonds"].sum() > 0 and frame["spv_lease"].sum() > 0  # the waterfall is live
-    assert_identities(ws, 8, dataset.value("ORCL", "total_debt", 2025))
     assert ws[f"D{LAY.alerts['scenario'] + 1}"].value == 1
-    assert ws[f"D{LAY.alert_total + 1}"].value == 1
+
+
+def test_a_year_the_scenario_does_not_project_is_an_error_with_its_reason(workbook, tmp_path):
+    path = tmp_path / workbook.name
+    shutil.copyfile(workbook, path)
+    wb = openpyxl.load_workbook(path, keep_vba=True)
+    name_cell(wb, "in_CapexFY2026").value = 150000  # MSFT's FY2026 is reported: its base year
+    wb.save(path)
+    refresh_file(path, backup=False)
+    ws = values_of(path)
+    cell = ws[f"{COL[2027]}{LAY.rows['capex'] + 1}"].value
+    assert cell == "#VALUE!"

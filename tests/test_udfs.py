@@ -53,6 +53,8 @@ CASES: dict[str, list] = {
     "cpx_sensitivity": ["META", "hybrid", "bonds.capex_share", [[0.25, 0.5]], "bonds.coupon",
                         [[0.04], [0.06]], "net_debt_to_ebitda", "peak"],
     "cpx_monte_carlo": ["ORCL", "hybrid", 500, 7, 3.0, [["inputs.years", 3]]],
+    "cpx_scenario_sources": ["META", "bonds", 3, [["capex.2027", 150000]]],
+    "cpx_guidance": ["META", 2026, "history"],
 }
 
 

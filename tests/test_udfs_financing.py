@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import aicapex.engine.depreciation as depreciation
 import aicapex.udfs as udfs
 import numpy as np
 import pytest
@@ -12,26 +13,26 @@ from aicapex.engine.depreciation import depreciation_schedule
 from aicapex.engine.financing import (
     COLUMNS,
     ScenarioInputs,
-    apply_overrides,
     base_from_dataset,
-    compare_scenarios,
     project_financing,
-    sensitivity_grid,
 )
 from aicapex.engine.montecarlo import BAND_COLUMNS, monte_carlo
 from aicapex.engine.presets import PRESET_NAMES, get_preset
-from aicapex.udfs.financing import MAX_PATHS
+from aicapex.engine.scenario import build_scenario, compare_scenarios, sensitivity_grid
+from aicapex.udfs.financing import MAX_DEPRECIATION_CELLS, MAX_PATHS
 from officejs import call_officejs
 
-MSFT_CAPEX_FY2025 = 64551.0  # MSFT 10-K FY2025, purchases of property and equipment
-MSFT_INTEREST_FY2025 = 2385.0  # MSFT 10-K FY2025, interest expense
-MSFT_DEBT_FY2025 = 43151.0  # MSFT FY2025 total debt in the snapshot
+MSFT_CAPEX_FY2026 = 115948.0  # MSFT 10-K FY2026, additions to property and equipment
+MSFT_INTEREST_FY2025 = 2385.0  # MSFT 10-K FY2025, interest expense (FY2026 not in the data)
+MSFT_DEBT_FY2026 = 40294.0  # MSFT FY2026 total debt in the snapshot (10-K)
 
 
 def engine_frame(dataset, ticker, preset, years, terms=None, base_overrides=None):
-    base = base_from_dataset(dataset, ticker, base_overrides)
-    s, i, b = apply_overrides(get_preset(preset), ScenarioInputs(years=years), terms or {}, base)
-    return project_financing(b, s, i)
+    """The engine, called directly: the base from the data, the preset, the overrides and the
+    guidance the service adds (no UDF code involved)."""
+    sc = build_scenario(dataset, ticker, preset, {**(base_overrides or {}), **(terms or {})},
+                        years=years)
+    return project_financing(sc.base, sc.structure, sc.inputs)
 
 
 def assert_table_equals_frame(table, frame, columns):
@@ -42,8 +43,10 @@ def assert_table_equals_frame(table, frame, columns):
             want = rec[col]
             if col == "year":
                 assert got == int(want) and isinstance(got, int)
+            elif isinstance(want, str):
+                assert got == want, col
             elif math.isnan(want):
-                assert got == "#DIV/0!"
+                assert got in ("#DIV/0!", "#N/A")
             else:
                 assert got == pytest.approx(float(want), rel=1e-12, abs=1e-9), col
 
@@ -63,16 +66,16 @@ def test_financing_by_hand_capex_interest_and_funding_identity():
     assert len(out) == 2  # no header row, one row per projected year
     rows = [dict(zip(COLUMNS, r, strict=True)) for r in out]
     first = rows[0]
-    assert first["year"] == 2026  # the year after MSFT's latest reported FY2025
-    assert first["capex"] == pytest.approx(MSFT_CAPEX_FY2025 * 1.3)
-    assert rows[1]["capex"] == pytest.approx(MSFT_CAPEX_FY2025 * 1.3 ** 2)
+    assert first["year"] == 2027  # the year after MSFT's latest reported FY2026
+    assert first["capex"] == pytest.approx(MSFT_CAPEX_FY2026 * 1.3)
+    assert rows[1]["capex"] == pytest.approx(MSFT_CAPEX_FY2026 * 1.3 ** 2)
     # all-cash issues no debt: interest is the existing debt's, reported interest expense
     assert first["interest"] == pytest.approx(MSFT_INTEREST_FY2025)
-    assert first["gross_debt"] == pytest.approx(MSFT_DEBT_FY2025)
+    assert first["gross_debt"] == pytest.approx(MSFT_DEBT_FY2026)
     for r in rows:
         sources = sum(r[k] for k in ("cash_used", "bonds", "term_loans", "spv_lease",
-                                     "private_credit", "equity"))
-        assert sources == pytest.approx(r["funding_gap"])
+                                     "private_credit", "equity", "funding_gap"))
+        assert sources == pytest.approx(r["funding_need"])
         assert r["fcf"] == pytest.approx(r["ocf"] - r["capex"])
         assert r["net_debt"] == pytest.approx(r["gross_debt"] - r["cash"])
 
@@ -102,17 +105,61 @@ def test_blank_and_default_values_leave_the_preset_and_engine_defaults():
     assert bad == "#VALUE!" and "must be blank" in bad.reason
 
 
-def test_terms_of_a_step_the_preset_does_not_use_are_ignored(dataset):
+def test_terms_apply_as_given_and_the_comparison_tunes_each_presets_own_steps(dataset):
     share = [["lease.capex_share", 0.4]]
-    cash = udfs.cpx_financing("META", "all-cash", 4, share, False)
-    assert cash == udfs.cpx_financing("META", "all-cash", 4, None, False)
-    assert all(r[COLUMNS.index("spv_lease")] == 0 for r in cash)
-    spv = udfs.cpx_financing("META", "spv-lease", 4, share)
-    want = engine_frame(dataset, "META", "spv-lease", 4, {"lease.capex_share": 0.4})
-    assert_table_equals_frame(spv, want, COLUMNS)
-    # but a misspelt term is an error whether the step is used or not
+    # CPX_FINANCING: an override applies as given, even where the preset has no SPV step
+    cash = udfs.cpx_financing("META", "all-cash", 4, share)
+    assert_table_equals_frame(cash, engine_frame(dataset, "META", "all-cash", 4,
+                                                 {"lease.capex_share": 0.4}), COLUMNS)
+    assert any(r[COLUMNS.index("spv_lease")] > 0 for r in cash[1:])
+    # CPX_SCENARIOS feeds one block to all five presets: only presets with an SPV use it
+    side = udfs.cpx_scenarios("META", "spv_lease", "peak", share, False)[0]
+    assert side[0] == "spv_lease"
+    by_preset = dict(zip(PRESET_NAMES, side[1:], strict=True))
+    assert by_preset["all-cash"] == 0 and by_preset["bonds"] == 0
+    assert by_preset["spv-lease"] > 0
+    want = engine_frame(dataset, "META", "spv-lease", 5, {"lease.capex_share": 0.4})
+    assert by_preset["spv-lease"] == pytest.approx(want["spv_lease"].max(), rel=1e-12)
+    # a misspelt term is an error whether the step is used or not
     typo = udfs.cpx_financing("META", "all-cash", 4, [["lease.capex_shar", 0.4]])
     assert typo == "#VALUE!" and "capex_shar" in typo.reason
+    typo = udfs.cpx_scenarios("META", None, None, [["lease.capex_shar", 0.4]])
+    assert typo == "#VALUE!" and "capex_shar" in typo.reason
+
+
+def test_capex_of_one_year_through_the_overrides(dataset):
+    # issue 22: "Meta 2026 at its $125-145bn guidance" as one year's figure
+    out = udfs.cpx_financing("META", "bonds", 3, [["capex.2026", 135000]], False)
+    capex = [r[COLUMNS.index("capex")] for r in out]
+    assert capex[0] == 135000
+    want = engine_frame(dataset, "META", "bonds", 3, {"capex.2026": 135000})
+    assert capex == pytest.approx(want["capex"].tolist(), rel=1e-12)
+    late = udfs.cpx_financing("META", "bonds", 3, [["capex.2030", 1]])
+    assert late == "#VALUE!" and "FY2030 is not a projected year" in late.reason
+
+
+def test_leverage_is_nm_not_negative_when_ebitda_is_not_positive():
+    # an OCF margin of -10% of revenue: the EBITDA proxy is negative every year
+    out = udfs.cpx_financing("ORCL", "hybrid", 3, [["inputs.ocf_margin", -0.1]], False)
+    for r in out:
+        row = dict(zip(COLUMNS, r, strict=True))
+        assert row["ebitda"] < 0 and row["net_debt"] > 0
+        cell = row["net_debt_to_ebitda"]
+        assert cell == "#N/A" and cell.reason.startswith("n.m.")
+
+
+def test_scenario_sources_name_every_default(dataset):
+    out = udfs.cpx_scenario_sources("GOOGL", "bonds", 3)
+    assert out[0] == ["item", "value", "unit", "source"]
+    items = {r[0]: r for r in out[1:]}
+    assert items["base_year"][1] == 2025
+    assert items["capex FY2026"][1] == 185000  # GOOGL 2026 guide $180-190bn, midpoint
+    assert "2026-04-29" in items["capex FY2026"][3] and "https://" in items["capex FY2026"][3]
+    assert items["capex FY2027"][3].startswith("model:")
+    assert items["buybacks"][1] == 0 and "not in the data set" in items["buybacks"][3]
+    assert "proxy" in items["ebitda"][3]
+    for row in out[1:]:
+        assert row[3], row[0]  # every row names its source
 
 
 @pytest.mark.parametrize(("args", "code", "reason"), [
@@ -160,6 +207,7 @@ def test_scenarios_is_the_engines_comparison(dataset):
     for row in out[1:]:
         assert row[1:] == pytest.approx(want.loc[row[0]].tolist(), rel=1e-12)
     # capex does not depend on the funding: the same in every preset, 40% a year from FY2025
+    # (a constant growth replaces the default path and the FY2026 guidance)
     capex = out[1][1:]
     assert capex == pytest.approx([dataset.value("GOOGL", "capex", 2025) * 1.4 ** 3] * 5)
 
@@ -306,3 +354,159 @@ def test_officejs_path_equals_direct_calls():
     capped = results[-2]["result"][0][0]
     assert capped["errorType"] == "Value" and "200,000" in capped["message"]
     assert "unknown preset" in results[-1]["result"][0][0]["message"]
+
+
+# --- CPX_GUIDANCE -----------------------------------------------------------------------------
+# capex_guidance.csv (SOURCES.md): META's 2026 guide was $115-135bn (2026-01-28), raised to
+# $125-145bn (2026-04-29); its 2025 guide went from $60-65bn to $70-72bn and 2025 capex incl.
+# finance-lease principal was 72,215 (Q4 2025 release; capex 69,691 + principal 2,524).
+
+
+def test_guidance_latest_is_the_last_revision_with_growth_on_the_same_basis():
+    out = udfs.cpx_guidance("META", 2026)
+    assert out[0][:6] == ["ticker", "guided_fiscal_year", "date_given", "mid_musd",
+                          "last_actual_musd", "guided_growth"]
+    row = dict(zip(out[0], out[1], strict=True))
+    assert (row["date_given"], row["low_musd"], row["high_musd"], row["mid_musd"]) == (
+        "2026-04-29", 125000, 145000, 135000)
+    assert row["point_musd"] == "#N/A"  # a range, no single figure
+    assert row["revisions"] == 4 and row["first_mid_musd"] == 125000
+    # guided growth against FY2025 on Meta's basis: 135,000 / 72,215 - 1
+    assert row["last_actual_musd"] == 72215
+    assert row["guided_growth"] == pytest.approx(135000 / 72215 - 1)
+    assert "principal" in row["basis"]
+
+
+def test_guidance_history_lists_every_revision_with_its_words():
+    out = udfs.cpx_guidance([["META"]], "FY2026", "history", False)
+    assert [r[2] for r in out] == ["2025-07-30", "2025-10-29", "2026-01-28", "2026-04-29"]
+    qualitative = out[0]
+    assert qualitative[3] == "#N/A" and "similarly significant" in qualitative[8]
+    assert [r[3:5] for r in out[2:]] == [[115000, 135000], [125000, 145000]]
+    assert all(r[9].count("https://") == 2 for r in out)  # two sources per row
+
+
+def test_guidance_vs_outcome_and_basis_flags():
+    out = udfs.cpx_guidance("META, MSFT", None, "outcome")
+    rows = {(r[0], r[1]): dict(zip(out[0], r, strict=True)) for r in out[1:]}
+    meta = rows[("META", "FY2025")]
+    assert (meta["first_low_musd"], meta["first_high_musd"]) == (60000, 65000)
+    assert (meta["latest_low_musd"], meta["latest_high_musd"]) == (70000, 72000)
+    assert meta["actual_musd"] == 72215
+    assert meta["actual_vs_latest_mid"] == pytest.approx(72215 / 71000 - 1)
+    # Microsoft's ~$190bn is for calendar 2026: flagged, never compared with a fiscal year
+    msft = rows[("MSFT", "CY2026")]
+    assert msft["actual_musd"] == "#N/A" and "calendar year" in msft["actual_musd"].reason
+    assert "calendar year" in msft["basis_note"]
+
+
+def test_guidance_errors():
+    none = udfs.cpx_guidance("AAPL")
+    assert none == "#N/A" and "no capex guidance for AAPL" in none.reason
+    bad = udfs.cpx_guidance("META", None, "forecast")
+    assert bad == "#VALUE!" and "latest, history, outcome" in bad.reason
+    year = udfs.cpx_guidance("META", "2031")
+    assert year == "#N/A" and "FY2031" in year.reason
+
+
+# --- CPX_DEPRECIATION size ----------------------------------------------------------------------
+
+
+def test_depreciation_of_a_long_row_never_builds_a_vintage_matrix(monkeypatch):
+    # issue 20: a 10,000-cell row made the server grow to 4 GB (an n x n matrix per class).
+    # The schedule is now linear: the matrix function must not be called at all.
+    def refuse(*args, **kwargs):
+        raise AssertionError("quadratic vintage matrix built")
+
+    monkeypatch.setattr(depreciation, "vintage_weights", refuse)
+    out = udfs.cpx_depreciation([[100.0] * 10_000], [[6, 25, "inf"]], [[0.5, 0.45, 0.05]])
+    row = out[0]
+    assert len(row) == 10_000
+    # steady state: 100 a year, 50 on 6-year servers and 45 on 25-year buildings, both fully
+    # ramped after 26 years (half-year convention): 50 + 45 = 95 a year
+    assert row[-1] == pytest.approx(95.0)
+    # year one: half a year on each vintage: 50/12 + 45/50
+    assert row[0] == pytest.approx(50 / 12 + 45 / 50)
+
+
+def test_depreciation_size_cap_is_a_value_error_with_the_reason():
+    classes = MAX_DEPRECIATION_CELLS // 1000 + 1
+    out = udfs.cpx_depreciation([[1.0] * 1000], [[5] * classes], [[1 / classes] * classes])
+    assert out == "#VALUE!" and f"{MAX_DEPRECIATION_CELLS:,}" in out.reason
+
+
+def test_guidance_and_sources_through_officejs():
+    calls = [
+        ("cpx_guidance", ["META", 2026]),
+        ("cpx_guidance", ["GOOGL", None, "outcome"]),
+        ("cpx_guidance", ["AAPL"]),
+        ("cpx_scenario_sources", ["ORCL", "hybrid", 2]),
+        ("cpx_financing", ["META", "bonds", 3, None, None, [["capex"], ["capex_source"]],
+                           [[2025, 2026, 2027, 2028, 2029]]]),
+        ("cpx_guidance", [[["META", "ORCL"]], "FY2026", "path", None,
+                          [["2025-09-09"], ["2026-04-29"]]]),
+    ]
+    results = call_officejs([{"func_name": n, "args": a} for n, a in calls])
+    for (name, args), res in zip(calls, results, strict=True):
+        assert "result" in res, (name, res)
+        direct = getattr(udfs, name)(*args)
+        got = _norm(res["result"])
+        want = _norm(direct) if isinstance(direct, list) else [[_norm(direct)]]
+        assert got == want, name
+    assert "no capex guidance for AAPL" in results[2]["result"][0][0]["message"]
+
+
+# --- timeline layouts (one spilled call per sheet block) -------------------------------------
+
+
+def test_financing_along_a_timeline_is_the_projection_by_year(dataset):
+    keys = [["capex"], ["capex_source"], ["gross_debt"], ["bonds"], ["net_debt_to_ebitda"]]
+    years = [[2024, 2025, 2026, 2027, 2028, 2029]]
+    out = udfs.cpx_financing("GOOGL", "bonds", 3, None, None, keys, years)
+    want = engine_frame(dataset, "GOOGL", "bonds", 3).set_index("year")
+    assert len(out) == 5 and all(len(r) == 6 for r in out)
+    capex, source, debt, bonds, lev = out
+    # FY2025 is GOOGL's base year: its own figures open the corkscrews (10-K: capex 91,447,
+    # total debt 51,043); projection lines have no base-year value
+    assert capex[1] == 91447 and debt[1] == 51043 and source[1] == "reported"
+    assert bonds[1] == "#N/A" and "base year" in bonds[1].reason
+    assert capex[2:5] == pytest.approx(want.loc[[2026, 2027, 2028], "capex"].tolist())
+    assert source[2:5] == ["guidance", "model", "model"]
+    assert lev[2:5] == pytest.approx(want.loc[[2026, 2027, 2028], "net_debt_to_ebitda"].tolist())
+    assert capex[0] == "#N/A" and "not projected" in capex[0].reason
+    assert capex[5] == "#N/A" and "beyond the horizon" in capex[5].reason
+    bad = udfs.cpx_financing("GOOGL", "bonds", 3, None, None, [["capx"]], years)
+    assert bad == "#VALUE!" and "capx" in bad.reason
+    half = udfs.cpx_financing("GOOGL", "bonds", 3, None, None, [["capex"]])
+    assert half == "#VALUE!" and "go together" in half.reason
+
+
+def test_monte_carlo_along_a_timeline():
+    table = udfs.cpx_monte_carlo("MSFT", "bonds", 500, 3, 3.0)
+    by_year = {r[0]: dict(zip(table[0], r, strict=True)) for r in table[1:]}
+    out = udfs.cpx_monte_carlo("MSFT", "bonds", 500, 3, 3.0, None, None,
+                               [["leverage_p50"], ["p_breach_cum"]], [[2026, 2027, 2031]])
+    assert out[0][0] == "#N/A" and "base year" in out[0][0].reason
+    assert out[0][1:] == pytest.approx([by_year[2027]["leverage_p50"],
+                                        by_year[2031]["leverage_p50"]])
+    assert out[1][2] == pytest.approx(by_year[2031]["p_breach_cum"])
+
+
+def test_scenario_sources_by_item_keep_their_order():
+    out = udfs.cpx_scenario_sources("META", "bonds", 3, None, None,
+                                    [["capex_first_year"], ["base_year"], ["dividends"]])
+    assert [r[0] for r in out] == [132476, 2025, 0]
+    assert "less FY2025 finance-lease principal payments 2,524" in out[0][2]
+    bad = udfs.cpx_scenario_sources("META", "bonds", 3, None, None, [["nothing"]])
+    assert bad == "#VALUE!" and "nothing" in bad.reason
+
+
+def test_guidance_path_is_the_guide_in_force_at_each_date():
+    # META's FY2026 guide: none with a figure before 2026-01-28, then $115-135bn (mid 125,000),
+    # raised on 2026-04-29 to $125-145bn (mid 135,000); ORCL's FY2026: ~$35bn on 2025-09-09,
+    # ~$50bn on 2025-12-10 (the 2025-06-11 floor has no midpoint)
+    out = udfs.cpx_guidance([["META", "ORCL"]], "FY2026", "path", None,
+                            [["2025-06-11"], ["2025-09-09"], ["2026-01-28"], ["2026-04-29"]])
+    assert out[0][0] == "#N/A" and out[0][1] == "#N/A"
+    assert out[1][1] == 35000 and out[2] == [125000, 50000] and out[3] == [135000, 50000]
+    assert "path" in udfs.cpx_guidance("META", None, "path").reason

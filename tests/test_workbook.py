@@ -56,8 +56,9 @@ def _formulas(path):
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             for c in row:
-                if isinstance(c.value, str) and c.value.startswith("="):
-                    yield ws.title, c.coordinate, c.value
+                v = c.value.text if hasattr(c.value, "text") else c.value  # spilled anchors too
+                if isinstance(v, str) and v.startswith("="):
+                    yield ws.title, c.coordinate, v
 
 
 

@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "data": "aicapex.commands.data",
     "report": "aicapex.commands.report",
     "scenario": "aicapex.commands.scenario",
+    "guidance": "aicapex.commands.guidance",
     "power": "aicapex.commands.power",
     "roi": "aicapex.commands.roi",
     "fetch": "aicapex.commands.fetch",

@@ -2,8 +2,11 @@
 
 Capex is split between asset classes (servers & network, buildings, land/other), each
 depreciated straight-line over its useful life. Every vintage (the capex of one year) follows
-the same age profile, so a whole schedule is one lower-triangular "vintage matrix" product:
-``D&A[t, class] = sum_v capex[v] * split[class] * w_class(t - v)``.
+the same age profile: ``D&A[t, class] = sum_v capex[v] * split[class] * w_class(t - v)``.
+Without a change of life this is computed in time linear in the number of periods, whatever
+the life (prefix sums of the cumulative depreciation, :func:`straight_line_schedule`); a
+change of life uses the "vintage matrix" (:func:`vintage_weights`), quadratic in periods, so
+it is limited to :data:`MAX_MATRIX_PERIODS` periods.
 
 Convention (documented choice): **half-year** by default — capex is placed in service evenly
 through the year, so a vintage gets half a year of depreciation in its first year, a full year
@@ -21,6 +24,7 @@ Money in USD millions; lives in years.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,7 +38,9 @@ __all__ = [
     "CONVENTIONS",
     "SERVER_LIFE_CHANGES",
     "DepreciationTerms",
+    "MAX_MATRIX_PERIODS",
     "vintage_weights",
+    "straight_line_schedule",
     "depreciation_schedule",
     "opening_base_depreciation",
     "total_depreciation",
@@ -46,6 +52,12 @@ ASSET_CLASSES = ("servers_network", "buildings", "land_other")
 
 #: Depreciation conventions -> the fraction of the first year *not* depreciated.
 CONVENTIONS = {"half-year": 0.5, "full-year": 0.0}
+
+#: The vintage matrix (a change of useful life) is n x n: above this many periods it is refused.
+MAX_MATRIX_PERIODS = 2_000
+#: Up to this many ages, :func:`straight_line_schedule` sums the ages directly (exact);
+#: beyond (lives over ~256 years), by prefix sums.
+_DIRECT_AGES = 256
 
 #: Reported changes of server (and network equipment) useful lives, as the companies stated
 #: them in their 10-K/10-Q filings and earnings calls. ``old``/``new`` in years; ``effective``
@@ -213,6 +225,99 @@ def vintage_weights(
     return out
 
 
+def straight_line_schedule(
+    capex: ArrayLike, life: float, *, convention: str = "half-year",
+    n_years: int | None = None,
+) -> NDArray[np.float64]:
+    """D&A per year of a capex series in one asset class, in time linear in the periods.
+
+    Parameters
+    ----------
+    capex : array_like, shape (..., n)
+        Capex per year (USD m); leading axes are independent paths. NaN = missing.
+    life : float
+        Useful life in years (> 0, may be fractional; ``inf`` = never depreciated).
+    convention : {"half-year", "full-year"}
+    n_years : int, optional
+        Output years (default ``n``; more shows the run-off tail).
+
+    Returns
+    -------
+    ndarray, shape (..., n_years)
+        NaN in every year a missing vintage would depreciate into.
+
+    Notes
+    -----
+    With ``s`` the convention's unused share of the first year, a vintage is depreciated by
+    ``F(a) = min((a + 1 - s) / L, 1)`` of its cost by the end of age ``a`` (fully from age
+    ``m = ceil(L - 1 + s)``). The cumulative D&A to year ``t`` is then
+    ``C[t] = P0[t-m] + ((t + 1 - s)(P0[t] - P0[t-m]) - (P1[t] - P1[t-m])) / L`` with the
+    prefix sums ``P0[k] = sum_{v<=k} capex[v]`` and ``P1[k] = sum_{v<=k} v capex[v]``, and
+    ``D&A[t] = C[t] - C[t-1]``: equal to the vintage-matrix product, in O(n). Lives up to
+    ~256 years sum the ``m + 1`` ages directly instead (O(m n), exact to rounding).
+
+    Examples
+    --------
+    >>> straight_line_schedule([60, 0, 0, 0], 3)
+    array([10., 20., 20., 10.])
+    >>> straight_line_schedule([60, 0, 0], 2, convention="full-year")
+    array([30., 30.,  0.])
+    """
+    capex = np.asarray(capex, dtype=float)
+    if capex.ndim == 0:
+        capex = capex[None]
+    life = float(_lives(life, "life")[0])
+    s = _convention(convention)
+    n = capex.shape[-1]
+    n_out = n if n_years is None else int(n_years)
+    if n_out < 1:
+        raise ArgumentError(f"n_years must be >= 1, got {n_years}")
+    lead = capex.shape[:-1]
+    if np.isinf(life):
+        out = np.zeros(lead + (n_out,))
+        return out
+    c = np.zeros(lead + (n_out,))
+    k = min(n, n_out)
+    c[..., :k] = capex[..., :k]
+    missing = np.isnan(c)
+    c = np.where(missing, 0.0, c)
+    m = max(int(math.ceil(life - 1.0 + s - 1e-12)), 0)
+    zero = np.zeros(lead + (1,))
+    t = np.arange(n_out)
+    if m <= _DIRECT_AGES:
+        # direct sum over the m + 1 ages a vintage depreciates in (exact for short lives)
+        ages = np.arange(m + 1, dtype=float)
+        cum_f = np.minimum((ages + 1.0 - s) / life, 1.0)
+        w = np.diff(cum_f, prepend=0.0)
+        if c.ndim == 1:
+            out = np.convolve(c, w)[:n_out]
+        else:
+            out = np.zeros(lead + (n_out,))
+            for a in range(min(m, n_out - 1), -1, -1):
+                out[..., a:] += w[a] * c[..., : n_out - a]
+    else:
+        out = _prefix_sum_schedule(c, life, s, m, zero, t)
+    if missing.any():
+        q = np.concatenate((zero, np.cumsum(missing, axis=-1)), axis=-1)
+        hit = (q[..., t + 1] - q[..., np.clip(t - m, 0, None)]) > 0
+        out = np.where(hit, np.nan, out)
+    return out
+
+
+
+def _prefix_sum_schedule(c: NDArray, life: float, s: float, m: int, zero: NDArray,
+                         t: NDArray) -> NDArray:
+    n_out = c.shape[-1]
+    idx = np.arange(n_out, dtype=float)
+    p0 = np.concatenate((zero, np.cumsum(c, axis=-1)), axis=-1)  # p0[k + 1] = P0[k]
+    p1 = np.concatenate((zero, np.cumsum(c * idx, axis=-1)), axis=-1)
+    lo = np.clip(t - m + 1, 0, None)  # P0[t-m] = p0[t-m+1]
+    window0 = p0[..., t + 1] - p0[..., lo]
+    window1 = p1[..., t + 1] - p1[..., lo]
+    cum = p0[..., lo] + ((t + 1.0 - s) * window0 - window1) / life
+    return np.diff(cum, axis=-1, prepend=0.0)
+
+
 def depreciation_schedule(
     capex: ArrayLike,
     lives: ArrayLike,
@@ -273,9 +378,17 @@ def depreciation_schedule(
     new_arr = None if new_lives is None else _lives(new_lives, "new_lives")
     if new_arr is not None and new_arr.shape != life_arr.shape:
         raise ArgumentError(f"new_lives must match lives ({life_arr.size} classes)")
+    out = np.empty(capex.shape[:-1] + (n_out, life_arr.size))
+    if change_index is None or new_arr is None:
+        for c, (life, share) in enumerate(zip(life_arr, shares, strict=True)):
+            out[..., c] = straight_line_schedule(capex, life, convention=convention,
+                                                 n_years=n_out) * share
+        return out
+    if max(n, n_out) > MAX_MATRIX_PERIODS:
+        raise ArgumentError(f"a change of useful life is computed for up to "
+                            f"{MAX_MATRIX_PERIODS:,} periods, got {max(n, n_out):,}")
     missing = np.isnan(capex)
     clean = np.where(missing, 0.0, capex)
-    out = np.empty(capex.shape[:-1] + (n_out, life_arr.size))
     for c, (life, share) in enumerate(zip(life_arr, shares, strict=True)):
         w = vintage_weights(
             n_out, n, life, convention=convention, change_index=change_index,

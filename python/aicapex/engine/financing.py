@@ -1,51 +1,69 @@
-"""Financing scenario engine: project capex, OCF and the funding-gap waterfall year by year.
+"""Financing scenario engine: project revenue, OCF and capex, then run the funding waterfall.
 
 A scenario is three pieces of plain data (so an Inputs sheet can override any term):
 
-- :class:`CompanyBase` — the latest reported base year (from the dataset with
+- :class:`CompanyBase` — the reported base year (from the dataset with
   :func:`base_from_dataset`, or typed in);
-- :class:`ScenarioInputs` — horizon, revenue growth, OCF margin or growth, capex growth or
-  an explicit path, minimum cash, depreciation terms;
-- :class:`FinancingStructure` — the terms of each waterfall step (presets in
-  :mod:`aicapex.engine.presets`).
+- :class:`ScenarioInputs` — horizon, growth paths, capex path, other uses of cash, minimum
+  cash, depreciation terms;
+- :class:`~aicapex.engine.terms.FinancingStructure` — the terms of each waterfall step
+  (presets in :mod:`aicapex.engine.presets`).
 
-:func:`project_financing` returns one row per projected year (:data:`COLUMNS`).
+:func:`project_financing` returns one row per projected year (:data:`COLUMNS`, defined in
+:data:`COLUMN_NOTES`). :mod:`aicapex.engine.scenario` builds the three from a ticker, a preset
+and overrides, with guidance as the default first year: the one entry point the command line,
+the CPX_ functions and the workbook use.
 
-Conventions (read before using the numbers)
--------------------------------------------
-- **OCF is before interest.** ``ocf`` = operating cash flow *before* interest paid and before
-  the scenario's lease rent: the base year adds reported interest expense (proxy for interest
-  paid) back to reported OCF. Interest on all debt and the SPV lease rent are paid separately
-  in the cash roll-forward. ``fcf = ocf - capex`` is therefore a pre-financing free cash flow.
-  Taxes are not re-computed (no interest tax shield).
-- **Timing.** Financing is drawn at year end; interest accrues on opening balances; SPV
-  leases commence at the end of the year the SPV funds the asset; rent is paid in arrears.
-- **Funding gap** ``= capex + interest + lease_payment + repayment - ocf``. The waterfall
-  covers it in order: cash down to the minimum balance -> IG bonds -> term loans -> SPV lease
-  -> private credit -> equity (the plug). A negative gap (surplus) is added to cash; debt is
-  not prepaid.
-- **Existing debt** stays outstanding (refinanced at maturity) at its implied rate
-  ``interest_expense / total_debt``. Existing lease liabilities are held flat.
-- **Bonds** are bullets repaid after ``tenor_years``; **term loans** and **private credit**
-  amortize straight-line over their tenor, starting the year after the draw.
+The base year (:mod:`aicapex.engine.base_year`) is the latest fiscal year with revenue, OCF,
+capex, cash and total debt reported; other base figures may come from the year before, stated.
+
+Default paths (each default names its source in :mod:`aicapex.engine.scenario`)
+----------------------------------------------------------------------------------
+- **Capex**: a guided fiscal year is set at the latest guidance midpoint on the capex basis;
+  a year the user sets (``capex.2026``) is set at that value; any other year grows at
+  ``g[t] = g0 + (g_lr - g0) * min((t - 1) / fade_years, 1)`` (t = 1, 2, ...), capped at
+  ``growth_cap``. ``g0`` is the first year's growth (to its guided or set level) or, without
+  one, the latest reported growth, both capped; ``g_lr`` is the long-run capex growth, by
+  default the long-run revenue growth (capex/revenue levels off). ``inputs.capex_growth``
+  replaces the whole default with one constant growth.
+- **Revenue**: the same fade from the latest reported growth (capped) to the long-run revenue
+  growth (default: the revenue CAGR over the five years to the base year).
+- **OCF** (before interest) = the base year's pre-interest margin ``(ocf + interest) / revenue``
+  times revenue, so it follows the revenue fade; or ``ocf_margin`` / ``ocf_growth``.
+
+Conventions
+-----------
+- **OCF is before interest**: the base year adds reported interest expense back; interest on
+  all debt and the SPV rent are paid in the waterfall. ``fcf = ocf - capex`` is a
+  pre-financing free cash flow. Taxes are not re-computed (no interest tax shield).
+- **Uses** = capex + interest + SPV rent + debt repayment + buybacks + dividends. Buybacks and
+  dividends default to the base year's reported ``buybacks`` / ``dividends_paid`` when the data
+  has them (the bundled snapshot does not: then 0, with a note).
+- **Waterfall** (:mod:`aicapex.engine.waterfall`): cash above the minimum, IG bonds, term
+  loans, SPV lease, private credit, equity (only where the structure allows it); what remains
+  is the **funding gap**, carried as a cash shortfall (cash below the minimum, then negative),
+  so net debt includes it.
+- **EBITDA** here is a proxy, defined once (:func:`ebitda_proxy`): OCF before interest less SPV
+  rent. OCF is after cash taxes and working capital, so it is not reported EBITDA.
+  **Leverage** (:func:`leverage`) is n.m. (NaN) where the proxy is zero or negative.
+- **Existing debt** stays outstanding (refinanced) at ``interest_expense / total_debt``;
+  existing lease liabilities are held flat.
 - **SPV lease (operating lease, off balance sheet).** The SPV pays for its share of capex;
   the company pays a level rent that amortizes the SPV's cost over ``amortization_years`` at
-  ``lease_yield`` (renewal assumed at each term end). Only the current ``term_years`` block of
-  rent is a lease liability (extensions are not reasonably certain), remeasured at each
-  renewal; with level rent the ROU asset equals the liability. ``rvg_exposure`` is the part of
-  the lessor's unrecovered cost outside the liability, within the guarantee period — the
-  residual value guarantee's maximum call. The SPV's asset is not in the company's D&A; rent
-  is an operating cost, so ``ebitda = ocf - lease_payment`` (a proxy: OCF is after tax).
-- **D&A** = existing net PP&E over a remaining life (default ``ppe_net / da``) + the
+  ``lease_yield``. Only the current ``term_years`` block of rent is a lease liability,
+  remeasured at each renewal; with level rent the ROU asset equals the liability.
+  ``rvg_exposure`` is the lessor's unrecovered cost outside the liability within the guarantee
+  period. The SPV's asset is not in the company's D&A.
+- **D&A** = existing net PP&E over a remaining life (default ``ppe_net / da``) plus the
   on-balance-sheet capex vintages by asset class (:mod:`aicapex.engine.depreciation`).
 
 Identities (checked by property tests every year)::
 
     cash[t]       = cash[t-1] + ocf - capex_on_balance_sheet - interest - lease_payment
-                    + new_debt - repayment + equity
+                    - repayment - buybacks - dividends + new_debt + equity
     gross_debt[t] = gross_debt[t-1] + new_debt - repayment
-    ocf + cash_used + new_debt + spv_lease + equity
-                  = capex + interest + lease_payment + repayment        (sources = uses)
+    ocf + cash_used + new_debt + spv_lease + equity + funding_gap
+                  = capex + interest + lease_payment + repayment + buybacks + dividends
 
 Money in USD millions; rates as fractions.
 """
@@ -61,33 +79,70 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from aicapex.engine.base_year import (
+    BASE_FIELDS,
+    CORE_FIELDS,
+    MAX_FIELD_LAG,
+    OPTIONAL_BASE_FIELDS,
+    CompanyBase,
+    base_from_dataset,
+)
 from aicapex.engine.depreciation import (
     DepreciationTerms,
     depreciation_schedule,
     opening_base_depreciation,
+)
+from aicapex.engine.terms import (
+    BondTerms,
+    CashTerms,
+    EquityTerms,
+    FinancingStructure,
+    LeaseTerms,
+    PrivateCreditTerms,
+    TermLoanTerms,
+)
+from aicapex.engine.validation import check_number, check_whole, scalar_or_array
+from aicapex.engine.waterfall import (
+    CHUNK,
+    WaterfallStart,
+    age_matrix,
+    lease_factors,
+    run_waterfall,
 )
 from aicapex.errors import ArgumentError, DataError
 
 __all__ = [
     "COLUMNS",
     "FIRST_COLUMNS",
+    "COLUMN_NOTES",
+    "TEXT_COLUMNS",
     "BASE_FIELDS",
+    "CORE_FIELDS",
+    "OPTIONAL_BASE_FIELDS",
+    "MAX_FIELD_LAG",
+    "MAX_YEARS",
+    "CHUNK",
     "CashTerms",
     "BondTerms",
     "TermLoanTerms",
     "LeaseTerms",
     "PrivateCreditTerms",
+    "EquityTerms",
     "FinancingStructure",
     "CompanyBase",
     "ScenarioInputs",
     "base_from_dataset",
+    "growth_path",
     "project_operations",
     "project_financing",
+    "minimum_cash",
+    "other_uses",
+    "ebitda_proxy",
+    "leverage",
     "lease_factors",
     "apply_overrides",
-    "compare_scenarios",
+    "pick",
     "grid_2d",
-    "sensitivity_grid",
 ]
 
 #: The per-year output columns; the first 13 are the CLI's fixed leading columns.
@@ -99,581 +154,432 @@ COLUMNS = FIRST_COLUMNS + (
     "revenue", "ebitda", "operating_margin", "funding_gap", "cash_used", "bonds",
     "term_loans", "spv_lease", "private_credit", "equity", "repayment", "lease_payment",
     "capex_on_balance_sheet", "rou_asset", "rvg_exposure", "existing_lease_liabilities",
-    "debt_plus_leases_to_ebitda", "interest_coverage", "capex_to_ocf",
+    "debt_plus_leases_to_ebitda", "interest_coverage", "capex_to_ocf", "funding_need",
+    "buybacks", "dividends", "cumulative_funding_gap", "capex_growth", "revenue_growth",
+    "capex_source",
 )
+#: The one text column: where each year's capex comes from.
+TEXT_COLUMNS = frozenset({"capex_source"})
 
-MAX_YEARS = 30
-
-
-# -- validation helpers -------------------------------------------------------------------------
-def _check(name: str, value: float, lo: float, hi: float, unit: str) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ArgumentError(f"{name} must be a number ({unit}), got {value!r}") from None
-    if not (lo <= v <= hi):
-        raise ArgumentError(f"{name} = {value} is out of range; expected {unit} in [{lo}, {hi}]")
-    return v
-
-
-def _check_int(name: str, value: Any, lo: int, hi: int) -> int:
-    if isinstance(value, bool) or float(value) != int(value):
-        raise ArgumentError(f"{name} must be a whole number of years, got {value!r}")
-    v = int(value)
-    if not (lo <= v <= hi):
-        raise ArgumentError(f"{name} = {v} is out of range; expected years in [{lo}, {hi}]")
-    return v
-
-
-# -- financing terms (plain data) ---------------------------------------------------------------
-@dataclass(frozen=True)
-class CashTerms:
-    """Step 1: spend cash down to a minimum balance.
-
-    ``keep_share`` of the opening cash is the minimum balance unless
-    :attr:`ScenarioInputs.min_cash` gives one in USD m (1.0 = keep today's cash pile and spend
-    only cash generated during the horizon; 0.0 = spend it all).
-    """
-
-    keep_share: float = 1.0
-
-
-@dataclass(frozen=True)
-class BondTerms:
-    """Step 2: investment-grade bonds, bullet. Per-year cap ``min(max_per_year,
-    capex_share * capex)``; ``coupon`` fixed; repaid at par after ``tenor_years``."""
-
-    max_per_year: float = 0.0
-    capex_share: float = 1.0
-    coupon: float = 0.05
-    tenor_years: int = 10
-
-
-@dataclass(frozen=True)
-class TermLoanTerms:
-    """Step 3: bank term loans, straight-line amortizing over ``tenor_years``."""
-
-    max_per_year: float = 0.0
-    rate: float = 0.055
-    tenor_years: int = 5
-
-
-@dataclass(frozen=True)
-class LeaseTerms:
-    """Step 4: off-balance-sheet SPV/JV lease (operating lease). Up to ``capex_share`` of the
-    year's capex is paid by the SPV; see the module notes for rent, liability and RVG."""
-
-    capex_share: float = 0.0
-    lease_yield: float = 0.066
-    term_years: int = 4
-    amortization_years: int = 24
-    rvg_years: int = 16
-    jv_stake: float = 0.20
-
-
-@dataclass(frozen=True)
-class PrivateCreditTerms:
-    """Step 5: GPU-backed private credit (delayed-draw term loans), floating at
-    ``base_rate + spread`` plus annualized fees, straight-line amortizing over the tenor."""
-
-    max_per_year: float = 0.0
-    base_rate: float = 0.043
-    spread: float = 0.06
-    fee_rate: float = 0.01
-    tenor_years: int = 5
-
-    @property
-    def effective_rate(self) -> float:
-        return self.base_rate + self.spread + self.fee_rate
-
-
-@dataclass(frozen=True)
-class FinancingStructure:
-    """All waterfall terms. Step 6, equity, is the unlimited plug and has no terms."""
-
-    name: str = "custom"
-    cash: CashTerms = field(default_factory=CashTerms)
-    bonds: BondTerms = field(default_factory=BondTerms)
-    term_loans: TermLoanTerms = field(default_factory=TermLoanTerms)
-    lease: LeaseTerms = field(default_factory=LeaseTerms)
-    private_credit: PrivateCreditTerms = field(default_factory=PrivateCreditTerms)
-    description: str = ""
-
-    def validate(self) -> FinancingStructure:
-        inf = math.inf
-        _check("cash.keep_share", self.cash.keep_share, 0, 1, "fraction of opening cash")
-        b, t, le, pc = self.bonds, self.term_loans, self.lease, self.private_credit
-        _check("bonds.max_per_year", b.max_per_year, 0, inf, "USD m")
-        _check("bonds.capex_share", b.capex_share, 0, inf, "fraction of capex")
-        _check("bonds.coupon", b.coupon, 0, 1, "fraction")
-        _check_int("bonds.tenor_years", b.tenor_years, 1, 100)
-        _check("term_loans.max_per_year", t.max_per_year, 0, inf, "USD m")
-        _check("term_loans.rate", t.rate, 0, 1, "fraction")
-        _check_int("term_loans.tenor_years", t.tenor_years, 1, 100)
-        _check("lease.capex_share", le.capex_share, 0, 1, "fraction of capex")
-        _check("lease.lease_yield", le.lease_yield, 0, 1, "fraction")
-        _check_int("lease.term_years", le.term_years, 1, 100)
-        _check_int("lease.amortization_years", le.amortization_years, 1, 100)
-        _check_int("lease.rvg_years", le.rvg_years, 0, 100)
-        _check("lease.jv_stake", le.jv_stake, 0, 1, "fraction")
-        _check("private_credit.max_per_year", pc.max_per_year, 0, inf, "USD m")
-        _check("private_credit.base_rate", pc.base_rate, -0.05, 1, "fraction")
-        _check("private_credit.spread", pc.spread, 0, 1, "fraction")
-        _check("private_credit.fee_rate", pc.fee_rate, 0, 1, "fraction")
-        _check_int("private_credit.tenor_years", pc.tenor_years, 1, 100)
-        return self
-
-
-# -- the base year ------------------------------------------------------------------------------
-#: CompanyBase attribute -> dataset field it is read from.
-BASE_FIELDS: dict[str, str] = {
+#: Every output column in words (units: USD m unless stated). The one place the columns
+#: are defined: the CLI help, the CPX_ help and the workbook's notes read it.
+COLUMN_NOTES: dict[str, str] = {
+    "year": "fiscal year projected",
+    "capex": "capex, cash purchases of property and equipment (positive = spent)",
+    "ocf": "operating cash flow before interest",
+    "fcf": "free cash flow before financing: ocf - capex",
+    "new_debt": "bonds + term_loans + private_credit drawn this year",
+    "interest": "interest paid on opening debt (existing at its implied rate + new)",
+    "gross_debt": "gross debt at year end (existing + new - repaid)",
+    "cash": "cash and marketable securities at year end (below the minimum by any "
+            "funding gap, negative when the gap exceeds it)",
+    "net_debt": "gross_debt - cash",
+    "lease_liability": "SPV lease liability (off balance sheet; = ROU asset)",
+    "da": "depreciation and amortization",
+    "da_to_revenue": "da / revenue (fraction)",
+    "net_debt_to_ebitda": "net_debt / ebitda (x); n.m. (empty) where ebitda <= 0",
     "revenue": "revenue",
-    "ocf": "ocf",
-    "capex": "capex",
-    "da": "da_cashflow",
-    "ppe_net": "ppe_net",
-    "cash": "cash_and_marketable_securities",
-    "debt": "total_debt",
-    "interest": "interest_expense",
-    "op_lease_liabilities": "op_lease_liabilities_total",
-    "fin_lease_liabilities": "fin_lease_liabilities_total",
+    "ebitda": "EBITDA proxy: ocf before interest - SPV rent (OCF-based: after cash taxes and "
+              "working capital; not reported EBITDA)",
+    "operating_margin": "(ebitda - da) / revenue (fraction)",
+    "funding_gap": "need left after every funding step (not funded: a cash shortfall)",
+    "cash_used": "cash drawn above the minimum balance (negative = surplus kept)",
+    "bonds": "IG bonds issued",
+    "term_loans": "bank term loans drawn",
+    "spv_lease": "capex paid by the SPV/JV (off balance sheet)",
+    "private_credit": "private credit drawn",
+    "equity": "new equity issued (only where the structure allows it)",
+    "repayment": "debt repaid",
+    "lease_payment": "SPV lease rent paid",
+    "capex_on_balance_sheet": "capex - spv_lease",
+    "rou_asset": "right-of-use asset of the SPV lease (= lease_liability)",
+    "rvg_exposure": "residual value guarantee exposure outside the lease liability",
+    "existing_lease_liabilities": "reported operating + finance lease liabilities, held flat",
+    "debt_plus_leases_to_ebitda": "(gross_debt + lease liabilities) / ebitda (x); n.m. where "
+                                  "ebitda <= 0",
+    "interest_coverage": "(ebitda - da) / interest (x)",
+    "capex_to_ocf": "capex / ocf (x)",
+    "funding_need": "uses - ocf: capex + interest + rent + repayment + buybacks + dividends - "
+                    "ocf (negative = surplus)",
+    "buybacks": "share buybacks (a use of cash)",
+    "dividends": "dividends paid (a use of cash)",
+    "cumulative_funding_gap": "funding_gap summed over the years so far",
+    "capex_growth": "capex growth on the year before (fraction)",
+    "revenue_growth": "revenue growth on the year before (fraction)",
+    "capex_source": "where the year's capex comes from: guidance (the latest guide, on the capex "
+                    "basis), input (set by the user) or model (the fading growth path)",
 }
 
-
-@dataclass(frozen=True)
-class CompanyBase:
-    """The reported base year (USD m). ``ocf`` is as reported (after interest paid);
-    ``revenue_growth`` / ``capex_growth`` are the latest year-on-year growth rates (used as
-    defaults by :class:`ScenarioInputs`; NaN when not known)."""
-
-    ticker: str
-    fiscal_year: int
-    revenue: float
-    ocf: float
-    capex: float
-    da: float
-    ppe_net: float
-    cash: float
-    debt: float
-    interest: float
-    op_lease_liabilities: float = 0.0
-    fin_lease_liabilities: float = 0.0
-    revenue_growth: float = math.nan
-    capex_growth: float = math.nan
-
-    @property
-    def lease_liabilities(self) -> float:
-        return self.op_lease_liabilities + self.fin_lease_liabilities
-
-    @property
-    def debt_rate(self) -> float:
-        """Implied cost of existing debt: ``interest / debt`` (0 without debt).
-
-        Raises :class:`ArgumentError` above 100%: the two figures do not belong together.
-        """
-        if self.debt <= 0:
-            return 0.0
-        rate = self.interest / self.debt
-        if not rate <= 1.0:
-            raise ArgumentError(
-                f"{self.ticker}: interest {self.interest} on debt {self.debt} implies a "
-                f"cost of debt of {rate:.3g} (> 100%); check interest_expense and total_debt"
-            )
-        return rate
-
-
-def base_from_dataset(
-    ds: Any, ticker: str, overrides: Mapping[str, float] | None = None
-) -> CompanyBase:
-    """The latest reported base year of ``ticker`` from a dataset (``load_dataset()``).
-
-    The base year is the latest fiscal year with reported revenue. Every figure comes from
-    that same year (never an older one, never filled in): a missing figure raises
-    :class:`DataError` naming ticker, year and field unless ``overrides`` supplies it.
-    ``overrides`` keys: dataset field names (see :data:`BASE_FIELDS`), ``fiscal_year``,
-    ``revenue_growth`` and ``capex_growth`` (fractions). Growth defaults come from the prior
-    year's revenue and capex; when those are missing the growth is NaN and a projection
-    that needs it raises.
-    """
-    overrides = dict(overrides or {})
-    ticker = ds.check_ticker(ticker) if hasattr(ds, "check_ticker") else str(ticker).upper()
-    known = set(BASE_FIELDS.values()) | {"fiscal_year", "revenue_growth", "capex_growth"}
-    unknown = sorted(set(overrides) - known)
-    if unknown:
-        raise ArgumentError(
-            f"unknown base override(s) {', '.join(unknown)}; use {', '.join(sorted(known))}"
-        )
-    wide = ds.wide(ticker)
-    if "fiscal_year" in overrides:
-        year = int(overrides["fiscal_year"])
-    else:
-        year, _ = ds.latest(ticker, "revenue")
-    values: dict[str, float] = {}
-    for attr, fld in BASE_FIELDS.items():
-        if fld in overrides:
-            values[attr] = float(overrides[fld])
-            continue
-        v = wide.at[year, fld] if (year in wide.index and fld in wide.columns) else np.nan
-        if not np.isfinite(v):
-            raise DataError(
-                f"{ticker}: {fld} is missing for FY{year} (the scenario base year); "
-                f"supply it as an override ({fld}=VALUE; CLI: --set {fld}=VALUE)"
-            )
-        values[attr] = float(v)
-
-    def prior_growth(fld: str) -> float:
-        if year - 1 in wide.index and fld in wide.columns:
-            prev = wide.at[year - 1, fld]
-            if np.isfinite(prev) and prev > 0:
-                return values[[a for a, f in BASE_FIELDS.items() if f == fld][0]] / prev - 1.0
-        return math.nan
-
-    return CompanyBase(
-        ticker=ticker,
-        fiscal_year=year,
-        revenue_growth=float(overrides.get("revenue_growth", prior_growth("revenue"))),
-        capex_growth=float(overrides.get("capex_growth", prior_growth("capex"))),
-        **values,
-    )
-
-
+MAX_YEARS = 30
 # -- scenario inputs ----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ScenarioInputs:
-    """Projection inputs. ``None`` means the default stated per field:
+    """Projection inputs. ``None`` means the default stated per field (module docstring).
 
-    - ``revenue_growth``: the base's latest year-on-year growth;
-    - ``ocf_margin`` (pre-interest OCF / revenue) or ``ocf_growth`` (not both): default holds
-      the base-year pre-interest margin ``(ocf + interest) / revenue``;
-    - ``capex_path`` (one value per projected year) or ``capex_growth``: default the base's
-      latest year-on-year capex growth;
+    - ``years``: horizon, 1..30;
+    - ``revenue_growth``: one constant growth instead of the default fade;
+    - ``long_run_revenue_growth``: where the revenue fade ends (default the base's revenue
+      CAGR); ``long_run_capex_growth``: where the capex fade ends (default the long-run
+      revenue growth);
+    - ``growth_cap``: the most a model year grows (fraction; default 0.5, a model assumption);
+      ``fade_years``: years from the first growth to the long-run rate (default 4);
+    - ``ocf_margin`` (pre-interest OCF / revenue) or ``ocf_growth`` (not both);
+    - ``capex_growth``: one constant capex growth instead of the default path;
+      ``capex_path``: capex of the first years (USD m, in order); ``capex_by_year``: capex of
+      given fiscal years ``((2026, 135000.0), ...)``; ``capex_guidance``: guided capex per
+      fiscal year on the capex basis (filled by :mod:`aicapex.engine.scenario`);
+    - ``buybacks``, ``dividends``: USD m a year (default: the base's reported, else 0);
     - ``min_cash`` (USD m): default ``cash.keep_share * opening cash`` from the structure;
     - ``opening_life``: remaining life of existing net PP&E, default ``ppe_net / da``.
     """
 
     years: int = 5
     revenue_growth: float | None = None
+    long_run_revenue_growth: float | None = None
+    long_run_capex_growth: float | None = None
+    growth_cap: float = 0.5
+    fade_years: int = 4
     ocf_margin: float | None = None
     ocf_growth: float | None = None
     capex_growth: float | None = None
     capex_path: tuple[float, ...] | None = None
+    capex_by_year: tuple[tuple[int, float], ...] = ()
+    capex_guidance: tuple[tuple[int, float], ...] = ()
+    buybacks: float | None = None
+    dividends: float | None = None
     min_cash: float | None = None
     opening_life: float | None = None
     depreciation: DepreciationTerms = field(default_factory=DepreciationTerms)
 
 
-def _growth(name: str, given: float | None, default: float, ticker: str) -> float:
-    g = default if given is None else given
-    if g is None or not np.isfinite(g):
-        raise DataError(
-            f"{ticker}: no default {name} (prior-year figure missing); pass {name} explicitly"
-        )
-    return _check(name, g, -0.99, 10.0, "fraction per year")
+def growth_path(start: float, long_run: float, years: int, fade_years: int,
+                cap: float = math.inf) -> np.ndarray:
+    """Growth per year fading linearly from ``start`` to ``long_run``, capped at ``cap``.
+
+    Parameters
+    ----------
+    start : float
+        Growth in the first year (fraction).
+    long_run : float
+        Growth reached after ``fade_years`` and held after (fraction).
+    years : int
+        Years in the path.
+    fade_years : int
+        Years of fade (0 = the long-run rate from the first year).
+    cap : float
+        No year grows faster than this (fraction).
+
+    Returns
+    -------
+    ndarray, shape (years,)
+
+    Notes
+    -----
+    ``g[t] = min(start + (long_run - start) * min((t - 1) / fade_years, 1), cap)``, t = 1..n.
+
+    Examples
+    --------
+    >>> growth_path(0.5, 0.1, 6, 4).round(3).tolist()
+    [0.5, 0.4, 0.3, 0.2, 0.1, 0.1]
+    >>> growth_path(0.9, 0.1, 3, 2, cap=0.5).round(3).tolist()
+    [0.5, 0.5, 0.1]
+    """
+    t = np.arange(years, dtype=float)
+    weight = np.ones(years) if fade_years <= 0 else np.minimum(t / fade_years, 1.0)
+    return np.minimum(start + (long_run - start) * weight, cap)
+
+
+def _pins(base: CompanyBase, inputs: ScenarioInputs, years: np.ndarray) -> dict[int, float]:
+    pins: dict[int, float] = {}
+    if inputs.capex_path is not None:
+        path = np.atleast_1d(np.asarray(inputs.capex_path, dtype=float))
+        if path.ndim != 1 or path.size == 0:
+            raise ArgumentError("capex_path needs one or more yearly values (USD m)")
+        for year, value in zip(years, path, strict=False):
+            pins[int(year)] = float(value)
+    for year, value in inputs.capex_by_year:
+        y = check_whole("capex year", year, 1900, 2200, "fiscal years")
+        if y not in set(years.tolist()):
+            raise ArgumentError(
+                f"capex.{y}: FY{y} is not a projected year (FY{base.fiscal_year} is the base "
+                f"year; the projection covers FY{years[0]}..FY{years[-1]})"
+            )
+        if y in pins and inputs.capex_path is not None:
+            raise ArgumentError(f"capex of FY{y} is given twice (capex_path and capex.{y})")
+        pins[y] = float(value)
+    for y, v in pins.items():
+        check_number(f"capex.{y}", v, 0, math.inf, "USD m")
+    return pins
+
+
+def _missing(ticker: str, problems: list[str]) -> None:
+    if problems:
+        raise DataError(f"{ticker}: no default for " + "; ".join(problems))
 
 
 def project_operations(base: CompanyBase, inputs: ScenarioInputs) -> dict[str, np.ndarray]:
     """Revenue, pre-interest OCF and capex for each projected year (length ``inputs.years``).
 
+    Parameters
+    ----------
+    base : CompanyBase
+        The base year.
+    inputs : ScenarioInputs
+        Paths and terms; see the module docstring ("Default paths").
+
+    Returns
+    -------
+    dict
+        ``revenue``, ``ocf``, ``capex``, ``revenue_growth``, ``capex_growth`` (arrays, one value
+        a year) and ``capex_origin`` (per year: ``"input"``, ``"guidance"`` or ``"model"``).
+
+    Raises
+    ------
+    DataError
+        Listing every default that cannot be formed (e.g. no prior-year revenue).
+
     Notes
     -----
-    ``revenue[t] = revenue0 * (1 + g)^t``; ``ocf[t] = margin * revenue[t]`` or
-    ``(ocf0 + interest0) * (1 + g_ocf)^t``; ``capex[t] = capex0 * (1 + g_capex)^t`` or the path.
+    ``revenue[t] = revenue[t-1] * (1 + g_rev[t])``; ``ocf[t] = margin * revenue[t]`` with
+    ``margin = (ocf0 + interest0) / revenue0``, or ``(ocf0 + interest0) * (1 + g_ocf)^t``;
+    ``capex[t]`` = the set or guided level, else ``capex[t-1] * (1 + g_capex[t])``.
 
     Examples
     --------
+    Constant growths as given:
+
     >>> b = CompanyBase("X", 2025, revenue=1000, ocf=290, capex=200, da=100, ppe_net=500,
     ...                 cash=100, debt=200, interest=10)
     >>> p = project_operations(b, ScenarioInputs(years=2, revenue_growth=0.1, capex_growth=0.5))
     >>> [p[k].round(1).tolist() for k in ("revenue", "ocf", "capex")]
     [[1100.0, 1210.0], [330.0, 363.0], [300.0, 450.0]]
+
+    The default capex path: the first year at its guided 500 (+150%), then growth fading
+    from the cap (50%) to the long-run 10% over 2 years:
+
+    >>> i = ScenarioInputs(years=4, revenue_growth=0.1, long_run_capex_growth=0.1,
+    ...                    fade_years=2, capex_guidance=((2026, 500.0),))
+    >>> p = project_operations(b, i)
+    >>> p["capex"].round(1).tolist(), p["capex_growth"].round(2).tolist()
+    ([500.0, 650.0, 715.0, 786.5], [1.5, 0.3, 0.1, 0.1])
     """
-    n = _check_int("years", inputs.years, 1, MAX_YEARS)
-    t = np.arange(1, n + 1, dtype=float)
-    g_rev = _growth("revenue_growth", inputs.revenue_growth, base.revenue_growth, base.ticker)
-    revenue = base.revenue * (1.0 + g_rev) ** t
+    n = check_whole("years", inputs.years, 1, MAX_YEARS)
+    years = base.fiscal_year + np.arange(1, n + 1)
+    cap = check_number("growth_cap", inputs.growth_cap, 0, 10, "fraction per year")
+    fade = check_whole("fade_years", inputs.fade_years, 0, MAX_YEARS)
+    problems: list[str] = []
+
+    # revenue
+    if inputs.revenue_growth is not None:
+        g_rev = np.full(n, check_number("revenue_growth", inputs.revenue_growth, -0.99, 10,
+                                        "fraction per year"))
+        long_run_rev = float(g_rev[0])
+    else:
+        start = base.revenue_growth
+        long_run_rev = (base.revenue_cagr if inputs.long_run_revenue_growth is None else
+                        check_number("long_run_revenue_growth", inputs.long_run_revenue_growth,
+                                     -0.99, 10, "fraction per year"))
+        if not np.isfinite(start):
+            problems.append("revenue_growth (the prior year's revenue is not reported; pass "
+                            "inputs.revenue_growth)")
+        if not np.isfinite(long_run_rev):
+            problems.append("long_run_revenue_growth (no 3-5 year revenue history; pass "
+                            "inputs.long_run_revenue_growth)")
+        g_rev = growth_path(min(start, cap), long_run_rev, n, fade, cap)
+    # capex
+    pins = _pins(base, inputs, years)
+    constant = inputs.capex_growth is not None
+    if constant:
+        g_cap = np.full(n, check_number("capex_growth", inputs.capex_growth, -0.99, 10,
+                                        "fraction per year"))
+        guided: dict[int, float] = {}
+    else:
+        guided = {int(y): float(v) for y, v in inputs.capex_guidance}
+        first = pins.get(int(years[0]), guided.get(int(years[0])))
+        if first is not None and base.capex > 0:
+            start = first / base.capex - 1.0
+        else:
+            start = base.capex_growth
+            if not np.isfinite(start):
+                problems.append("capex_growth (the prior year's capex is not reported; pass "
+                                "inputs.capex_growth or capex.YEAR)")
+        long_run_cap = (long_run_rev if inputs.long_run_capex_growth is None else
+                        check_number("long_run_capex_growth", inputs.long_run_capex_growth,
+                                     -0.99, 10, "fraction per year"))
+        g_cap = growth_path(min(start, cap), long_run_cap, n, fade, cap)
+    _missing(base.ticker, problems)
+
+    revenue = base.revenue * np.cumprod(1.0 + g_rev)
+    capex = np.empty(n)
+    origin = np.empty(n, dtype=object)
+    level = base.capex
+    for t, year in enumerate(years.tolist()):
+        if year in pins:
+            level, origin[t] = pins[year], "input"
+        elif year in guided:
+            level, origin[t] = guided[year], "guidance"
+        else:
+            level, origin[t] = level * (1.0 + g_cap[t]), "model"
+        capex[t] = level
+    prev = np.concatenate(([base.capex], capex[:-1]))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        capex_growth = np.where(prev > 0, capex / np.where(prev > 0, prev, 1.0) - 1.0, np.nan)
+
     ocf0 = base.ocf + base.interest
     if inputs.ocf_margin is not None and inputs.ocf_growth is not None:
         raise ArgumentError("give ocf_margin or ocf_growth, not both")
     if inputs.ocf_growth is not None:
-        ocf = ocf0 * (1.0 + _check("ocf_growth", inputs.ocf_growth, -0.99, 10, "fraction")) ** t
+        g = check_number("ocf_growth", inputs.ocf_growth, -0.99, 10, "fraction")
+        ocf = ocf0 * (1.0 + g) ** np.arange(1, n + 1)
     else:
         if inputs.ocf_margin is None:
             if base.revenue <= 0:
                 raise ArgumentError(f"revenue must be > 0 for an OCF margin, got {base.revenue}")
             margin = ocf0 / base.revenue
         else:
-            margin = _check("ocf_margin", inputs.ocf_margin, -1, 1, "fraction of revenue")
+            margin = check_number("ocf_margin", inputs.ocf_margin, -1, 1, "fraction of revenue")
         ocf = margin * revenue
-    if inputs.capex_path is not None:
-        if inputs.capex_growth is not None:
-            raise ArgumentError("give capex_path or capex_growth, not both")
-        path = np.asarray(inputs.capex_path, dtype=float)
-        if path.ndim != 1 or path.size < n:
-            raise ArgumentError(f"capex_path needs {n} yearly values (USD m), got {path.size}")
-        capex = path[:n].copy()
-        if not np.all(np.isfinite(capex)) or (capex < 0).any():
-            raise ArgumentError("capex_path values must be finite and >= 0 (USD m)")
-    else:
-        g_cap = _growth("capex_growth", inputs.capex_growth, base.capex_growth, base.ticker)
-        capex = base.capex * (1.0 + g_cap) ** t
-    return {"revenue": revenue, "ocf": ocf, "capex": capex}
+    return {"revenue": revenue, "ocf": ocf, "capex": capex, "revenue_growth": g_rev.copy(),
+            "capex_growth": capex_growth, "capex_origin": origin}
 
 
-# -- SPV lease factors ----------------------------------------------------------------------
-def _annuity(y: float, n: np.ndarray) -> np.ndarray:
-    """Present value of 1 a year for ``n`` years at ``y`` (the limit ``n`` as y -> 0)."""
-    n = np.asarray(n, dtype=float)
-    return n if abs(y) < 1e-12 else -np.expm1(-n * np.log1p(y)) / y
+def minimum_cash(base: CompanyBase, inputs: ScenarioInputs, structure: FinancingStructure
+                 ) -> float:
+    """The minimum cash balance, USD m: ``inputs.min_cash`` or ``keep_share * opening cash``.
 
-
-def lease_factors(terms: LeaseTerms, n_ages: int) -> dict[str, np.ndarray | float]:
-    """Per unit of SPV cost: level rent, and lease liability and RVG exposure by age.
+    Parameters
+    ----------
+    base : CompanyBase
+        Its ``cash`` is the opening balance.
+    inputs : ScenarioInputs
+        ``min_cash`` (USD m), when given, wins.
+    structure : FinancingStructure
+        ``cash.keep_share`` of the opening cash otherwise.
 
     Returns
     -------
-    dict
-        ``rent`` (float, paid at ages 1..A), ``liability`` and ``rvg`` (arrays over ages
-        0..n_ages-1, age 0 = the end of the funding year).
-
-    Notes
-    -----
-    ``rent = y / (1 - (1+y)^-A)``; remaining payments in the current block
-    ``m(a) = min(T - a mod T, A - a)``; ``liability(a) = rent * annuity(y, m(a))``;
-    lessor balance ``B(a) = rent * annuity(y, A - a)``; ``rvg(a) = B(a) - liability(a)`` while
-    ``a < rvg_years``.
+    float
 
     Examples
     --------
-    Cost 1, yield 10%, 2-year term, 2-year amortization: rent 0.5762, liability 1 then 0.5238.
-
-    >>> f = lease_factors(LeaseTerms(lease_yield=0.1, term_years=2, amortization_years=2), 3)
-    >>> round(f["rent"], 4), f["liability"].round(4).tolist()
-    (0.5762, [1.0, 0.5238, 0.0])
+    >>> b = CompanyBase("X", 2025, revenue=1000, ocf=290, capex=200, da=100, ppe_net=500,
+    ...                 cash=100, debt=200, interest=10)
+    >>> minimum_cash(b, ScenarioInputs(), FinancingStructure(cash=CashTerms(keep_share=0.5)))
+    50.0
     """
-    y, T, A = float(terms.lease_yield), int(terms.term_years), int(terms.amortization_years)
-    rent = 1.0 / float(_annuity(y, A))
-    age = np.arange(n_ages)
-    live = age < A
-    m = np.where(live, np.minimum(T - age % T, A - age), 0)
-    liability = np.where(live, rent * _annuity(y, m), 0.0)
-    balance = np.where(live, rent * _annuity(y, np.maximum(A - age, 0)), 0.0)
-    rvg = np.where(age < int(terms.rvg_years), balance - liability, 0.0)
-    return {"rent": rent, "liability": liability, "rvg": rvg}
-
-
-def _age_matrix(factor: np.ndarray, n: int) -> np.ndarray:
-    """``M[t, v] = factor[t - v]`` for t >= v, else 0 (a lower-triangular Toeplitz matrix)."""
-    age = np.subtract.outer(np.arange(n), np.arange(n))
-    return np.where(age >= 0, factor[np.clip(age, 0, n - 1)], 0.0)
-
-
-# -- the waterfall core (vectorized over paths) --------------------------------------------------
-#: Paths per chunk: small enough for the chunk's working set to stay in the L2 cache.
-CHUNK = 8192
-
-
-def _waterfall(
-    ocf: np.ndarray,
-    capex: np.ndarray,
-    *,
-    cash0: float,
-    min_cash: float,
-    debt0: float,
-    rate0: float,
-    s: FinancingStructure,
-    full: bool = True,
-) -> dict[str, np.ndarray]:
-    """Run the waterfall on arrays of shape (years, paths).
-
-    Paths are independent: they are processed in cache-sized chunks, and within a chunk the
-    only Python loop is over years (every operation is vectorized across the chunk's paths).
-    """
-    n, p = ocf.shape
-    names = ["cash", "gross_debt", "lease_payment"]
-    if full:
-        names += ["interest", "repayment", "funding_gap", "cash_used", "equity",
-                  "bonds", "term_loans", "spv_lease", "private_credit"]
-    out = {k: np.empty((n, p)) for k in names}
-    for lo in range(0, p, CHUNK):
-        sl = slice(lo, min(lo + CHUNK, p))
-        _waterfall_chunk(
-            ocf[:, sl], capex[:, sl], {k: v[:, sl] for k, v in out.items()},
-            cash0=cash0, min_cash=min_cash, debt0=debt0, rate0=rate0, s=s, full=full,
-        )
-    return out
-
-
-def _waterfall_chunk(
-    ocf: np.ndarray,
-    capex: np.ndarray,
-    out: dict[str, np.ndarray],
-    *,
-    cash0: float,
-    min_cash: float,
-    debt0: float,
-    rate0: float,
-    s: FinancingStructure,
-    full: bool,
-    scratch: dict[str, np.ndarray] | None = None,
-) -> None:
-    """One chunk of paths: arrays (years, paths); writes the rows of ``out`` in place.
-
-    Written for speed (in-place numpy operations, nothing computed that is not needed): the
-    funding gap accumulates interest, rent and repayments directly; ``interest`` and
-    ``repayment`` are tracked separately only when ``full``.
-    """
-    n, p = ocf.shape
-    b, tl, le, pc = s.bonds, s.term_loans, s.lease, s.private_credit
-    use_b = b.max_per_year > 0 and b.capex_share > 0
-    use_tl = tl.max_per_year > 0
-    use_le = le.capex_share > 0
-    use_pc = pc.max_per_year > 0
-    use_debt = use_b or use_tl or use_pc
-    later = use_debt or use_le or full  # anything after the cash step?
-    pc_rate = pc.effective_rate
-    rent_f = lease_factors(le, 1)["rent"] if use_le else 0.0
-    T_b, T_tl, T_pc, A = b.tenor_years, tl.tenor_years, pc.tenor_years, le.amortization_years
-    b_cap = b.max_per_year if math.isfinite(b.max_per_year) else None
-
-    scratch = {} if scratch is None else scratch
-    dtype = ocf.dtype  # float64, or float32 for a fast Monte Carlo
-
-    def buf(name: str, shape: tuple[int, ...]) -> np.ndarray:
-        """A work array, reused across chunks of the same shape (saves page faults)."""
-        arr = scratch.get(name)
-        if arr is None or arr.shape != shape or arr.dtype != dtype:
-            arr = scratch[name] = np.empty(shape, dtype=dtype)
-        return arr
-
-    def draws(name: str, used: bool) -> np.ndarray:
-        if full:
-            if not used:
-                out[name][...] = 0.0
-            return out[name]
-        return buf(name, (n, p)) if used else np.empty((0, 0))  # unused: never read
-
-    d_b, d_tl = draws("bonds", use_b), draws("term_loans", use_tl)
-    d_le, d_pc = draws("spv_lease", use_le), draws("private_credit", use_pc)
-    if not use_le:
-        out["lease_payment"][...] = 0.0
-    if not use_debt:
-        out["gross_debt"][...] = debt0
-    cash = np.full(p, float(cash0), dtype=dtype)
-    bal_b, bal_tl, bal_pc, win_tl, win_pc, win_le = (
-        buf(k, (p,)) for k in ("bal_b", "bal_tl", "bal_pc", "win_tl", "win_pc", "win_le")
-    )  # balances and rolling sums of draws
-    for a in (bal_b, bal_tl, bal_pc, win_tl, win_pc, win_le):
-        a.fill(0.0)
-    base_interest = rate0 * debt0
-    gap_buf, x_buf, r, tmp = (buf(k, (p,)) for k in ("gap", "x", "r", "tmp"))
-    interest = repay = tmp  # placeholders when not ``full``
-    for t in range(n):
-        cap = capex[t]
-        gap = out["funding_gap"][t] if full else gap_buf
-        np.subtract(cap, ocf[t], out=gap)
-        if base_interest:
-            gap += base_interest
-        if full:
-            interest = out["interest"][t]
-            repay = out["repayment"][t]
-            interest.fill(base_interest)
-            repay.fill(0.0)
-        # scheduled interest (on opening balances) and repayments of earlier draws
-        if use_b:
-            np.multiply(bal_b, b.coupon, out=tmp)
-            gap += tmp
-            if full:
-                interest += tmp
-            if t >= T_b:
-                due = d_b[t - T_b]
-                gap += due
-                bal_b -= due
-                if full:
-                    repay += due
-        for use, rate, bal, win, d, T in (
-            (use_tl, tl.rate, bal_tl, win_tl, d_tl, T_tl),
-            (use_pc, pc_rate, bal_pc, win_pc, d_pc, T_pc),
-        ):
-            if not use:
-                continue
-            np.multiply(bal, rate, out=tmp)
-            gap += tmp
-            if full:
-                interest += tmp
-            if t >= 1:
-                win += d[t - 1]
-                if t - 1 >= T:
-                    win -= d[t - 1 - T]
-                np.multiply(win, 1.0 / T, out=tmp)
-                gap += tmp
-                bal -= tmp
-                if full:
-                    repay += tmp
-        if use_le:
-            rent = out["lease_payment"][t]
-            if t >= 1:
-                win_le += d_le[t - 1]
-                if t - 1 >= A:
-                    win_le -= d_le[t - 1 - A]
-            np.multiply(win_le, rent_f, out=rent)
-            gap += rent
-        # step 1: cash down to the minimum balance (a surplus, gap < 0, goes to cash)
-        x = out["cash_used"][t] if full else x_buf
-        np.subtract(cash, min_cash, out=x)
-        np.maximum(x, 0.0, out=x)
-        np.minimum(gap, x, out=x)
-        row = out["cash"][t]
-        np.subtract(cash, x, out=row)
-        cash = row
-        if not later:
-            continue
-        np.subtract(gap, x, out=r)
-        # steps 2-5, each capped by its own terms; step 6 (equity) takes the rest
-        if use_b:
-            np.multiply(cap, b.capex_share, out=tmp)
-            if b_cap is not None:
-                np.minimum(tmp, b_cap, out=tmp)
-            np.minimum(r, tmp, out=d_b[t])
-            r -= d_b[t]
-            bal_b += d_b[t]
-        if use_tl:
-            np.minimum(r, tl.max_per_year, out=d_tl[t])
-            r -= d_tl[t]
-            bal_tl += d_tl[t]
-        if use_le:
-            np.multiply(cap, le.capex_share, out=tmp)
-            np.minimum(r, tmp, out=d_le[t])
-            r -= d_le[t]
-        if use_pc:
-            np.minimum(r, pc.max_per_year, out=d_pc[t])
-            r -= d_pc[t]
-            bal_pc += d_pc[t]
-        if use_debt:
-            debt = out["gross_debt"][t]
-            np.add(bal_b, bal_tl, out=debt)
-            debt += bal_pc
-            debt += debt0
-        if full:
-            out["equity"][t] = r
-
-
-def _min_cash(base: CompanyBase, inputs: ScenarioInputs, s: FinancingStructure) -> float:
     if inputs.min_cash is not None:
-        return _check("min_cash", inputs.min_cash, 0, math.inf, "USD m")
-    return s.cash.keep_share * max(base.cash, 0.0)
+        return check_number("min_cash", inputs.min_cash, 0, math.inf, "USD m")
+    return structure.cash.keep_share * max(base.cash, 0.0)
+
+
+def other_uses(base: CompanyBase, inputs: ScenarioInputs) -> tuple[float, float]:
+    """Buybacks and dividends a year, USD m: the inputs, else the base's reported, else 0.
+
+    Parameters
+    ----------
+    base : CompanyBase
+        ``buybacks`` / ``dividends`` as reported (NaN when the data has none).
+    inputs : ScenarioInputs
+        ``buybacks`` / ``dividends`` given by the user (None = default).
+
+    Returns
+    -------
+    (float, float)
+        Buybacks and dividends, USD m a year (0 where neither is given nor reported).
+
+    Examples
+    --------
+    >>> b = CompanyBase("X", 2025, revenue=1000, ocf=290, capex=200, da=100, ppe_net=500,
+    ...                 cash=100, debt=200, interest=10)
+    >>> other_uses(b, ScenarioInputs(dividends=30))
+    (0.0, 30.0)
+    """
+    out = []
+    for name in ("buybacks", "dividends"):
+        given = getattr(inputs, name)
+        if given is not None:
+            out.append(check_number(name, given, 0, math.inf, "USD m a year"))
+        else:
+            reported = getattr(base, name)
+            out.append(float(reported) if np.isfinite(reported) else 0.0)
+    return out[0], out[1]
 
 
 def _opening_life(base: CompanyBase, inputs: ScenarioInputs) -> float:
     if inputs.opening_life is not None:
-        return _check("opening_life", inputs.opening_life, 1e-9, 100, "years")
+        return check_number("opening_life", inputs.opening_life, 1e-9, 100, "years")
     if base.da <= 0:
         raise ArgumentError(f"{base.ticker}: da = {base.da}; pass opening_life (years)")
     # any life <= 1 year depreciates the whole base in year one; guard float underflow
     return max(base.ppe_net / base.da, 1e-9)
 
 
+def ebitda_proxy(ocf: Any, lease_payment: Any, out: np.ndarray | None = None
+                 ) -> float | np.ndarray:
+    """The EBITDA proxy used everywhere in the scenarios: OCF before interest less SPV rent.
+
+    Parameters
+    ----------
+    ocf : array_like
+        Operating cash flow before interest, USD m.
+    lease_payment : array_like
+        SPV lease rent paid (an operating cost), USD m.
+    out : ndarray, optional
+        Where to write the result (e.g. ``lease_payment`` itself, in the Monte Carlo).
+
+    Returns
+    -------
+    float or ndarray
+
+    Notes
+    -----
+    ``ebitda = ocf_before_interest - lease_payment``. OCF is after cash taxes and working
+    capital, so this is a cash proxy, not reported EBITDA (the data set has no operating
+    income).
+
+    Examples
+    --------
+    >>> ebitda_proxy(200.0, 10.0)
+    190.0
+    """
+    if out is not None:
+        return np.subtract(ocf, lease_payment, out=out)
+    return scalar_or_array(np.subtract(ocf, lease_payment), ocf, lease_payment)
+
+
+def leverage(debt: Any, ebitda: Any) -> float | np.ndarray:
+    """Debt (or net debt) over the EBITDA proxy, n.m. (NaN) where EBITDA <= 0.
+
+    Parameters
+    ----------
+    debt : array_like
+        Net debt or debt plus leases, USD m.
+    ebitda : array_like
+        The EBITDA proxy (:func:`ebitda_proxy`), USD m.
+
+    Returns
+    -------
+    float or ndarray
+        A multiple; NaN where EBITDA is zero or negative (never a negative multiple with
+        positive debt).
+
+    Notes
+    -----
+    ``leverage = debt / ebitda`` if ``ebitda > 0``, else NaN.
+
+    Examples
+    --------
+    >>> leverage([300.0, 300.0, -50.0], [100.0, -20.0, 100.0]).tolist()
+    [3.0, nan, -0.5]
+    """
+    d, e = np.broadcast_arrays(np.asarray(debt, dtype=float), np.asarray(ebitda, dtype=float))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        out = np.where(e > 0, d / np.where(e > 0, e, 1.0), np.nan)
+    return scalar_or_array(out, debt, ebitda)
+
+
 def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         return np.where(b == 0, np.nan, a / np.where(b == 0, 1.0, b))
 
 
@@ -697,20 +603,21 @@ def project_financing(
     -------
     DataFrame
         ``year`` is the fiscal year (base year + 1, ...); money in USD m; ratios as fractions
-        or multiples (``*_to_ebitda``, ``interest_coverage``); NaN for a zero denominator.
+        or multiples (``*_to_ebitda``, ``interest_coverage``); NaN for a zero denominator and
+        for leverage where the EBITDA proxy is <= 0 (n.m.).
 
     Notes
     -----
     See the module docstring for the conventions and the identities, e.g.
     ``cash[t] = cash[t-1] + ocf - capex_on_balance_sheet - interest - lease_payment
-    + new_debt - repayment + equity``.
+    - repayment - buybacks - dividends + new_debt + equity``.
 
     Examples
     --------
     A base with 1,000 revenue, OCF 290 + interest 10 (pre-interest margin 30%) and capex
-    growing 50% a year; no debt capacity, so once cash above 100 is used up equity fills the
-    gap. Year 1: OCF 330, capex 300, interest 10: surplus 20 -> cash 120. Year 2: OCF 363,
-    capex 450, interest 10: gap 97, cash gives 20, equity 77.
+    growing 50% a year; no external funding, so once cash above 100 is used up the rest is a
+    funding gap. Year 1: OCF 330, capex 300, interest 10: surplus 20 -> cash 120. Year 2: OCF
+    363, capex 450, interest 10: need 97, cash gives 20, gap 77 -> cash 100 - 77 = 23.
 
     >>> from aicapex.engine.presets import get_preset
     >>> b = CompanyBase("X", 2025, revenue=1000, ocf=290, capex=200, da=100, ppe_net=500,
@@ -719,31 +626,37 @@ def project_financing(
     >>> s = dataclasses.replace(s, cash=CashTerms(keep_share=1.0))
     >>> f = project_financing(b, s, ScenarioInputs(years=2, revenue_growth=0.1,
     ...                                             capex_growth=0.5))
-    >>> f[["year", "funding_gap", "cash_used", "equity", "cash"]].round(1).to_numpy().tolist()
-    [[2026.0, -20.0, -20.0, 0.0, 120.0], [2027.0, 97.0, 20.0, 77.0, 100.0]]
+    >>> cols = ["year", "funding_need", "cash_used", "funding_gap", "cash"]
+    >>> f[cols].round(1).to_numpy().tolist()
+    [[2026.0, -20.0, -20.0, 0.0, 120.0], [2027.0, 97.0, 20.0, 77.0, 23.0]]
     """
     inputs = inputs or ScenarioInputs()
     structure.validate()
     ops = project_operations(base, inputs)
-    n = inputs.years
+    n = int(inputs.years)
     ocf, capex, revenue = ops["ocf"], ops["capex"], ops["revenue"]
-    res = _waterfall(
-        ocf[:, None], capex[:, None],
-        cash0=base.cash, min_cash=_min_cash(base, inputs, structure),
-        debt0=base.debt, rate0=base.debt_rate, s=structure, full=True,
+    buybacks, dividends = other_uses(base, inputs)
+    start = WaterfallStart(
+        cash=base.cash, min_cash=minimum_cash(base, inputs, structure), debt=base.debt,
+        debt_rate=base.debt_rate, other_uses=(buybacks + dividends,) * n,
     )
+    res = run_waterfall(ocf[:, None], capex[:, None], start, structure, full=True)
     col = {k: v[:, 0] for k, v in res.items()}
     spv = col["spv_lease"]
     capex_bs = capex - spv
     dep = inputs.depreciation
-    da = depreciation_schedule(capex_bs, dep.lives, dep.split, convention=dep.convention).sum(-1)
+    bridge = np.asarray(base.bridge_capex, dtype=float)
+    m = bridge.size
+    vintages = np.concatenate((bridge, capex_bs))
+    da = depreciation_schedule(vintages, dep.lives, dep.split, convention=dep.convention).sum(-1)
     if base.ppe_net:
-        da = da + opening_base_depreciation(base.ppe_net, _opening_life(base, inputs), n)
+        da = da + opening_base_depreciation(base.ppe_net, _opening_life(base, inputs), n + m)
+    da = da[m:]
     lf = lease_factors(structure.lease, n)
-    lease_liability = _age_matrix(lf["liability"], n) @ spv
-    rvg = _age_matrix(lf["rvg"], n) @ spv
+    lease_liability = age_matrix(lf["liability"], n) @ spv
+    rvg = age_matrix(lf["rvg"], n) @ spv
     new_debt = col["bonds"] + col["term_loans"] + col["private_credit"]
-    ebitda = ocf - col["lease_payment"]
+    ebitda = ebitda_proxy(ocf, col["lease_payment"])
     net_debt = col["gross_debt"] - col["cash"]
     existing_leases = np.full(n, base.lease_liabilities)
     data = {
@@ -759,7 +672,7 @@ def project_financing(
         "lease_liability": lease_liability,
         "da": da,
         "da_to_revenue": _div(da, revenue),
-        "net_debt_to_ebitda": _div(net_debt, ebitda),
+        "net_debt_to_ebitda": leverage(net_debt, ebitda),
         "revenue": revenue,
         "ebitda": ebitda,
         "operating_margin": _div(ebitda - da, revenue),
@@ -776,11 +689,18 @@ def project_financing(
         "rou_asset": lease_liability.copy(),
         "rvg_exposure": rvg,
         "existing_lease_liabilities": existing_leases,
-        "debt_plus_leases_to_ebitda": _div(
+        "debt_plus_leases_to_ebitda": leverage(
             col["gross_debt"] + existing_leases + lease_liability, ebitda
         ),
         "interest_coverage": _div(ebitda - da, col["interest"]),
         "capex_to_ocf": _div(capex, ocf),
+        "funding_need": col["funding_need"],
+        "buybacks": np.full(n, buybacks),
+        "dividends": np.full(n, dividends),
+        "cumulative_funding_gap": np.cumsum(col["funding_gap"]),
+        "capex_growth": ops["capex_growth"],
+        "revenue_growth": ops["revenue_growth"],
+        "capex_source": ops["capex_origin"],
     }
     return pd.DataFrame(data, columns=list(COLUMNS))
 
@@ -795,26 +715,52 @@ def _replace_path(obj: Any, path: Sequence[str], value: Any) -> Any:
     return dataclasses.replace(obj, **{name: _replace_path(getattr(obj, name), path[1:], value)})
 
 
+def _capex_year(key: str, parts: list[str]) -> int:
+    if len(parts) != 2 or not parts[1].strip().isdigit():
+        raise ArgumentError(f"{key!r}: a capex override is capex.YEAR, e.g. capex.2026")
+    return int(parts[1])
+
+
 def apply_overrides(
     structure: FinancingStructure,
     inputs: ScenarioInputs,
     overrides: Mapping[str, Any],
     base: CompanyBase | None = None,
 ) -> tuple[FinancingStructure, ScenarioInputs, CompanyBase | None]:
-    """Override terms by dotted name, e.g. ``{"bonds.coupon": 0.05,
-    "inputs.capex_growth": 0.3, "depreciation.server_life": 5.5, "base.cash": 0}``.
+    """Override terms by dotted name.
 
-    Paths start with a structure field (``cash``, ``bonds``, ``term_loans``, ``lease``,
-    ``private_credit``), ``inputs``, ``depreciation`` (short for ``inputs.depreciation``) or
-    ``base``. Unknown names raise :class:`ArgumentError`.
+    Parameters
+    ----------
+    structure : FinancingStructure
+        The preset (or custom) terms to start from.
+    inputs : ScenarioInputs
+        The projection inputs to start from.
+    overrides : mapping
+        ``{name: value}``. Names start with a structure field (``cash``, ``bonds``,
+        ``term_loans``, ``lease``, ``private_credit``, ``equity``), ``inputs``,
+        ``depreciation`` (short for ``inputs.depreciation``), ``base`` or ``capex`` (``capex.2026``:
+        the capex of fiscal year 2026, USD m).
+    base : CompanyBase, optional
+        Needed for ``base.*`` names.
+
+    Returns
+    -------
+    (FinancingStructure, ScenarioInputs, CompanyBase or None)
+
+    Raises
+    ------
+    ArgumentError
+        For an unknown name.
 
     Examples
     --------
     >>> s, i, _ = apply_overrides(FinancingStructure(), ScenarioInputs(),
-    ...                           {"bonds.coupon": 0.07, "depreciation.server_life": 5.5})
-    >>> s.bonds.coupon, i.depreciation.server_life
-    (0.07, 5.5)
+    ...                           {"bonds.coupon": 0.07, "depreciation.server_life": 5.5,
+    ...                            "capex.2026": 135000})
+    >>> s.bonds.coupon, i.depreciation.server_life, i.capex_by_year
+    (0.07, 5.5, ((2026, 135000.0),))
     """
+    by_year: dict[int, float] = {}
     for key, value in overrides.items():
         parts = str(key).strip().split(".")
         head = parts[0]
@@ -826,24 +772,45 @@ def apply_overrides(
             if base is None:
                 raise ArgumentError(f"{key}: no base to override")
             base = _replace_path(base, parts[1:], value)
+        elif head == "capex":
+            by_year[_capex_year(str(key), parts)] = check_number(str(key), value, 0, math.inf,
+                                                                 "USD m")
         else:
             if len(parts) < 2:
                 raise ArgumentError(f"unknown parameter {key!r}; use e.g. 'bonds.coupon'")
             structure = _replace_path(structure, parts, value)
+    if by_year:
+        merged = {**dict(inputs.capex_by_year), **by_year}
+        inputs = dataclasses.replace(inputs, capex_by_year=tuple(sorted(merged.items())))
     return structure, inputs, base
 
 
-def _resolve(preset: str | FinancingStructure) -> FinancingStructure:
-    if isinstance(preset, FinancingStructure):
-        return preset
-    from aicapex.engine.presets import get_preset
+def pick(frame: pd.DataFrame, metric: str, year: int | str | None) -> float:
+    """One metric of a projection at a year.
 
-    return get_preset(preset)
+    Parameters
+    ----------
+    frame : DataFrame
+        A projection (:func:`project_financing`).
+    metric : str
+        One of :data:`COLUMNS`.
+    year : int or {"last", "peak", "min"} or None
+        A projected fiscal year, the final year (``"last"`` or None), the max over the horizon
+        (``"peak"``; n.m. years skipped) or the min.
 
+    Returns
+    -------
+    float
 
-def _pick(frame: pd.DataFrame, metric: str, year: int | str | None) -> float:
-    if metric not in frame.columns:
-        raise ArgumentError(f"unknown metric {metric!r}; use one of {', '.join(COLUMNS)}")
+    Examples
+    --------
+    >>> f = pd.DataFrame({"year": [2026, 2027], "capex": [10.0, 30.0]})
+    >>> pick(f, "capex", "peak"), pick(f, "capex", 2026)
+    (30.0, 10.0)
+    """
+    if metric not in frame.columns or metric in TEXT_COLUMNS:
+        numeric = [c for c in COLUMNS if c not in TEXT_COLUMNS]
+        raise ArgumentError(f"unknown metric {metric!r}; use one of {', '.join(numeric)}")
     col = frame[metric]
     if year is None or year == "last":
         return float(col.iloc[-1])
@@ -860,39 +827,6 @@ def _pick(frame: pd.DataFrame, metric: str, year: int | str | None) -> float:
     return float(col.loc[hit[0]])
 
 
-DEFAULT_COMPARE_METRICS = (
-    "capex", "fcf", "new_debt", "equity", "gross_debt", "cash", "net_debt", "lease_liability",
-    "interest", "da_to_revenue", "operating_margin", "net_debt_to_ebitda",
-    "debt_plus_leases_to_ebitda", "interest_coverage",
-)
-
-
-def compare_scenarios(
-    base: CompanyBase,
-    inputs: ScenarioInputs | None = None,
-    presets: Sequence[str | FinancingStructure] | None = None,
-    metrics: Sequence[str] | None = None,
-    year: int | str | None = None,
-) -> pd.DataFrame:
-    """Presets side by side: one row per metric, one column per preset, at one year.
-
-    ``year``: a projected fiscal year, ``None``/``"last"`` (final year), ``"peak"`` (max over
-    the horizon) or ``"min"``. Default presets: all five; default metrics
-    :data:`DEFAULT_COMPARE_METRICS`.
-    """
-    from aicapex.engine.presets import PRESET_NAMES
-
-    inputs = inputs or ScenarioInputs()
-    structures = [_resolve(p) for p in (presets or PRESET_NAMES)]
-    metrics = list(metrics or DEFAULT_COMPARE_METRICS)
-    table = {}
-    for s in structures:
-        frame = project_financing(base, s, inputs)
-        table[s.name] = [_pick(frame, m, year) for m in metrics]
-    out = pd.DataFrame(table, index=pd.Index(metrics, name="metric"))
-    return out
-
-
 def grid_2d(
     fn: Callable[[Any, Any], float],
     row_values: Sequence[Any],
@@ -902,6 +836,15 @@ def grid_2d(
     col_name: str = "col",
 ) -> pd.DataFrame:
     """Generic 2-D grid: ``out.loc[r, c] = fn(r, c)`` for every pair.
+
+    Parameters
+    ----------
+    fn : callable
+        ``fn(row_value, col_value) -> float``.
+    row_values, col_values : sequence
+        The values down the rows and across the columns.
+    row_name, col_name : str
+        Names of the two axes.
 
     Examples
     --------
@@ -914,31 +857,3 @@ def grid_2d(
         index=pd.Index(list(row_values), name=row_name),
         columns=pd.Index(list(col_values), name=col_name),
     )
-
-
-def sensitivity_grid(
-    base: CompanyBase,
-    structure: str | FinancingStructure,
-    inputs: ScenarioInputs | None,
-    row_param: str,
-    row_values: Sequence[float],
-    col_param: str,
-    col_values: Sequence[float],
-    metric: str = "net_debt_to_ebitda",
-    year: int | str | None = "peak",
-) -> pd.DataFrame:
-    """Metric of a scenario over a grid of two parameters (dotted names, see
-    :func:`apply_overrides`).
-
-    Examples: ``row_param="bonds.capex_share"`` (debt share of capex) × ``col_param=
-    "bonds.coupon"`` -> peak ``net_debt_to_ebitda``; ``"depreciation.server_life"`` ×
-    ``"inputs.capex_growth"`` -> ``da_to_revenue`` at the last year.
-    """
-    s0 = _resolve(structure)
-    i0 = inputs or ScenarioInputs()
-
-    def fn(r: float, c: float) -> float:
-        s, i, b = apply_overrides(s0, i0, {row_param: r, col_param: c}, base)
-        return _pick(project_financing(b, s, i), metric, year)
-
-    return grid_2d(fn, row_values, col_values, row_name=row_param, col_name=col_param)

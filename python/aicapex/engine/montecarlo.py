@@ -8,15 +8,20 @@ Each year, OCF growth and the capex overrun are a correlated pair of normals::
     capex[t] = max(plan[t] * (1 + o[t]), 0)
 
 where ``g_det`` is the deterministic scenario's OCF growth, so zero volatility reproduces
-:func:`aicapex.engine.financing.project_financing`. Every path then runs the same funding-gap
-waterfall, vectorized across paths (the only Python loop is over years; paths are processed
-in cache-sized chunks of :data:`~aicapex.engine.financing.CHUNK`). Draws come from a
+:func:`aicapex.engine.financing.project_financing`. Every path then runs the same funding
+waterfall kernel (:func:`aicapex.engine.waterfall.waterfall_chunk`), vectorized across paths
+(the only Python loop is over years; paths are processed in cache-sized chunks of
+:data:`~aicapex.engine.waterfall.CHUNK`). An unfunded need (the funding gap) lowers cash, so
+it counts in net debt on every path. Draws come from a
 ``numpy.random.Generator`` on the SFC64 bit generator seeded with ``seed`` (:func:`make_rng`),
 drawn chunk by chunk in a fixed order: the same seed gives the same result, and
 :func:`draw_shocks` returns exactly the shocks :func:`monte_carlo` uses.
 
-Leverage is ``net_debt / ebitda``; where EBITDA <= 0 it is ``+inf`` with net debt > 0 (a
-breach) and 0 with net cash. A breach is leverage above ``threshold``.
+Leverage is ``net_debt / ebitda`` with the EBITDA proxy of
+:func:`~aicapex.engine.financing.ebitda_proxy`. For ranking paths (percentiles) and counting
+breaches, a path whose EBITDA proxy is <= 0 ranks as ``+inf`` with net debt > 0 (a breach)
+and 0 with net cash; the deterministic scenario shows such a year as n.m. A breach is
+leverage above ``threshold``.
 """
 
 from __future__ import annotations
@@ -28,15 +33,16 @@ import numpy as np
 import pandas as pd
 
 from aicapex.engine.financing import (
-    CHUNK,
     CompanyBase,
     FinancingStructure,
     ScenarioInputs,
-    _check,
-    _min_cash,
-    _waterfall_chunk,
+    ebitda_proxy,
+    minimum_cash,
+    other_uses,
     project_operations,
 )
+from aicapex.engine.validation import check_number
+from aicapex.engine.waterfall import CHUNK, WaterfallStart, waterfall_chunk
 from aicapex.errors import ArgumentError
 
 __all__ = [
@@ -114,7 +120,7 @@ def draw_shocks(
     >>> round(float(np.corrcoef(z1.ravel(), z2.ravel())[0, 1]), 2)
     0.6
     """
-    rho = _check("correlation", correlation, -1, 1, "correlation coefficient")
+    rho = check_number("correlation", correlation, -1, 1, "correlation coefficient")
     n, p = int(n_years), int(n_paths)
     rng = make_rng(seed)
     dtype = _dtype(dtype)
@@ -151,10 +157,12 @@ class _Simulator:
         self.sd = float(ocf_growth_sd)
         self.overrun = (plan * (1.0 + capex_overrun_mean))[:, None].astype(dt)
         self.plan_sd = (plan * capex_overrun_sd)[:, None].astype(dt)
-        self.kw = dict(
-            cash0=base.cash, min_cash=_min_cash(base, inputs, structure), debt0=base.debt,
-            rate0=base.debt_rate, s=structure, full=False,
+        uses = sum(other_uses(base, inputs))
+        self.start = WaterfallStart(
+            cash=base.cash, min_cash=minimum_cash(base, inputs, structure), debt=base.debt,
+            debt_rate=base.debt_rate, other_uses=(uses,) * self.n,
         )
+        self.structure = structure
         self.scratch: dict[str, np.ndarray] = {}
 
     def _buf(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
@@ -174,10 +182,11 @@ class _Simulator:
         capex += self.overrun
         np.maximum(capex, 0.0, out=capex)
         wf = {k: self._buf(k, (n, c)) for k in ("cash", "gross_debt", "lease_payment")}
-        _waterfall_chunk(ocf, capex, wf, scratch=self.scratch, **self.kw)
+        waterfall_chunk(ocf, capex, wf, self.start, self.structure, full=False,
+                        scratch=self.scratch)
         net_debt = wf["gross_debt"]
         net_debt -= wf["cash"]
-        ebitda = np.subtract(ocf, wf["lease_payment"], out=wf["lease_payment"])
+        ebitda = ebitda_proxy(ocf, wf["lease_payment"], out=wf["lease_payment"])
         if "leverage" in result:
             lev = result["leverage"][:, sl]
             pos = ebitda > 0
@@ -334,12 +343,12 @@ def monte_carlo(
     structure.validate()
     if isinstance(n_paths, bool) or int(n_paths) != n_paths or n_paths < 1:
         raise ArgumentError(f"n_paths must be a whole number >= 1, got {n_paths!r}")
-    _check("ocf_growth_sd", ocf_growth_sd, 0, 5, "fraction per year")
-    _check("capex_overrun_sd", capex_overrun_sd, 0, 5, "fraction of plan")
-    _check("capex_overrun_mean", capex_overrun_mean, -1, 10, "fraction of plan")
-    _check("threshold", threshold, -math.inf, math.inf, "multiple of EBITDA")
+    check_number("ocf_growth_sd", ocf_growth_sd, 0, 5, "fraction per year")
+    check_number("capex_overrun_sd", capex_overrun_sd, 0, 5, "fraction of plan")
+    check_number("capex_overrun_mean", capex_overrun_mean, -1, 10, "fraction of plan")
+    check_number("threshold", threshold, -math.inf, math.inf, "multiple of EBITDA")
     n = int(inputs.years)
-    rho = _check("correlation", correlation, -1, 1, "correlation coefficient")
+    rho = check_number("correlation", correlation, -1, 1, "correlation coefficient")
     dtype = _dtype(dtype)
     simulator = _Simulator(base, structure, inputs, ocf_growth_sd, capex_overrun_mean,
                            capex_overrun_sd, dtype)

@@ -24,13 +24,16 @@ the single representative bond tenor (10 years), the bond coupon (midpoint of Am
 range), the SPV's share of capex (25%), SOFR at 4.3% (its 2025 level, roughly), the
 private-credit fee load (1%/yr) and tenor (5 years, the life of a GPU fleet), the hybrid's
 term loans and caps.
+
+No preset issues equity (the hyperscalers have not funded capex with new shares): a need the
+steps leave is a visible funding gap. ``equity.max_per_year`` (an override) allows new shares.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aicapex.engine.financing import (
+from aicapex.engine.terms import (
     BondTerms,
     CashTerms,
     FinancingStructure,
@@ -106,7 +109,7 @@ PRESETS: dict[str, FinancingStructure] = {
         bonds=NO_BONDS, term_loans=NO_TERM_LOANS, lease=NO_LEASE,
         private_credit=NO_PRIVATE_CREDIT,
         description="Fund capex from OCF and the cash pile (down to min_cash, default 0); "
-        "any remaining gap shows up as equity. The hyperscalers' historical pattern.",
+        "any remaining need shows as a funding gap. The hyperscalers' historical pattern.",
     ),
     "bonds": FinancingStructure(
         name="bonds",
@@ -115,7 +118,7 @@ PRESETS: dict[str, FinancingStructure] = {
         private_credit=NO_PRIVATE_CREDIT,
         description="Keep today's cash; fund the gap with IG bullet bonds up to a Meta-sized "
         "$30B a year (2025 deals: Meta $30B 5-40y, Alphabet $17.5B 3-50y, Amazon $15B "
-        "3.9-5.55%); remainder equity.",
+        "3.9-5.55%); the rest is a funding gap.",
     ),
     "spv-lease": FinancingStructure(
         name="spv-lease",
@@ -124,7 +127,7 @@ PRESETS: dict[str, FinancingStructure] = {
         private_credit=NO_PRIVATE_CREDIT,
         description="Meta Hyperion pattern: up to 25% of capex built by an 80/20 JV funded "
         "with ~6.6% private bonds, leased back on 4-year terms with a residual value "
-        "guarantee (operating lease, off balance sheet); remainder equity.",
+        "guarantee (operating lease, off balance sheet); the rest is a funding gap.",
     ),
     "private-credit": FinancingStructure(
         name="private-credit",
@@ -148,8 +151,8 @@ PRESETS: dict[str, FinancingStructure] = {
             tenor_years=GPU_PRIVATE_CREDIT.tenor_years,
         ),
         description="Half the cash pile, IG bonds up to half of capex ($30B cap), $5B term "
-        "loans, Hyperion-style SPV for up to 25% of capex, $10B GPU private credit, then "
-        "equity.",
+        "loans, Hyperion-style SPV for up to 25% of capex, $10B GPU private credit; the rest "
+        "is a funding gap.",
     ),
 }
 

@@ -21,7 +21,7 @@ import xlsxwriter
 from aicapex.data.dataset import Dataset
 from aicapex.errors import AicapexError
 from aicapex.excel import layout as L
-from aicapex.excel import sheet_power, sheet_roi, sheet_scenarios, vba, web
+from aicapex.excel import sheet_guidance, sheet_power, sheet_roi, sheet_scenarios, vba, web
 from aicapex.excel.sheet_cover import TITLE, write_cover
 from aicapex.excel.sheet_dashboard import write_dashboard
 from aicapex.excel.sheet_inputs import write_inputs
@@ -37,6 +37,7 @@ BUILD_DATE = dt.datetime(2026, 1, 1)
 #: may have ``INPUT_SECTION = (title, [InputRow, ...])`` and ``alert_ref(ds)``.
 EXTRA_SHEETS = {
     "Scenarios": sheet_scenarios,
+    "Guidance": sheet_guidance,
     "Power_Cloud": sheet_power,
     "ROI": sheet_roi,
 }
@@ -63,7 +64,9 @@ def build_analyst_workbook(path: str | Path, ds: Dataset,
     styles = Styles(wb)
     names = [n for n in L.SHEETS if n != "xlwings.conf"]
     sheets = {n: wb.add_worksheet(n) for n in names}
-    sections = [m.INPUT_SECTION for m in EXTRA_SHEETS.values() if hasattr(m, "INPUT_SECTION")]
+    sections = [m.input_section(ds) if hasattr(m, "input_section") else m.INPUT_SECTION
+                for m in EXTRA_SHEETS.values()
+                if hasattr(m, "input_section") or hasattr(m, "INPUT_SECTION")]
     alerts = [m.alert_ref(ds) for m in EXTRA_SHEETS.values() if hasattr(m, "alert_ref")]
     coverage = [ds.check_ticker(t) for t in (coverage or default_coverage(ds))]
     if len(coverage) > L.COVERAGE_SLOTS:

@@ -14,9 +14,11 @@ WORKBOOK_NAME = "ai_capex_monitor.xlsm"
 UDF_MODULE = "aicapex.udfs"
 
 #: Tab order (xlwings.conf last, analyst copy only).
-SHEETS = ["Cover", "Inputs", "Data", "Ratios", "Scenarios", "Power_Cloud", "ROI", "Dashboard",
-          "Sources", "Changes", "xlwings.conf"]
-TIMELINE_SHEETS = ("Ratios", "Scenarios", "Power_Cloud", "ROI")
+SHEETS = ["Cover", "Inputs", "Data", "Ratios", "Scenarios", "Guidance", "Power_Cloud", "ROI",
+          "Dashboard", "Sources", "Changes", "xlwings.conf"]
+#: Workings sheets: a check total in D3 that the master check adds up (Guidance holds tables,
+#: not a timeline, but has its checks like the others).
+TIMELINE_SHEETS = ("Ratios", "Scenarios", "Guidance", "Power_Cloud", "ROI")
 
 COVERAGE = ["MSFT", "GOOGL", "AMZN", "META", "ORCL", "AAPL"]
 #: Company slots on Inputs and blocks on Ratios: the covered companies, then empty slots. A

@@ -155,17 +155,23 @@ def section(ctx: BuildContext, ws: Any, r: int, text: str) -> None:
 
 
 def write_block(ws: Any, r: int, c: int, formula: str, values: Sequence[Sequence[Any]],
-                fmt: Any = None, row_formats: Sequence[Any] | None = None) -> tuple[int, int]:
+                fmt: Any = None, row_formats: Sequence[Any] | None = None,
+                col_formats: Sequence[Any] | None = None) -> tuple[int, int]:
     """One CPX_ call whose result spills over a block: a dynamic-array formula anchored at
     (r, c) over exactly the shape of ``values`` (its build-time result, stored as the cached
     values). The block's shape follows from the formula's arguments (a key column and a year
     row), so it never moves. Excel calls the function once for the whole block, not once per
-    cell. ``row_formats`` (one per row) override ``fmt``. Returns (last row, last column)."""
+    cell. ``row_formats`` (one per row) or ``col_formats`` (one per column, for a table)
+    override ``fmt``. Returns (last row, last column)."""
     rows = [list(v) for v in values]
     h, w = len(rows), len(rows[0])
     r2, c2 = r + h - 1, c + w - 1
     fmts = list(row_formats) if row_formats is not None else [fmt] * h
-    ws.write_dynamic_array_formula(r, c, r2, c2, formula, fmts[0], cached_value(rows[0][0]))
+
+    def fmt_of(i: int, j: int) -> Any:
+        return col_formats[j] if col_formats is not None else fmts[i]
+
+    ws.write_dynamic_array_formula(r, c, r2, c2, formula, fmt_of(0, 0), cached_value(rows[0][0]))
     for i, row in enumerate(rows):
         for j, v in enumerate(row):
             if i == 0 and j == 0:
@@ -174,11 +180,11 @@ def write_block(ws: Any, r: int, c: int, formula: str, values: Sequence[Sequence
             if v is None or (isinstance(v, str) and v.startswith("#")):
                 # An error result has no plain-cell form: left blank until the refresh stamps
                 # the spilled values (error codes included) into the file.
-                ws.write_blank(r + i, c + j, None, fmts[i])
+                ws.write_blank(r + i, c + j, None, fmt_of(i, j))
             elif isinstance(v, str):
-                ws.write_string(r + i, c + j, v, fmts[i])
+                ws.write_string(r + i, c + j, v, fmt_of(i, j))
             else:
-                ws.write_number(r + i, c + j, v, fmts[i])
+                ws.write_number(r + i, c + j, v, fmt_of(i, j))
     return r2, c2
 
 

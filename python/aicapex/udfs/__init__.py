@@ -8,7 +8,9 @@ from aicapex.udfs.data import cpx_data, cpx_fields, cpx_source, cpx_tickers, cpx
 from aicapex.udfs.financing import (
     cpx_depreciation,
     cpx_financing,
+    cpx_guidance,
     cpx_monte_carlo,
+    cpx_scenario_sources,
     cpx_scenarios,
     cpx_sensitivity,
 )
@@ -82,4 +84,6 @@ __all__ = [
     "cpx_depreciation",
     "cpx_sensitivity",
     "cpx_monte_carlo",
+    "cpx_scenario_sources",
+    "cpx_guidance",
 ]

@@ -1,29 +1,28 @@
-"""CPX_ financing functions: a scenario's per-year projection, the presets side by side,
-depreciation of a capex series, a 2-D sensitivity grid and Monte Carlo bands (thin wrappers over
-:mod:`aicapex.engine.financing`, :mod:`aicapex.engine.depreciation` and
-:mod:`aicapex.engine.montecarlo`).
+"""CPX_ financing functions: a scenario's per-year projection and the sources of its defaults,
+the presets side by side, depreciation of a capex series, a 2-D sensitivity grid, Monte Carlo
+bands, and management's capex guidance. Thin wrappers over :mod:`aicapex.engine.scenario`
+(the one scenario service the command line uses too), :mod:`aicapex.engine.depreciation`,
+:mod:`aicapex.engine.montecarlo` and :mod:`aicapex.engine.guidance`.
 
 Overrides
 ---------
 ``overrides`` is a range of key/value pairs: keys (text) in its first column, values in its last
 column; any columns between must be blank (so a sheet can skip its empty period-0 column).
-Keys are the engine's names:
+Keys are the engine's names (:mod:`aicapex.engine.scenario`), the same as ``--set`` on the
+command line:
 
 - a base-year figure by dataset field (``interest_expense``, ``total_debt``...), or
-  ``fiscal_year``, ``revenue_growth``, ``capex_growth`` (:data:`BASE_KEYS`);
+  ``fiscal_year``, ``revenue_growth``, ``capex_growth``;
 - a waterfall term by dotted name (``bonds.coupon``, ``lease.capex_share``,
-  ``private_credit.spread``, ``cash.keep_share``...);
-- a projection input (``inputs.capex_growth``, ``inputs.ocf_margin``, ``inputs.years``...) or a
-  depreciation term (``depreciation.server_life``), as :func:`~aicapex.engine.financing.apply_overrides`
-  takes them.
+  ``cash.keep_share``, ``equity.max_per_year``...); it applies as given, even to a step the
+  preset does not have (``bonds.max_per_year`` in ``all-cash`` adds bonds), except in
+  ``CPX_SCENARIOS``, where one block of terms tunes each preset's own steps;
+- a projection input (``inputs.long_run_revenue_growth``, ``inputs.buybacks``...) or a
+  depreciation term (``depreciation.server_life``);
+- ``capex.2026``: the capex of one projected fiscal year, USD m (guidance is the default).
 
 A blank value, or the word ``default``, leaves that term at the preset's (or the engine's)
-value. Overrides tune the steps a preset uses: the terms of a step the preset does not use
-(bonds in ``all-cash``, the SPV lease in ``bonds``...) are ignored, so one block of terms can feed
-every preset without switching on financing the preset does not have.
-
-Excel recalculates cell by cell, and a sheet reads one row of a projection per cell, so the
-projections and Monte Carlo runs are memoised per dataset and arguments (:class:`_Memo`).
+value.
 """
 
 from __future__ import annotations
@@ -36,24 +35,38 @@ from typing import Any
 import numpy as np
 
 from aicapex.data.dataset import current_dataset
+from aicapex.data.guidance import snapshot_guidance
 from aicapex.engine.depreciation import CONVENTIONS, depreciation_schedule
 from aicapex.engine.financing import (
-    BASE_FIELDS,
     COLUMNS,
-    DEFAULT_COMPARE_METRICS,
     MAX_YEARS,
+    TEXT_COLUMNS,
     CompanyBase,
-    FinancingStructure,
     ScenarioInputs,
-    apply_overrides,
-    base_from_dataset,
-    compare_scenarios,
-    project_financing,
-    sensitivity_grid,
+)
+from aicapex.engine.guidance import (
+    LATEST_COLUMNS,
+    OUTCOME_COLUMNS,
+    REVISION_COLUMNS,
+    guidance_path,
+    guidance_vs_outcome,
+    latest_guidance,
+    revisions,
 )
 from aicapex.engine.montecarlo import BAND_COLUMNS, monte_carlo
 from aicapex.engine.presets import PRESET_NAMES, get_preset
-from aicapex.errors import ArgumentError
+from aicapex.engine.scenario import (
+    DEFAULT_COMPARE_METRICS,
+    SOURCE_COLUMNS,
+    build_scenario,
+    compare_presets,
+    run_scenario,
+    sensitivity_grid,
+    timeline_table,
+)
+from aicapex.engine.terms import FinancingStructure
+from aicapex.engine.validation import check_choice
+from aicapex.errors import ArgumentError, DataError
 from aicapex.udfs._excel import (
     Propagate,
     complete,
@@ -71,29 +84,28 @@ from aicapex.udfs._excel import (
 )
 from aicapex.xlerrors import XlError, error_of
 
-#: Keys of ``overrides`` that set a base-year figure (the rest are dotted engine terms).
-BASE_KEYS = frozenset(BASE_FIELDS.values()) | {"fiscal_year", "revenue_growth", "capex_growth"}
 #: A value cell holding this word (or blank) leaves the term at the preset's/engine's value.
 DEFAULT_WORD = "default"
-#: Whether a preset uses each waterfall step (as the engine decides it).
-STEP_USED: dict[str, Callable[[FinancingStructure], bool]] = {
-    "bonds": lambda s: s.bonds.max_per_year > 0 and s.bonds.capex_share > 0,
-    "term_loans": lambda s: s.term_loans.max_per_year > 0,
-    "lease": lambda s: s.lease.capex_share > 0,
-    "private_credit": lambda s: s.private_credit.max_per_year > 0,
-}
 DEFAULT_YEARS = ScenarioInputs().years
 DEFAULT_PATHS = 10_000
 #: More paths than this make CPX_MONTE_CARLO refuse with #VALUE! (a cell must not hang Excel).
 MAX_PATHS = 200_000
 #: More grid cells than this make CPX_SENSITIVITY refuse with #VALUE!.
 MAX_GRID = 2_500
+#: More capex periods x asset classes than this make CPX_DEPRECIATION refuse with #VALUE!.
+MAX_DEPRECIATION_CELLS = 1_000_000
 DEFAULT_THRESHOLD = 3.0
+#: CPX_GUIDANCE's tables by ``which`` ("path" is dates x tickers, see cpx_guidance).
+GUIDANCE_VIEWS = {"latest": LATEST_COLUMNS, "history": REVISION_COLUMNS,
+                  "outcome": OUTCOME_COLUMNS, "path": ()}
+#: Leverage columns: NaN there is "n.m." (EBITDA proxy <= 0), not a zero denominator.
+LEVERAGE_COLUMNS = frozenset({"net_debt_to_ebitda", "debt_plus_leases_to_ebitda",
+                              "leverage_p5", "leverage_p50", "leverage_p95"})
 
 TICKER = "Ticker of a covered company, e.g. MSFT"
 PRESET = f"Financing preset: {', '.join(PRESET_NAMES)}"
-OVERRIDES = ("Optional key/value range (keys first column, values last), e.g. bonds.coupon | 0.05; "
-             "blank or 'default' = preset value; terms of steps the preset lacks are ignored")
+OVERRIDES = ("Optional key/value range (keys first column, values last), e.g. bonds.coupon | 0.05 "
+             "or capex.2026 | 135000; blank or 'default' = preset/engine value")
 HEADERS = "TRUE (default) to include a header row"
 YEAR = ('Projected fiscal year (e.g. 2030), or "last" (default), "peak" or "min" over the '
         "horizon")
@@ -201,23 +213,42 @@ def _lives(arg: Any) -> np.ndarray:
     return np.asarray(out)
 
 
-def _ratio_cell(column: str, value: Any) -> Any:
+def _ratio_cell(column: str, value: Any, year: Any = None) -> Any:
     """An engine number as a cell: whole years as int, NaN/inf as an error with its reason."""
     if column == "year":
         return int(value)
+    if column in TEXT_COLUMNS:
+        return str(value)
     v = float(value)
+    when = f" in FY{int(year)}" if year is not None else ""
     if math.isnan(v):
-        return XlError("#DIV/0!", f"{column}: its denominator is zero in this year")
+        if column in LEVERAGE_COLUMNS:
+            return XlError("#N/A", f"n.m.: {column}: the EBITDA proxy is zero or negative{when}")
+        if column == "capex_growth" or column == "revenue_growth":
+            return XlError("#N/A", f"{column}: the year before is zero{when}")
+        return XlError("#DIV/0!", f"{column}: its denominator is zero{when}")
     if math.isinf(v):
         return XlError("#NUM!", f"{column}: unbounded (EBITDA is zero or negative on some paths)")
     return v
 
 
-# -- the scenario, memoised ---------------------------------------------------------------------
+def _key(ds: Any, ticker: Any, preset: Any) -> tuple[str, str]:
+    t = ds.check_ticker(text(ticker, "ticker"))
+    p = get_preset(text(preset, "preset")).name
+    return t, p
+
+
+def scenario(ds: Any, ticker: str, preset: str, years: int,
+             pairs: tuple[tuple[str, Any], ...]) -> tuple[CompanyBase, FinancingStructure,
+                                                          ScenarioInputs]:
+    """Base, structure and inputs of a worksheet scenario (the engine's
+    :func:`~aicapex.engine.scenario.build_scenario`)."""
+    sc = build_scenario(ds, ticker, preset, pairs, years=years)
+    return sc.base, sc.structure, sc.inputs
 
 
 class _Memo:
-    """A small LRU cache keyed by dataset identity and hashable arguments."""
+    """A small LRU cache for Monte Carlo bands, keyed by dataset identity and arguments."""
 
     def __init__(self, size: int) -> None:
         self.size = size
@@ -235,54 +266,54 @@ class _Memo:
             self.data.popitem(last=False)
         return value
 
-    def clear(self) -> None:
-        self.data.clear()
 
-
-_PROJECTIONS = _Memo(64)
-_COMPARISONS = _Memo(64)
 _SIMULATIONS = _Memo(16)
 
-
-def preset_terms(structure: FinancingStructure, terms: dict[str, Any]) -> dict[str, Any]:
-    """The term overrides that apply to ``structure``: a step it does not use stays off."""
-    kept = {}
-    for key, value in terms.items():
-        used = STEP_USED.get(key.split(".", 1)[0])
-        if used is None or used(structure):
-            kept[key] = value
-    return kept
+KEYS = ("Optional: keys down a column (engine columns, e.g. capex, funding_gap); with "
+        "fiscal_years, the result is keys x years along a timeline")
+FISCAL_YEARS = ("Optional: fiscal years across a row (a sheet's year row); with keys, the "
+                "result is keys x years")
 
 
-def scenario(
-    ds: Any, ticker: str, preset: str, years: int, pairs: tuple[tuple[str, Any], ...]
-) -> tuple[CompanyBase, FinancingStructure, ScenarioInputs]:
-    """Base, structure and inputs of a worksheet scenario: ``pairs`` as :func:`overrides_arg`
-    returns them (base figures to :func:`base_from_dataset`, the rest to
-    :func:`apply_overrides`, gated by :func:`preset_terms`)."""
-    base_over = {k: v for k, v in pairs if k in BASE_KEYS}
-    terms = {k: v for k, v in pairs if k not in BASE_KEYS}
-    base = base_from_dataset(ds, ticker, base_over)
-    s0 = get_preset(preset)
-    apply_overrides(s0, ScenarioInputs(), terms, base)  # unknown names fail, used or not
-    s, inputs, base = apply_overrides(s0, ScenarioInputs(years=years), preset_terms(s0, terms),
-                                      base)
-    return base, s, inputs
+def _timeline_args(keys: Any, fiscal_years: Any) -> tuple[list[str], list[int]] | None:
+    """(keys, years) of a timeline layout, or None for the plain table."""
+    if is_blank(keys) and is_blank(fiscal_years):
+        return None
+    if is_blank(keys) or is_blank(fiscal_years):
+        raise ArgumentError("keys and fiscal_years go together (a timeline block); give both "
+                            "or neither")
+    names = [k for k in text_list(keys, "keys")]
+    years = complete(fiscal_years, "fiscal_years")
+    if any(y != int(y) for y in years):
+        raise ArgumentError("fiscal_years: whole fiscal years expected, e.g. 2027")
+    return names, [int(y) for y in years]
 
 
-def _key(ds: Any, ticker: Any, preset: Any) -> tuple[str, str]:
-    t = ds.check_ticker(text(ticker, "ticker"))
-    p = get_preset(text(preset, "preset")).name
-    return t, p
+def _timeline_cell(key: str, value: Any, year: int, base_year: int | None,
+                   last_year: int) -> Any:
+    """One cell of a timeline block; a gap says why it is a gap."""
+    if isinstance(value, str):
+        return value
+    v = float(value)
+    if not math.isnan(v):
+        return XlError("#NUM!", f"{key}: unbounded in FY{year}") if math.isinf(v) else v
+    if base_year is not None and year < base_year:
+        return XlError("#N/A", f"FY{year}: not projected (the scenario starts after FY"
+                               f"{base_year}, its base year)")
+    if base_year is not None and year == base_year:
+        return XlError("#N/A", f"FY{year} is the base year: no {key} (a projection line)")
+    if year > last_year:
+        return XlError("#N/A", f"FY{year}: beyond the horizon (FY{last_year})")
+    return _ratio_cell(key, v, year)
 
 
-def projection(ds: Any, ticker: str, preset: str, years: int,
-               pairs: tuple[tuple[str, Any], ...]) -> Any:
-    """:func:`project_financing` of the worksheet scenario (memoised)."""
-    def make() -> Any:
-        return project_financing(*scenario(ds, ticker, preset, years, pairs))
-
-    return _PROJECTIONS.get(ds, (ticker, preset, years, pairs), make)
+def _timeline_rows(frame: Any, keys: list[str], years: list[int], base_year: int | None,
+                   base_values: dict[str, Any] | None) -> list[list[Any]]:
+    table_ = timeline_table(frame, base_year if base_year is not None else -1,
+                            base_values or {}, keys, years)
+    last = int(frame["year"].max())
+    return [[_timeline_cell(k, table_.at[k, y], y, base_year, last) for y in years]
+            for k in keys]
 
 
 # -- functions ------------------------------------------------------------------------------------
@@ -291,30 +322,78 @@ def projection(ds: Any, ticker: str, preset: str, years: int,
 @cpx_function(
     ticker=TICKER,
     preset=PRESET,
-    years=f"Years to project after the latest reported fiscal year, 1-{MAX_YEARS} (default 5)",
+    years=f"Years to project after the base year, 1-{MAX_YEARS} (default 5)",
     overrides=OVERRIDES,
-    headers=HEADERS,
+    headers=HEADERS + " (table layout only)",
+    keys=KEYS,
+    fiscal_years=FISCAL_YEARS,
 )
-def cpx_financing(ticker, preset, years=None, overrides=None, headers=None) -> Any:
-    """Financing scenario, one row per projected fiscal year: capex, OCF, funding waterfall, debt, leverage (USD m)."""
+def cpx_financing(ticker, preset, years=None, overrides=None, headers=None, keys=None,
+                  fiscal_years=None) -> Any:
+    """Financing scenario, one row per projected fiscal year (or keys x fiscal years): capex (guidance first), OCF, funding waterfall and gap, debt, leverage (USD m)."""
     ds = current_dataset()
     t, p = _key(ds, ticker, preset)
     n = _whole(years, "years", DEFAULT_YEARS, 1, MAX_YEARS, "years")
-    frame = projection(ds, t, p, n, overrides_arg(overrides))
-    rows = [[_ratio_cell(c, v) for c, v in zip(COLUMNS, rec, strict=True)]
+    layout = _timeline_args(keys, fiscal_years)
+    result = run_scenario(ds, t, p, overrides_arg(overrides), years=n)
+    frame = result.frame
+    if layout is not None:
+        return _timeline_rows(frame, *layout, result.base_year, result.base_values)
+    rows = [[_ratio_cell(c, v, rec[0]) for c, v in zip(COLUMNS, rec, strict=True)]
             for rec in frame[list(COLUMNS)].itertuples(index=False)]
     return table(list(COLUMNS) if flag(headers, "headers", True) else None, rows)
 
 
 @cpx_function(
     ticker=TICKER,
-    metric_names="Metrics to compare: a range or comma-separated text (default: capex, fcf, "
-    "new_debt, equity, debt, cash, leverage...)",
-    year=YEAR,
-    overrides=OVERRIDES + " (inputs.years sets the horizon, default 5)",
+    preset=PRESET,
+    years=f"Years to project after the base year, 1-{MAX_YEARS} (default 5)",
+    overrides=OVERRIDES,
     headers=HEADERS,
+    items="Optional: the items to list, down a column (e.g. base_year, capex_first_year, "
+    "buybacks); the result is then value, unit, source per item, in that order",
 )
-def cpx_scenarios(ticker, metric_names=None, year=None, overrides=None, headers=None) -> Any:
+def cpx_scenario_sources(ticker, preset, years=None, overrides=None, headers=None,
+                         items=None) -> Any:
+    """Where every figure and default of a scenario comes from: item, value, unit, source (filing, guidance, input or model assumption)."""
+    ds = current_dataset()
+    t, p = _key(ds, ticker, preset)
+    n = _whole(years, "years", DEFAULT_YEARS, 1, MAX_YEARS, "years")
+    frame = run_scenario(ds, t, p, overrides_arg(overrides), years=n).sources
+    if not is_blank(items):
+        wanted = text_list(items, "items")
+        known = frame.set_index("item")
+        missing = [w for w in wanted if w not in known.index]
+        if missing:
+            raise ArgumentError(f"items: unknown item {missing[0]!r}; use one of "
+                                f"{', '.join(known.index)}")
+        frame = known.loc[wanted].reset_index()
+    rows = []
+    for item, value, unit, source in frame.itertuples(index=False):
+        if isinstance(value, float) and math.isnan(value):
+            value = XlError("#N/A", f"{item}: no figure (see its source text)")
+        elif isinstance(value, (int, np.integer)):
+            value = int(value)
+        elif isinstance(value, (float, np.floating)):
+            value = float(value)
+        rows.append([item, value, unit, source])
+    if not is_blank(items):
+        return [r[1:] for r in rows]
+    return table(list(SOURCE_COLUMNS) if flag(headers, "headers", True) else None, rows)
+
+
+@cpx_function(
+    ticker=TICKER,
+    metric_names="Metrics to compare: a range or comma-separated text (default: capex, fcf, "
+    "new_debt, funding_gap, debt, cash, leverage...)",
+    year=YEAR,
+    overrides=OVERRIDES + "; a step's terms apply to the presets that have that step; "
+    "inputs.years sets the horizon (default 5)",
+    headers=HEADERS,
+    labels="TRUE (default) to start each row with the metric's name; FALSE for numbers only",
+)
+def cpx_scenarios(ticker, metric_names=None, year=None, overrides=None, headers=None,
+                  labels=None) -> Any:
     """The five financing presets side by side: one row per metric, one column per preset, at one year."""
     ds = current_dataset()
     t = ds.check_ticker(text(ticker, "ticker"))
@@ -325,18 +404,11 @@ def cpx_scenarios(ticker, metric_names=None, year=None, overrides=None, headers=
         raise ArgumentError(f"metric_names: unknown metric {unknown[0]!r}; use one of "
                             f"{', '.join(COLUMNS[1:])}")
     when = _year_arg(year, None)
-    pairs = overrides_arg(overrides)
-
-    def make() -> Any:
-        structures, inputs, base = [], None, None
-        for p in PRESET_NAMES:
-            base, s, inputs = scenario(ds, t, p, DEFAULT_YEARS, pairs)
-            structures.append(s)
-        return compare_scenarios(base, inputs, structures, list(metrics), when)
-
-    frame = _COMPARISONS.get(ds, (t, metrics, when, pairs), make)
-    rows = [[m, *(_ratio_cell(m, v) for v in frame.loc[m])] for m in frame.index]
-    header = ["metric", *frame.columns] if flag(headers, "headers", True) else None
+    frame = compare_presets(ds, t, overrides_arg(overrides), metrics=metrics, year=when,
+                            years=DEFAULT_YEARS)
+    named = flag(labels, "labels", True)
+    rows = [[m] * named + [_ratio_cell(m, v) for v in frame.loc[m]] for m in frame.index]
+    header = (["metric"] * named + list(frame.columns)) if flag(headers, "headers", True) else None
     return table(header, rows)
 
 
@@ -350,6 +422,9 @@ def cpx_depreciation(capex, lives, split=None, convention=None) -> Any:
     """D&A per year of a capex series, straight-line by asset class (summed), same shape as capex."""
     v = vector(capex, "capex")
     life = _lives(lives)
+    if len(v) * life.size > MAX_DEPRECIATION_CELLS:
+        raise ArgumentError(f"capex: {len(v):,} periods × {life.size:,} asset classes is more "
+                            f"than {MAX_DEPRECIATION_CELLS:,}; split the range")
     shares = None if is_blank(split) else complete(split, "split")
     conv = text(convention, "convention", default="half-year").lower()
     if conv not in CONVENTIONS:
@@ -357,14 +432,13 @@ def cpx_depreciation(capex, lives, split=None, convention=None) -> Any:
     values = np.array([math.nan if e is not None else x for x, e in zip(v.values, v.errors,
                                                                          strict=True)])
     da = depreciation_schedule(values, life, shares, convention=conv).sum(axis=-1)
-    cells: list[Any] = []
-    for i, d in enumerate(da):
+    cells: list[Any] = da.tolist()
+    first_error: XlError | None = None  # the first error value so far (one pass, not per cell)
+    for i, (d, err) in enumerate(zip(cells, v.errors, strict=True)):
+        first_error = first_error or err
         if math.isnan(d):
-            err = next((e for e in v.errors[: i + 1] if e is not None), None)
-            cells.append(err or XlError("#N/A", "missing capex (blank cell) in this or an "
-                                                "earlier year"))
-        else:
-            cells.append(float(d))
+            cells[i] = first_error or XlError("#N/A", "missing capex (blank cell) in this or an "
+                                                      "earlier year")
     return shape(cells, v.orientation)
 
 
@@ -411,10 +485,13 @@ def cpx_sensitivity(ticker, preset, row_param, row_values, col_param, col_values
     seed="Random seed, whole number >= 0 (default 0; the same seed gives the same bands)",
     threshold="Net debt / EBITDA above which a path is in breach, x (default 3.0)",
     overrides=OVERRIDES + " (inputs.years sets the horizon, default 5)",
-    headers=HEADERS,
+    headers=HEADERS + " (table layout only)",
+    keys="Optional: band names down a column (fcf_p5 ... p_breach_cum); with fiscal_years, "
+    "the result is bands x years",
+    fiscal_years=FISCAL_YEARS,
 )
 def cpx_monte_carlo(ticker, preset, n_paths=None, seed=None, threshold=None, overrides=None,
-                    headers=None) -> Any:
+                    headers=None, keys=None, fiscal_years=None) -> Any:
     """Monte Carlo of a scenario (OCF growth sd 5%, capex overrun sd 10%): P5/P50/P95 FCF and leverage and breach probability per year."""
     ds = current_dataset()
     t, p = _key(ds, ticker, preset)
@@ -431,7 +508,83 @@ def cpx_monte_carlo(ticker, preset, n_paths=None, seed=None, threshold=None, ove
         base, s, inputs = scenario(ds, t, p, DEFAULT_YEARS, pairs)
         return monte_carlo(base, s, inputs, n_paths=n, threshold=limit, seed=sd).bands
 
+    layout = _timeline_args(keys, fiscal_years)
     bands = _SIMULATIONS.get(ds, (t, p, n, sd, limit, pairs), make)
-    rows = [[_ratio_cell(c, v) for c, v in zip(BAND_COLUMNS, rec, strict=True)]
+    if layout is not None:
+        return _timeline_rows(bands, *layout, int(bands["year"].min()) - 1, None)
+    rows = [[_ratio_cell(c, v, rec[0]) for c, v in zip(BAND_COLUMNS, rec, strict=True)]
             for rec in bands[list(BAND_COLUMNS)].itertuples(index=False)]
     return table(list(BAND_COLUMNS) if flag(headers, "headers", True) else None, rows)
+
+
+# -- guidance ---------------------------------------------------------------------------------------
+
+
+def _guidance_cell(column: str, value: Any, row: dict[str, Any]) -> Any:
+    """A guidance table cell; a missing number says why it is missing."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        if column in ("low_musd", "high_musd", "point_musd", "mid_musd", "first_low_musd",
+                      "first_high_musd", "first_mid_musd", "latest_low_musd",
+                      "latest_high_musd", "latest_mid_musd", "first_date"):
+            return XlError("#N/A", f"{column}: not given (qualitative guidance, a floor or a "
+                                   "single figure)")
+        if column in ("actual_musd", "actual_vs_latest_mid", "actual_vs_first_mid"):
+            return XlError("#N/A", f"{column}: {row.get('actual_measure') or 'not reported'}")
+        if column in ("last_actual_musd", "guided_growth", "last_actual_year"):
+            return XlError("#N/A", f"{column}: {row.get('basis_note') or 'not comparable'}")
+        return ""
+    if isinstance(value, (np.integer, np.floating)):
+        value = value.item()
+    if column in ("revisions", "last_actual_year") and isinstance(value, float):
+        return int(value)
+    return value
+
+
+@cpx_function(
+    ticker="Ticker, or several (a range or comma-separated text), e.g. META",
+    fiscal_year="Guided year, optional: 2026 or FY2026 (fiscal) or CY2026 (calendar); default all",
+    which='"latest" (default: the latest guide per year, last actual, guided growth), '
+    '"history" (every revision), "outcome" (guide vs reported) or "path" (the guide in force '
+    "at each as_of date)",
+    headers=HEADERS,
+    as_of='For which="path": dates YYYY-MM-DD down a column (rows of the result)',
+)
+def cpx_guidance(ticker, fiscal_year=None, which=None, headers=None, as_of=None) -> Any:
+    """Management's capex guidance (USD m): the latest guide, every revision, guide vs outcome, or the guide in force by date, with basis flags and sources."""
+    ds = current_dataset()
+    tickers = [ds.check_ticker(t) for t in text_list(ticker, "ticker")]
+    view = check_choice("which", text(which, "which", default="latest"), GUIDANCE_VIEWS)
+    period = None if is_blank(fiscal_year) else text(fiscal_year, "fiscal_year")
+    table_ = snapshot_guidance()
+    if view == "path":
+        if period is None or is_blank(as_of):
+            raise ArgumentError('which="path" needs a fiscal_year and as_of dates')
+        dates = text_list(as_of, "as_of")
+        path = guidance_path(table_, tickers, period, dates)
+        body = [[_path_cell(path.at[d, t], t, d, period) for t in path.columns]
+                for d in path.index]
+        return table(list(path.columns) if flag(headers, "headers", False) else None, body)
+    if view == "history":
+        frame = revisions(table_, tickers, period)
+    elif view == "latest":
+        frame = latest_guidance(table_, ds, tickers, period)
+    else:
+        frame = guidance_vs_outcome(table_, ds, tickers)
+        if period is not None:
+            frame = frame[frame["guided_fiscal_year"] == revisions(
+                table_, tickers, period)["guided_fiscal_year"].iloc[0]]
+        if frame.empty:
+            raise DataError(f"no numeric capex guidance for {', '.join(tickers)}"
+                            + (f" {period}" if period else ""))
+    columns = list(GUIDANCE_VIEWS[view])
+    rows = []
+    for rec in frame[columns].to_dict(orient="records"):
+        rows.append([_guidance_cell(c, rec[c], rec) for c in columns])
+    return table(columns if flag(headers, "headers", True) else None, rows)
+
+
+def _path_cell(value: float, ticker: str, date: str, period: str) -> Any:
+    if math.isnan(value):
+        label = f"FY{period}" if period.isdigit() else period.upper()
+        return XlError("#N/A", f"{ticker}: no {label} guide with a figure by {date}")
+    return float(value)
