@@ -56,7 +56,8 @@ from aicapex.xlerrors import XlError
 SHEET = "Power_Cloud"
 TITLE = "Power & Cloud"
 PURPOSE = ("Tokens per joule and capex per MW by chip (one workload: Llama 2 70B), a reference "
-           "facility after running costs and depreciation, AI-cloud backlog on cloud revenue; "
+           "facility after running costs and depreciation (token- and capacity-based revenue, "
+           "rental cross-check), AI-cloud backlog on cloud revenue; "
            "USD millions unless stated; fiscal years as reported (MSFT June, ORCL May)")
 REFERENCE_CHIP = "GB200"
 CHIPS = list(pw.CHIP_DEFAULTS)
@@ -165,9 +166,9 @@ DC_ROWS: dict[str, tuple[str, str, str]] = {
 DC_BLOCK = (*pw.DC_ECONOMICS_FIELDS, *pw.REVENUE_WORD_FIELDS)
 
 CHART_SOURCE = (f"Source: throughput on one workload ({WORKLOAD}): Microsoft Azure (GB200 NVL72), "
-                "NVIDIA (B200), vendor claims; power from datasheets and industry reporting (see "
-                "notes column); AI Capex Monitor calculations (CPX_TOKENS_PER_WATT). H100 and "
-                "GB300: no figure on this workload (empty, never zero).")
+                "NVIDIA (B200; H100 in MLPerf v4.1 closed), vendor claims; power from datasheets "
+                "and industry reporting (see notes column); AI Capex Monitor calculations "
+                "(CPX_TOKENS_PER_WATT). GB300: no figure on this workload (empty, never zero).")
 
 
 @dataclass
