@@ -264,8 +264,10 @@ def test_no_default_throughput_chains_a_vendor_multiplier_onto_another_workload(
         assert row["workload"] == WORKLOAD
         if not np.isnan(row["tokens_per_s_per_mw"]):
             assert WORKLOAD in row["claim"] and "vendor claim" in row["claim"], chip
-    # no H100 or GB300 figure on this workload was found: left for the user, not invented
-    assert np.isnan(t.loc["H100", "tokens_per_s_per_mw"])
+    # H100: MLPerf Inference v4.1 closed, NVIDIA DGX H100, Llama 2 70B Offline 24,524.9 tokens/s
+    # on 8 GPUs (mlcommons/inference_results_v4.1): the same workload, so a default
+    assert t.loc["H100", "tokens_per_s_per_gpu"] == pytest.approx(24_524.9 / 8)
+    # no GB300 figure on this workload was found: left for the user, not invented
     assert np.isnan(t.loc["GB300-NVL72", "tokens_per_s_per_mw"])
 
 
@@ -289,8 +291,16 @@ def test_facility_assumptions_are_sourced_and_graded():
     assert f["grade"].isin(GRADES).all() and f["source"].str.len().gt(20).all()
     assert f.loc["price_per_mtok", "value"] == 0.72  # Llama-3.3-70B list price
     assert "Llama-3.3-70B" in f.loc["price_per_mtok", "source"]
-    assert f.loc["utilization", "grade"] == "analyst assumption"
+    # utilisation: the low end of where LBNL (75-85%) and hyperscaler fleets (70-85%) agree
+    assert f.loc["utilization", "value"] == 0.75
+    assert f.loc["utilization", "grade"] == "industry reporting"
+    assert "uptimeinstitute" in f.loc["utilization", "source"]
     assert 5 <= f.loc["accelerator_life_years", "value"] <= 6
+    # the serving derate is MLPerf Server / Offline on one B200, Llama 2 70B (v4.1)
+    assert f.loc["serving_derate", "value"] == pytest.approx(10_755.6 / 11_264.4)
+    assert f.loc["serving_derate", "grade"] == "vendor claim"
+    assert f.loc["rental_alert_multiple", "grade"] == "analyst assumption"
+    assert f.loc["revenue_method", "value"] == "conservative"
 
 
 def test_chip_table_defaults_match_sourced_figures():
@@ -326,7 +336,9 @@ def test_chip_table_overrides():
     assert row["price_per_gpu_usd"] == pytest.approx(50_000)  # 400,000 / 8
     assert "user override of tokens_per_s_per_mw, unit_price_usd" in row["source"]
     # defaults are untouched for the next call
-    assert np.isnan(chip_table().set_index("chip").loc["H100", "tokens_per_s_per_mw"])
+    default = chip_table().set_index("chip").loc["H100"]
+    assert default["tokens_per_s_per_gpu"] == pytest.approx(24_524.9 / 8)
+    assert np.isnan(default["unit_price_usd"])
 
 
 def test_chip_table_new_chip_and_errors():
@@ -356,12 +368,14 @@ def test_default_facility_payback_is_after_every_running_cost_not_electricity_on
     assert r["accelerators"] == pytest.approx(50_000)
     capex = 50_000 * 3e6 / 72 / 1e6 * 1.1 + 100 / 1.2 * 10.7
     assert r["capex_musd"] == pytest.approx(capex)
-    # energy at facility level (PUE overhead paid): 100 MW x 8,760 h x (0.5 + 0.5 x 0.3) x $80.6
-    energy = 100 * 8760 * (0.5 + 0.5 * 0.3) * 80.6 / 1e6
+    # energy at facility level (PUE overhead paid): 100 MW x 8,760 h x (0.75 + 0.25 x 0.3) x $80.6
+    energy = 100 * 8760 * (0.75 + 0.25 * 0.3) * 80.6 / 1e6
     assert r["energy_cost_musd_per_year"] == pytest.approx(energy)
     om = 0.03 * capex
     assert r["running_costs_musd_per_year"] == pytest.approx(energy + om)
+    # the headline revenue is the capacity method's: 50,000 GPUs x 8,760 h x 75% x $4.54
     revenue = r["revenue_musd_per_year"]
+    assert revenue == pytest.approx(50_000 * 8760 * 0.75 * 4.54 / 1e6)
     assert r["payback_years"] == pytest.approx(capex / (revenue - energy - om))
     electricity_only = capex / (revenue - energy)
     assert r["payback_years"] > electricity_only
@@ -393,11 +407,108 @@ def test_return_on_capital_needs_a_stated_life_and_falls_with_shorter_lives():
 def test_facility_economics_overrides_and_errors():
     r = facility_economics("GB200-NVL72", utilization=0.25, price_per_mtok=0.32)
     base = facility_economics("GB200-NVL72")
-    assert r["revenue_musd_per_year"] == pytest.approx(
-        base["revenue_musd_per_year"] * 0.25 / 0.5 * 0.32 / 0.72)
-    assert np.isnan(facility_economics("H100")["payback_years"])  # no sourced H100 figures
+    assert r["token_revenue_musd_per_year"] == pytest.approx(
+        base["token_revenue_musd_per_year"] * 0.25 / 0.75 * 0.32 / 0.72)
+    assert r["capacity_revenue_musd_per_year"] == pytest.approx(
+        base["capacity_revenue_musd_per_year"] * 0.25 / 0.75)
+    h100 = facility_economics("H100")
+    assert np.isnan(h100["payback_years"])  # no sourced DGX H100 price: no capex, no payback
+    assert h100["capacity_revenue_musd_per_year"] > 0  # but both revenues have their inputs
     with pytest.raises(ArgumentError, match="unknown facility assumption 'puee'"):
         facility_economics(puee=1.3)
+    with pytest.raises(ArgumentError, match="revenue_method='cheapest' is not one of"):
+        facility_economics(revenue_method="cheapest")
+
+
+# -- two revenue methods and the rental cross-check ------------------------------------------
+
+
+def test_both_revenue_methods_by_hand_and_the_conservative_headline():
+    # 12 MW at PUE 1.2 = 10 MW of IT load / 2,000 W = 5,000 GPUs x 1,000 tokens/s (peak)
+    r = dc_economics(12, 1.2, 2_000, 1_000, 0.6, 50, 1.0, accelerator_usd=40_000,
+                     facility_capex_musd_per_mw=10, serving_derate=0.8,
+                     rental_usd_per_gpu_hour=2.0)
+    assert r["accelerators"] == pytest.approx(5_000)
+    # token: 5,000 x 1,000 x 0.8 x 0.6 x 31,536,000 s = 7.56864e13 tokens x $1/Mtok = $75.6864M
+    assert r["annual_tokens"] == pytest.approx(7.56864e13)
+    assert r["token_revenue_musd_per_year"] == pytest.approx(75.6864)
+    # capacity: 5,000 x 8,760 h x 0.6 = 26,280,000 GPU-hours x $2 = $52.56M
+    assert r["gpu_hours_sold_per_year"] == pytest.approx(26_280_000)
+    assert r["capacity_revenue_musd_per_year"] == pytest.approx(52.56)
+    # conservative: the lower, capacity (code 2); payback and return follow it
+    assert r["revenue_musd_per_year"] == pytest.approx(52.56)
+    assert r["revenue_method_used"] == 2
+    energy = 12 * 8760 * 0.6 * 50 / 1e6  # $3.1536M, no idle draw
+    assert r["payback_years"] == pytest.approx((200 + 100) / (52.56 - energy))
+    # cross-check: 1,000 x 0.8 x 3,600 s x $1 / 1e6 = $2.88 per busy GPU-hour vs $2 = 1.44x
+    assert r["token_revenue_usd_per_sold_gpu_hour"] == pytest.approx(2.88)
+    assert r["token_to_rental_multiple"] == pytest.approx(1.44)
+    # identities: each method's revenue = GPU-hours sold x its price per GPU-hour
+    assert r["token_revenue_musd_per_year"] == pytest.approx(26_280_000 * 2.88 / 1e6)
+    # the analyst may choose either method
+    tok = dc_economics(12, 1.2, 2_000, 1_000, 0.6, 50, 1.0, serving_derate=0.8,
+                       rental_usd_per_gpu_hour=2.0, revenue_method="Token")
+    assert tok["revenue_musd_per_year"] == pytest.approx(75.6864)
+    assert tok["revenue_method_used"] == 1
+    # a rental price above the token method's: conservative picks the token method
+    hi = dc_economics(12, 1.2, 2_000, 1_000, 0.6, 50, 1.0, serving_derate=0.8,
+                      rental_usd_per_gpu_hour=3.0)
+    assert hi["revenue_method_used"] == 1 and hi["token_to_rental_multiple"] == pytest.approx(0.96)
+
+
+def test_without_a_rental_price_there_is_no_cross_check_and_no_capacity_revenue():
+    r = dc_economics(12, 1.2, 2_000, 1_000, 0.6, 50, 1.0)
+    assert np.isnan(r["capacity_revenue_musd_per_year"])
+    assert np.isnan(r["token_to_rental_multiple"])
+    # conservative falls back to the one method that has its inputs, and says so
+    assert r["revenue_method_used"] == 1
+    words = power.revenue_words(r, 1.5)
+    assert words["rental_cross_check"] == "no cross-check: no rental price per GPU-hour"
+    assert "only method with its inputs" in words["revenue_method"]
+    cap = dc_economics(12, 1.2, 2_000, 1_000, 0.6, 50, 1.0, revenue_method="capacity")
+    assert np.isnan(cap["revenue_musd_per_year"]) and np.isnan(cap["payback_years"])
+    with pytest.raises(ArgumentError, match="rental_usd_per_gpu_hour=42 is out of range.*"
+                       "whole instance"):
+        dc_economics(12, 1.2, 2_000, 1_000, 0.6, 50, 1.0, rental_usd_per_gpu_hour=42)
+    with pytest.raises(ArgumentError, match="serving_derate=95"):
+        dc_economics(12, 1.2, 2_000, 1_000, 0.6, 50, 1.0, serving_derate=95)
+
+
+def test_default_facility_cross_check_flags_the_token_method_in_words():
+    r = facility_economics()
+    # GB200: 865,000 / 72 tokens/s per GPU x (10,755.6 / 11,264.4) x 3,600 s x $0.72 / 1e6
+    per_hour = 865_000 / 72 * (10_755.6 / 11_264.4) * 3600 * 0.72 / 1e6
+    assert per_hour == pytest.approx(29.7334, abs=1e-4)
+    assert r["token_revenue_usd_per_sold_gpu_hour"] == pytest.approx(per_hour)
+    # against the lowest public GB200 list price, Spheron $9.08 per 2-GPU Superchip
+    assert r["rental_usd_per_gpu_hour"] == pytest.approx(4.54)
+    assert r["token_to_rental_multiple"] == pytest.approx(per_hour / 4.54)  # 6.55x
+    assert r["rental_cross_check"].startswith("ALERT: selling tokens earns $29.73 per busy "
+                                              "GPU-hour, 6.5x the $4.54 rental benchmark")
+    assert r["revenue_method_used"] == 2
+    assert r["revenue_method_text"].startswith("capacity-based")
+    assert "$9,767M" in r["revenue_method_text"]  # the other method, stated
+    # the complaint: $15.6 of revenue per GPU-hour of the year; now $3.41 (headline)
+    assert r["revenue_usd_per_gpu_hour"] == pytest.approx(0.75 * 4.54)
+    # headline: capex $3,183.3M / ($1,491.39M - $153.75M running) = 2.38 years
+    running = 100 * 8760 * (0.75 + 0.25 * 0.3) * 80.6 / 1e6 + 0.03 * r["capex_musd"]
+    assert r["running_costs_musd_per_year"] == pytest.approx(running)
+    assert r["payback_years"] == pytest.approx(r["capex_musd"] / (1491.39 - running))
+    assert 2.3 < r["payback_years"] < 2.4
+    assert 0.26 < r["return_on_capital"] < 0.27
+    # a higher alert level silences the alert, never the figures
+    calm = facility_economics(rental_alert_multiple=10)
+    assert calm["rental_cross_check"].startswith("OK: selling tokens earns $29.73")
+    assert calm["payback_years"] == r["payback_years"]
+
+
+def test_revenue_method_facts_put_both_methods_side_by_side():
+    f = power.revenue_method_facts().set_index("field")
+    assert float(f.loc["token_revenue_musd_per_year", "value"]) == pytest.approx(9767.4357, 1e-6)
+    assert float(f.loc["capacity_revenue_musd_per_year", "value"]) == pytest.approx(1491.39)
+    assert float(f.loc["revenue_musd_per_year", "value"]) == pytest.approx(1491.39)
+    assert f["grade"].eq("analyst assumption").all()  # results lean on stated assumptions
+    assert f.loc["rental_cross_check", "value"].startswith("ALERT:")
 
 
 # -- backlog ---------------------------------------------------------------------------------

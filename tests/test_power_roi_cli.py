@@ -23,7 +23,8 @@ def test_power_economics_csv_hand_checked(capsys):
     code, out, _ = run_cli(
         capsys, "power", "--chip", "H100", "--mw", "1.2", "--pue", "1.2",
         "--utilization", "1", "--electricity-usd-per-mwh", "100", "--price-per-mtok", "1",
-        "--tokens-per-s-per-mw", "180000", "--idle-power-share", "0", "--format", "csv",
+        "--tokens-per-s-per-mw", "180000", "--idle-power-share", "0", "--serving-derate", "1",
+        "--revenue-method", "token", "--format", "csv",
     )
     assert code == 0
     row = pd.read_csv(io.StringIO(out)).iloc[0]
@@ -45,8 +46,11 @@ def test_power_defaults_list_every_chip_and_accept_commas(capsys):
     assert code == 0
     rows = json.loads(out)
     assert [r["chip"] for r in rows] == ["H100", "B200", "GB200", "GB200-NVL72", "GB300-NVL72"]
-    h100 = rows[0]
-    assert h100["tokens_per_s"] is None  # no H100 figure on the workload: NaN -> null
+    h100, gb300 = rows[0], rows[-1]
+    # H100: MLPerf v4.1 DGX H100 Offline 24,524.9 tokens/s / 8 GPUs x (83.3 MW IT / 1,275 W)
+    assert h100["tokens_per_s"] == pytest.approx(24_524.9 / 8 * 100e6 / 1.2 / 1_275)
+    assert h100["capex_musd"] is None  # no sourced DGX H100 price: NaN -> null
+    assert gb300["tokens_per_s"] is None  # no GB300 figure on the workload: NaN -> null
     code, out, _ = run_cli(capsys, "power", "--chip", "gb200-nvl72,H100", "--format", "json")
     assert [r["chip"] for r in json.loads(out)] == ["GB200-NVL72", "H100"]
 
@@ -58,11 +62,15 @@ def test_power_overrides_and_payback(capsys):
         "--facility-capex-musd-per-mw", "10", "--tokens-per-s-per-mw", "100000",
         "--utilization", "0.5", "--price-per-mtok", "1", "--electricity-usd-per-mwh", "50",
         "--idle-power-share", "0", "--networking-share", "0", "--om-share", "0",
-        "--format", "csv",
+        "--serving-derate", "1", "--format", "csv",
     )
     assert code == 0
     row = pd.read_csv(io.StringIO(out)).iloc[0]
     capex = 80 * (10 + 3e6 / 120_000)
+    # capacity: 48,000 GPUs x 8,760 h x 0.5 x $4.54 = $954.5M, above the token method, so the
+    # conservative headline is the token revenue
+    assert row["capacity_revenue_musd_per_year"] == pytest.approx(48_000 * 8760 * 0.5 * 4.54 / 1e6)
+    assert row["revenue_method"].startswith("token-based")
     assert row["capex_musd"] == pytest.approx(capex)
     # 80 MW x 100,000 tok/s per MW x 0.5 x 31,536,000 s = 1.26144e14 tokens -> $126.144M
     assert row["revenue_musd_per_year"] == pytest.approx(126.144)
@@ -84,6 +92,48 @@ def test_default_economics_are_after_running_costs_and_depreciation(capsys):
     assert row["return_on_capital"] == pytest.approx(
         (revenue - energy - om - row["depreciation_musd_per_year"]) / capex)
     assert row["accelerator_life_years"] == 5 and row["price_per_mtok"] == 0.72
+    # the headline is the lower of the two revenue methods, stated beside them
+    assert revenue == min(row["token_revenue_musd_per_year"], row["capacity_revenue_musd_per_year"])
+    assert revenue == pytest.approx(50_000 * 8760 * 0.75 * 4.54 / 1e6)  # $1,491.4M
+    assert row["payback_years"] == pytest.approx(2.38, abs=0.005)
+    assert row["return_on_capital"] == pytest.approx(0.262, abs=0.0005)
+    assert row["revenue_method"].startswith("capacity-based")
+    assert row["rental_cross_check"].startswith("ALERT: selling tokens earns $29.73")
+
+
+def test_power_revenue_method_and_rental_flags(capsys):
+    code, out, _ = run_cli(capsys, "power", "--chip", "GB200-NVL72", "--revenue-method", "token",
+                           "--rental-usd-per-gpu-hour", "10.5", "--rental-alert-multiple", "3",
+                           "--format", "csv")
+    assert code == 0
+    row = pd.read_csv(io.StringIO(out)).iloc[0]
+    assert row["revenue_musd_per_year"] == row["token_revenue_musd_per_year"]
+    # CoreWeave's $42.00 for 4 GPUs = $10.50: 29.73 / 10.5 = 2.83x, within a 3x alert level
+    assert row["token_to_rental_multiple"] == pytest.approx(29.7334 / 10.5, abs=1e-4)
+    assert row["rental_cross_check"].startswith("OK: ")
+    code, _, err = run_cli(capsys, "power", "--rental-usd-per-gpu-hour", "42")
+    assert code == 2 and err.count("\n") == 1 and "whole instance" in err
+
+
+def test_power_utilization_view_and_facility_view_show_both_methods(capsys):
+    code, out, _ = run_cli(capsys, "power", "--view", "utilization", "--format", "csv")
+    assert code == 0
+    t = pd.read_csv(io.StringIO(out))
+    assert t["utilization"].tolist() == [0.25, 0.5, 0.75, 1.0]
+    # both revenues scale with utilisation; the token method stays 6.5x the rental one
+    assert t["capacity_revenue_musd_per_year"].tolist() == pytest.approx(
+        [50_000 * 8760 * u * 4.54 / 1e6 for u in (0.25, 0.5, 0.75, 1.0)])
+    assert t["token_to_rental_multiple"].nunique() == 1
+    assert t["payback_years"].is_monotonic_decreasing
+    code, out, _ = run_cli(capsys, "power", "--view", "facility", "--format", "csv")
+    f = pd.read_csv(io.StringIO(out)).set_index("field")
+    assert float(f.loc["capacity_revenue_musd_per_year", "value"]) == pytest.approx(1491.39)
+    assert float(f.loc["token_revenue_musd_per_year", "value"]) == pytest.approx(9767.44, 1e-5)
+    assert f.loc["revenue_method_used", "value"].startswith("capacity-based")
+    code, out, _ = run_cli(capsys, "power", "--view", "facility", "--utilization", "0.5",
+                           "--format", "csv")
+    f = pd.read_csv(io.StringIO(out)).set_index("field")
+    assert float(f.loc["capacity_revenue_musd_per_year", "value"]) == pytest.approx(994.26)
 
 
 def test_power_lives_view_is_a_sensitivity_to_shorter_lives(capsys):

@@ -139,7 +139,8 @@ def test_assumptions_are_validated_inputs_with_names(book):
     ws = book[SHEET]
     names = {n: book.defined_names[n].attr_text for n in book.defined_names}
     for name in ("in_PowerMW", "in_PUE", "in_Utilization", "in_PowerPrice", "in_TokenPrice",
-                 "in_FacilityCapexMW", "in_RefChip"):
+                 "in_FacilityCapexMW", "in_RefChip", "in_ServingDerate", "in_RentalAlert",
+                 "in_RevenueMethod"):
         assert name in names, name
         sheet, ref = names[name].split("!")
         if sheet != SHEET:
@@ -173,9 +174,11 @@ def test_headless_evaluation_passes_the_checks_and_matches_hand_values(book):
         raise KeyError(label)
 
     assert res.values[(SHEET, "D3")] == 0
-    # like-for-like throughput (Llama 2 70B): no H100 or GB300 figure -> #N/A, never a
-    # vendor multiple of Hopper; GB200 NVL72 865,000 tokens/s per 120 kW rack (Azure)
-    assert value("H100") == "#N/A" and value("GB300-NVL72") == "#N/A"
+    # like-for-like throughput (Llama 2 70B): H100 from MLPerf v4.1 (24,524.9 tokens/s on a
+    # 10.2 kW DGX H100); no GB300 figure -> #N/A, never a vendor multiple of Hopper; GB200 NVL72
+    # 865,000 tokens/s per 120 kW rack (Azure)
+    assert value("H100") == pytest.approx(24_524.9 / 10_200)
+    assert value("GB300-NVL72") == "#N/A"
     assert value("GB200-NVL72") == pytest.approx(865_000 / 120_000)
     assert value("B200") == pytest.approx(103_000 / 14_300)
     # GB200: ~$3M rack / 120 kW = $25M per MW of racks + $10.7M facility (not $5.9M / 120 kW)
@@ -185,10 +188,31 @@ def test_headless_evaluation_passes_the_checks_and_matches_hand_values(book):
     assert value("IT load (facility power / PUE)", "E") == pytest.approx(it_mw)
     capex = it_mw * (3e6 / 120_000 * 1.1 + 10.7)
     assert value("Capex: facility plus accelerators", "E") == pytest.approx(capex)
-    # energy at facility level: 100 MW x 8,760 h x (50% + 50% x 30% idle) x $80.6/MWh
-    energy = 100 * 8760 * 0.65 * 80.6 / 1e6
+    # energy at facility level: 100 MW x 8,760 h x (75% + 25% x 30% idle) x $80.6/MWh
+    energy = 100 * 8760 * 0.825 * 80.6 / 1e6
     assert value("Energy cost a year", "E") == pytest.approx(energy)
-    revenue = value("Revenue a year at the selling price", "E")
+    # two revenue methods side by side; the headline is the lower (capacity-based):
+    # 50,000 GPUs x 8,760 h x 75% x $4.54 (Spheron, $9.08 per 2-GPU GB200 Superchip)
+    revenue = value("Revenue a year, headline (method in words below)", "E")
+    capacity = value("Revenue a year, capacity-based (GPUs x hours x utilisation x rental price)",
+                     "E")
+    token = value("Revenue a year, token-based (throughput x derate x utilisation x token "
+                  "price)", "E")
+    assert capacity == pytest.approx(50_000 * 8760 * 0.75 * 4.54 / 1e6)
+    # token: 50,000 x 12,013.9 tokens/s x (10,755.6 / 11,264.4) x 75% x 31,536,000 s x $0.72
+    assert token == pytest.approx(865_000 / 72 * 50_000 * 10_755.6 / 11_264.4 * 0.75
+                                  * 31_536_000 * 0.72 / 1e12)
+    assert revenue == capacity
+    assert value("Headline revenue method, and why", "E").startswith("capacity-based")
+    # the cross-check alert: $29.73 per busy GPU-hour is 6.5x the $4.54 rental price
+    assert value("Token-based revenue per GPU-hour / rental benchmark", "E") == pytest.approx(
+        865_000 / 72 * 10_755.6 / 11_264.4 * 3600 * 0.72 / 1e6 / 4.54)
+    assert value("Alert: token-based revenue per GPU-hour above in_RentalAlert x the rental "
+                 "benchmark") == 1
+    assert value("Alert in words (link to the engine's cross-check)").startswith(
+        "ALERT: selling tokens earns $29.73 per busy GPU-hour, 6.5x the $4.54 rental benchmark")
+    assert value("Token-based revenue equals GPU-hours x revenue per busy GPU-hour") == 0
+    assert value("Capacity-based revenue equals GPU-hours x rental price") == 0
     # payback after every running cost (electricity and 3% O&M), not electricity only
     om = 0.03 * capex
     assert value("Operations and maintenance a year", "E") == pytest.approx(om)
@@ -204,3 +228,35 @@ def test_headless_evaluation_passes_the_checks_and_matches_hand_values(book):
     # AMZN FY2025: 244,000 / AWS 128,725 = 1.90 years of cloud revenue under contract
     assert value("AMZN: backlog coverage on cloud revenue (RPO / cloud segment)",
                  fy2025) == pytest.approx(244_000 / 128_725)
+
+
+def test_revenue_method_input_switches_the_headline_and_a_higher_alert_level_silences_it(
+        workbook):
+    from aicapex.excel.evaluator import evaluate_workbook
+    from aicapex.excel.headless import udf_registry
+
+    book = openpyxl.load_workbook(workbook, keep_vba=True)
+    names = {n: book.defined_names[n].attr_text for n in book.defined_names}
+
+    def put(name, value):
+        sheet, ref = names[name].split("!")
+        book[sheet][ref.replace("$", "")] = value
+
+    put("in_RevenueMethod", "token")
+    put("in_RentalAlert", 10)
+    res = evaluate_workbook(book, udf_registry())
+    ws = book[SHEET]
+    rows = {ws.cell(r, 2).value: r for r in range(1, ws.max_row + 1) if ws.cell(r, 2).value}
+
+    def value(label, col="E"):
+        return res.get(SHEET, f"{col}{rows[label]}", KeyError)
+
+    token = value("Revenue a year, token-based (throughput x derate x utilisation x token price)")
+    assert value("Revenue a year, headline (method in words below)") == token
+    assert value("Headline revenue method, and why").startswith("token-based")
+    assert "chosen by the analyst" in value("Headline revenue method, and why")
+    # 6.5x is within a 10x alert level: no alert, and the words say OK
+    assert value("Alert: token-based revenue per GPU-hour above in_RentalAlert x the rental "
+                 "benchmark", "D") == 0
+    assert value("Alert in words (link to the engine's cross-check)", "D").startswith("OK: ")
+    assert res.values[(SHEET, "D3")] == 0

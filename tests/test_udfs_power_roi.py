@@ -95,7 +95,8 @@ def test_dc_economics_reference_example_by_hand():
     # 800 x $30,000 = $24M + 1 MW x $10M = $34M; payback 34 / (5.67648 - 0.5256) = 6.60 years.
     out = udfs.cpx_dc_economics(1.2, 1.2, 1250, 225, 0.5, 100, 2.0, 30000, 10.0)
     assert out[0] == ["field", "value"]
-    assert [r[0] for r in out[1:]] == list(DC_ECONOMICS_FIELDS)
+    assert [r[0] for r in out[1:]] == [*DC_ECONOMICS_FIELDS, "revenue_method",
+                                       "rental_cross_check"]
     v = {k: x for k, x in out[1:]}
     assert v["it_mw"] == pytest.approx(1.0)
     assert v["accelerators"] == pytest.approx(800)
@@ -114,7 +115,7 @@ def test_dc_economics_reference_example_by_hand():
 
 def test_dc_economics_without_header_and_default_facility_capex():
     out = udfs.cpx_dc_economics(1.2, 1.2, 1250, 225, 0.5, 100, 2.0, 30000, None, False)
-    assert len(out) == len(DC_ECONOMICS_FIELDS) and out[0][0] == "facility_mw"
+    assert len(out) == len(DC_ECONOMICS_FIELDS) + 2 and out[0][0] == "facility_mw"
     capex = dict((k, x) for k, x in out)["capex_musd"]
     assert capex == pytest.approx(24 + 10.7)  # CBRE default $10.7M per MW of IT load
 
@@ -209,7 +210,10 @@ def test_chip_table_has_sourced_rows_and_explicit_gaps():
     h100 = rows["H100"]
     assert h100["watts_per_gpu"] == pytest.approx(10200 / 8)  # DGX H100 10.2 kW / 8 GPUs
     assert h100["unit_price_usd"] == "#N/A" and "no sourced unit_price_usd" in h100["unit_price_usd"].reason
-    assert h100["tokens_per_joule"] == "#N/A"  # no H100 figure on the stated workload
+    # H100 on the stated workload: MLPerf v4.1 DGX H100, 24,524.9 tokens/s / 8 GPUs / 1,275 W
+    assert h100["tokens_per_joule"] == pytest.approx(24_524.9 / 8 / 1_275)
+    assert rows["GB300-NVL72"]["tokens_per_joule"] == "#N/A"  # none found for GB300
+    assert rows["GB200"]["rental_usd_per_gpu_hour"] == pytest.approx(4.54)
     # GB200 NVL72: ~$3M rack / 72; 865,000 tokens/s per rack / 120 kW (Azure, Llama 2 70B)
     assert rows["GB200-NVL72"]["price_per_gpu_usd"] == pytest.approx(3e6 / 72)
     assert rows["GB200-NVL72"]["tokens_per_joule"] == pytest.approx(865_000 / 120_000)
@@ -232,6 +236,40 @@ def test_dc_economics_running_costs_depreciation_and_return():
     out = udfs.cpx_dc_economics(1.2, 1.2, 1250, 225, 0.5, 100, 2.0, 30000, 10.0, False)
     fields = dict((r[0], r[1]) for r in out)
     assert fields["return_on_capital"] == "#N/A" and "life" in fields["return_on_capital"].reason
+
+
+def test_dc_economics_both_revenue_methods_and_the_cross_check_in_words():
+    # 800 accelerators busy 50%: 3,504,000 GPU-hours x $2.50 = $8.76M (capacity); token method
+    # 5.67648 x 0.9 derate = $5.108832M, i.e. 225 x 0.9 x 3,600 x $2 / 1e6 = $1.458 per GPU-hour
+    out = udfs.cpx_dc_economics(1.2, 1.2, 1250, 225, 0.5, 100, 2.0, 30000, 10.0, False,
+                                None, None, None, None, None, 2.5, 0.9)
+    v = dict((r[0], r[1]) for r in out)
+    assert v["capacity_revenue_musd_per_year"] == pytest.approx(8.76)
+    assert v["token_revenue_musd_per_year"] == pytest.approx(5.108832)
+    assert v["revenue_musd_per_year"] == pytest.approx(5.108832)  # conservative: the lower
+    assert v["revenue_method_used"] == 1
+    assert v["token_to_rental_multiple"] == pytest.approx(1.458 / 2.5)
+    assert v["revenue_method"].startswith("token-based") and "$8.76M" in v["revenue_method"]
+    assert v["rental_cross_check"].startswith("OK: selling tokens earns $1.46 per busy GPU-hour")
+    # an alert level below the multiple turns it into an alert, in words
+    out = udfs.cpx_dc_economics(1.2, 1.2, 1250, 225, 0.5, 100, 2.0, 30000, 10.0, False,
+                                None, None, None, None, None, 2.5, 0.9, "capacity", 0.5)
+    v = dict((r[0], r[1]) for r in out)
+    assert v["revenue_musd_per_year"] == pytest.approx(8.76) and v["revenue_method_used"] == 2
+    assert v["rental_cross_check"].startswith("ALERT:") and "0.5x alert level" in v[
+        "rental_cross_check"]
+    # no rental price: the capacity figures are #N/A with the reason; a bad method is #VALUE!
+    out = udfs.cpx_dc_economics(1.2, 1.2, 1250, 225, 0.5, 100, 2.0, 30000, 10.0, False)
+    v = dict((r[0], r[1]) for r in out)
+    assert v["capacity_revenue_musd_per_year"] == "#N/A"
+    assert "rental_usd_per_gpu_hour not given" in v["capacity_revenue_musd_per_year"].reason
+    assert v["rental_cross_check"] == "no cross-check: no rental price per GPU-hour"
+    bad = udfs.cpx_dc_economics(1.2, 1.2, 1250, 225, 0.5, 100, 2.0, 30000, 10.0, False,
+                                None, None, None, None, None, 2.5, 0.9, "cheapest")
+    assert bad == "#VALUE!" and "revenue_method='cheapest'" in bad.reason
+    bad = udfs.cpx_dc_economics(1.2, 1.2, 1250, 225, 0.5, 100, 2.0, 30000, 10.0, False,
+                                None, None, None, None, None, 42)
+    assert bad == "#VALUE!" and "whole instance" in bad.reason
 
 
 def test_backlog_coverage_on_cloud_revenue_amzn_by_hand():

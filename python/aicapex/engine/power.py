@@ -3,10 +3,16 @@
 The chain, one step per quantity::
 
     facility MW --PUE--> IT MW --W per accelerator--> accelerators
-        --tokens/s per accelerator--> tokens/s --utilisation--> tokens per year
-        --$/MWh--> energy cost per million tokens --$/Mtok--> revenue
+        --tokens/s per accelerator--> peak tokens/s --serving derate x utilisation--> tokens
+        per year --$/MWh--> energy cost per million tokens
+        --$/Mtok--> token-based revenue | accelerators x hours x utilisation --$/GPU-hour-->
+        capacity-based revenue --> headline revenue (the lower, by default)
         --capex (facility + accelerators + networking)--> running costs (electricity incl. PUE
         overhead, operations and maintenance) --> payback --depreciation--> return on capital
+
+The two revenue methods, the choice between them and the rental cross-check live in
+:mod:`aicapex.engine.power_revenue`; units and plausibility bounds in
+:mod:`aicapex.engine.power_units` (both re-exported here).
 
 Functions follow numpy-financial's pattern: scalars or arrays in, broadcast like ufuncs, a
 numpy scalar back for scalar input. A missing input (NaN) or a zero denominator gives NaN,
@@ -40,12 +46,36 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from aicapex.engine.metrics import divide
+from aicapex.engine.power_revenue import (
+    REVENUE_METHOD_CODES,
+    REVENUE_WORD_FIELDS,
+    gpu_hour_revenue,
+    headline_revenue,
+    revenue_words,
+    token_revenue,
+)
+from aicapex.engine.power_revenue import revenue_method as parse_revenue_method
 from aicapex.engine.power_sources import (
+    CHIP_FACT_COLUMNS,
     CHIP_FACTS,
     FACILITY_FACTS,
+    REVENUE_METHOD_DEFAULT,
+    REVENUE_METHODS,
     VENDOR_X_HOPPER_CLAIMS,
     WORKLOAD,
+    chip_facts,
+    facility_facts,
+    weakest_grade,
 )
+from aicapex.engine.power_units import (
+    BOUNDS,
+    HOURS_PER_YEAR,
+    JOULES_PER_MWH,
+    SECONDS_PER_YEAR,
+)
+from aicapex.engine.power_units import as_output as _out
+from aicapex.engine.power_units import check_bound as _check
+from aicapex.engine.power_units import nonnegative as _nonneg
 from aicapex.errors import ArgumentError
 
 __all__ = [
@@ -60,6 +90,11 @@ __all__ = [
     "ALL_IN_CAPEX_USD_BN_PER_GW",
     "HOPPER_TOKENS_PER_S_PER_MW",
     "HOURS_PER_YEAR",
+    "JOULES_PER_MWH",
+    "REVENUE_METHOD_CODES",
+    "REVENUE_WORD_FIELDS",
+    "REVENUE_METHOD_DEFAULT",
+    "REVENUE_METHODS",
     "SECONDS_PER_YEAR",
     "backlog_conversion",
     "backlog_coverage",
@@ -73,12 +108,13 @@ __all__ = [
     "facility_facts",
     "dc_economics",
     "energy_cost_per_mtok",
+    "gpu_hour_revenue",
+    "headline_revenue",
+    "revenue_method_facts",
+    "revenue_words",
+    "token_revenue",
     "tokens_per_watt",
 ]
-
-HOURS_PER_YEAR = 8760.0
-SECONDS_PER_YEAR = HOURS_PER_YEAR * 3600.0
-JOULES_PER_MWH = 3.6e9
 
 # -- sourced defaults -------------------------------------------------------------------------
 
@@ -135,6 +171,9 @@ class ChipSpec:
         grade per number).
     gpu_price_usd : float
         Price of the accelerator alone, USD, for reference (excludes the server or rack).
+    rental_usd_per_gpu_hour : float
+        Public rental price of one of its GPUs for an hour, USD (NaN when none was found): the
+        market benchmark of the capacity method and the cross-check.
     """
 
     unit: str
@@ -146,6 +185,7 @@ class ChipSpec:
     claim: str = ""
     source: str = ""
     gpu_price_usd: float = math.nan
+    rental_usd_per_gpu_hour: float = math.nan
 
 
 _UNITS = {
@@ -173,128 +213,13 @@ def _spec(chip: str) -> ChipSpec:
         claim=claim,
         source="; ".join(f"{k}: {v.source}" for k, v in f.items()),
         gpu_price_usd=f["gpu_price_usd"].value,
+        rental_usd_per_gpu_hour=f["rental_usd_per_gpu_hour"].value,
     )
 
 
 #: Default chip-generation table (override any field with ``chip_table(overrides=...)``), built
 #: from :data:`~aicapex.engine.power_sources.CHIP_FACTS`.
 CHIP_DEFAULTS: dict[str, ChipSpec] = {c: _spec(c) for c in CHIP_FACTS}
-
-# -- argument validation ----------------------------------------------------------------------
-
-#: Plausibility bounds: name -> (low, high, unit, hint below, hint above). Values outside are a
-#: unit mistake more often than not, so they raise ArgumentError. NaN is always allowed.
-BOUNDS: dict[str, tuple[float, float, str, str, str]] = {
-    # Largest single campuses announced are a few GW; 10,000 MW = 10 GW. 1e6 "MW" is kW or W.
-    "facility_mw": (0.0, 10_000.0, "MW (0 < MW <= 10,000)", "", "did you pass kW or W?"),
-    # Power usage effectiveness is total/IT power: >= 1 by definition, ~1.1-1.6 in practice.
-    "pue": (1.0, 3.0, "ratio in [1, 3]", "PUE cannot be below 1", "did you pass a percentage?"),
-    # A share of the year the capacity is busy.
-    "utilization": (0.0, 1.0, "fraction in [0, 1]", "", "did you pass a percentage?"),
-    "idle_power_share": (0.0, 1.0, "fraction in [0, 1]", "", "did you pass a percentage?"),
-    # All-in W per accelerator (chip plus host, memory, networking): H100 server ~1,275 W per GPU,
-    # NVL72 ~1,667 W per GPU. 0.7 looks like kW, 700,000 like mW; a rack's 120,000 W is per rack.
-    "watts_per_accelerator": (
-        50.0,
-        5_000.0,
-        "W per accelerator in [50, 5000]",
-        "did you pass kW?",
-        "did you pass mW, or the power of a whole server or rack?",
-    ),
-    # Per accelerator; NVIDIA's 50x Hopper claim is ~15,000 tokens/s per GPU. Above 1e6 looks
-    # like a per-MW or per-rack figure.
-    "tokens_per_s_per_accelerator": (
-        0.0,
-        1e6,
-        "tokens/s per accelerator in [0, 1e6]",
-        "",
-        "did you pass tokens/s per MW or per rack?",
-    ),
-    # Wholesale and industrial power: ~$20-300/MWh. 0.08 looks like $/kWh.
-    "electricity_usd_per_mwh": (
-        1.0,
-        1_000.0,
-        "USD per MWh in [1, 1000] (or 0)",
-        "did you pass USD per kWh? multiply by 1000",
-        "did you pass USD per GWh?",
-    ),
-    # API list prices run from ~$0.02 to a few hundred USD per million tokens.
-    "price_per_mtok": (
-        0.001,
-        1_000.0,
-        "USD per million tokens in [0.001, 1000] (or 0)",
-        "did you pass USD per token or per thousand tokens?",
-        "",
-    ),
-    # All-in USD per accelerator (a GPU's share of its server/rack): ~$25k-$100k. 0.03 looks
-    # like USD millions; 5.9e6 like a whole rack.
-    "accelerator_usd": (
-        1_000.0,
-        1e6,
-        "USD per accelerator in [1,000, 1,000,000]",
-        "did you pass USD millions or thousands?",
-        "did you pass the price of a whole server or rack? divide by GPUs per unit",
-    ),
-    # Facility shell, power and cooling per MW of IT load: CBRE ~$7.7-10.7M.
-    "facility_capex_musd_per_mw": (
-        0.0,
-        100.0,
-        "USD millions per MW in [0, 100]",
-        "",
-        "did you pass USD or USD thousands? money is in USD millions",
-    ),
-    # Capacity coming online per year, MW (100 GW covers an industry-wide total).
-    "mw_online": (0.0, 100_000.0, "MW in [0, 100,000]", "", "did you pass kW or W?"),
-    # Scale-out networking as a share of accelerator capex (~10-15% of cluster cost).
-    "networking_share": (0.0, 1.0, "fraction in [0, 1]", "", "did you pass a percentage?"),
-    # Operations and maintenance a year as a share of capex.
-    "om_share": (0.0, 1.0, "fraction of capex a year in [0, 1]", "",
-                 "did you pass a percentage?"),
-    # Useful lives: accelerators 3-6 years in practice; buildings 15-40.
-    "accelerator_life_years": (0.0, 30.0, "years in (0, 30]", "",
-                               "did you pass months? accelerators last ~3-6 years"),
-    "facility_life_years": (0.0, 100.0, "years in (0, 100]", "", "did you pass months?"),
-}
-
-_ZERO_OK = {"electricity_usd_per_mwh", "price_per_mtok"}
-
-
-def _check(name: str, value: ArrayLike) -> NDArray[np.float64]:
-    """Return ``value`` as floats, raising ArgumentError if any non-NaN entry is out of bounds."""
-    a = np.asarray(value, dtype=float)
-    lo, hi, unit, hint_lo, hint_hi = BOUNDS[name]
-    finite = a[~np.isnan(a)]
-    if finite.size == 0:
-        return a
-    zero_ok = name in _ZERO_OK
-    strict_lo = name in ("facility_mw", "accelerator_life_years", "facility_life_years")
-    bad_lo = finite <= lo if strict_lo else finite < lo
-    if zero_ok:
-        bad_lo &= finite != 0
-    bad_hi = finite > hi
-    bad = bad_lo | bad_hi
-    if bad.any():
-        v = finite[bad][0]
-        hint = hint_lo if v < lo or (strict_lo and v <= lo) else hint_hi
-        msg = f"{name}={v:g} is out of range: expected {unit}"
-        raise ArgumentError(msg + (f"; {hint}" if hint else ""))
-    return a
-
-
-def _nonneg(name: str, value: ArrayLike, unit: str) -> NDArray[np.float64]:
-    a = np.asarray(value, dtype=float)
-    neg = a[~np.isnan(a)] < 0
-    if neg.any():
-        v = a[~np.isnan(a)][neg][0]
-        raise ArgumentError(f"{name}={v:g} is negative: expected {unit} >= 0")
-    return a
-
-
-def _out(x: NDArray) -> NDArray | float:
-    """numpy-financial convention: a 0-d result comes back as a float."""
-    x = np.asarray(x, dtype=float)
-    return float(x) if x.ndim == 0 else x
-
 
 # -- the chain --------------------------------------------------------------------------------
 
@@ -431,7 +356,8 @@ def capex_per_mw(
 
 
 #: Keys of :func:`dc_economics`'s result, in chain order (the first sixteen are the original
-#: chain; running costs, depreciation and return on capital follow).
+#: chain; running costs, depreciation and return on capital follow, then the two revenue methods
+#: and the rental cross-check).
 DC_ECONOMICS_FIELDS: tuple[str, ...] = (
     "facility_mw",
     "it_mw",
@@ -458,7 +384,16 @@ DC_ECONOMICS_FIELDS: tuple[str, ...] = (
     "ebit_musd_per_year",
     "return_on_capital",
     "revenue_usd_per_gpu_hour",
+    "token_revenue_musd_per_year",
+    "capacity_revenue_musd_per_year",
+    "revenue_method_used",
+    "gpu_hours_sold_per_year",
+    "token_revenue_usd_per_sold_gpu_hour",
+    "rental_usd_per_gpu_hour",
+    "token_to_rental_multiple",
 )
+
+
 
 
 def dc_economics(
@@ -477,8 +412,12 @@ def dc_economics(
     om_share: ArrayLike = 0.0,
     accelerator_life_years: ArrayLike = math.nan,
     facility_life_years: ArrayLike = math.nan,
+    serving_derate: ArrayLike = 1.0,
+    rental_usd_per_gpu_hour: ArrayLike = math.nan,
+    revenue_method: str = REVENUE_METHOD_DEFAULT,
 ) -> dict[str, NDArray | float]:
-    """Every quantity of the MW-to-return chain for one or many data-center configurations.
+    """Every quantity of the MW-to-return chain for one or many data-center configurations,
+    with revenue by two methods side by side.
 
     Parameters
     ----------
@@ -493,7 +432,9 @@ def dc_economics(
         Peak inference throughput per accelerator, tokens/s, in [0, 1e6], on one stated
         workload (the price must be for the same kind of model).
     utilization : array_like
-        Share of that peak throughput sold over the year, in [0, 1].
+        Share of the year's GPU-hours that earn revenue (spent serving paid requests, or
+        rented out), in [0, 1]; the same for both revenue methods, so they differ only in what
+        a busy GPU-hour earns.
     electricity_usd_per_mwh : array_like
         Electricity price, USD per MWh, 0 or in [1, 1000].
     price_per_mtok : array_like
@@ -519,6 +460,16 @@ def dc_economics(
         a stated life.
     facility_life_years : array_like, optional
         Straight-line life of the facility (shell, power, cooling), years, in (0, 100].
+    serving_derate : array_like, default 1
+        Served over peak throughput, in (0, 1]: the benchmark's Server scenario (latency limits)
+        over its Offline scenario (maximum batch) on the same system; 1 sells the peak.
+    rental_usd_per_gpu_hour : array_like, optional
+        Public rental price of one GPU for an hour, USD, in [0.05, 40]: the capacity method's
+        price and the cross-check's benchmark. NaN (default) leaves both NaN.
+    revenue_method : {'conservative', 'token', 'capacity'}, default 'conservative'
+        Which revenue the headline (payback, return on capital) uses: ``'token'``,
+        ``'capacity'`` or ``'conservative'``, the lower of the two (the one that can be computed
+        where the other is missing).
 
     Returns
     -------
@@ -527,8 +478,13 @@ def dc_economics(
         shape (floats for scalar input). ``operating_profit_musd_per_year`` is before
         depreciation (revenue less every running cost); ``payback_years`` is capex over it;
         ``ebit_musd_per_year`` and ``return_on_capital`` are after depreciation.
-        ``revenue_usd_per_gpu_hour`` (revenue per accelerator-hour of the year) is a cross-check
-        against public GPU rental prices.
+        ``revenue_musd_per_year`` is the headline revenue of ``revenue_method``, and
+        ``revenue_usd_per_gpu_hour`` that revenue per accelerator-hour of the year. Both methods
+        come side by side: ``token_revenue_musd_per_year`` and
+        ``capacity_revenue_musd_per_year``; ``revenue_method_used`` says which one is the headline
+        (:data:`REVENUE_METHOD_CODES`: 1 token, 2 capacity). The cross-check:
+        ``token_revenue_usd_per_sold_gpu_hour`` (what a busy GPU-hour earns selling tokens)
+        over ``rental_usd_per_gpu_hour`` is ``token_to_rental_multiple``.
 
     Notes
     -----
@@ -540,10 +496,13 @@ def dc_economics(
 
         M_{IT} &= M / \\text{PUE}, \\quad N = 10^6 M_{IT} / w, \\quad S = N s \\\\
         \\tau_{IT} &= S / (10^6 M_{IT}) = s / w, \\quad \\tau = S / (10^6 M) \\\\
-        Q &= S\\,u\\,T \\quad \\text{(tokens per year)} \\\\
+        Q &= S\\,d\\,u\\,T \\quad \\text{(tokens per year, serving derate } d) \\\\
         E &= M H (u + (1-u) i) \\quad \\text{(MWh per year, at facility level)} \\\\
         C_E &= E\\,p_{\\text{MWh}} / 10^6, \\quad c_{\\text{Mtok}} = 10^6 C_E / (Q/10^6) \\\\
-        R &= (Q / 10^6)\\,p_{\\text{Mtok}} / 10^6 \\\\
+        R_T &= (Q / 10^6)\\,p_{\\text{Mtok}} / 10^6, \\quad G = N H u, \\quad
+            R_C = G\\,p_{\\text{GPUh}} / 10^6, \\quad R = \\min(R_T, R_C) \\\\
+        h_T &= 3600\\,s\\,d\\,p_{\\text{Mtok}} / 10^6 = 10^6 R_T / G, \\quad
+            \\text{multiple} = h_T / p_{\\text{GPUh}} \\\\
         K_A &= N a / 10^6, \\quad K_N = n K_A, \\quad K_F = M_{IT} F, \\quad
             K = K_A + K_N + K_F \\\\
         O &= o K + O_{\\text{other}}, \\quad \\Pi = R - C_E - O, \\quad
@@ -554,7 +513,9 @@ def dc_economics(
     Accelerator counts are not rounded. ``capex_musd_per_mw`` is per MW of IT load (the CBRE
     basis). Payback is simple (undiscounted, pre-tax) on the operating profit before
     depreciation; compare it with the accelerator life: hardware that has not paid back when
-    it is retired never does. Return on capital is pre-tax, on the gross capex.
+    it is retired never does. Return on capital is pre-tax, on the gross capex. :math:`R` is
+    the minimum under ``'conservative'``, :math:`R_T` under ``'token'``, :math:`R_C` under
+    ``'capacity'``.
 
     Examples
     --------
@@ -591,6 +552,24 @@ def dc_economics(
     (8.97, 5.78)
     >>> round(r["ebit_musd_per_year"], 3), round(r["return_on_capital"], 4)
     (-1.721, -0.0473)
+
+    Both methods: the 800 accelerators busy half the year sell 800 x 8760 x 0.5 = 3,504,000
+    GPU-hours. At $2.50 an hour the capacity method earns 3,504,000 x 2.5 = $8.76M; with a 0.9
+    serving derate the token method earns 5.67648 x 0.9 = $5.108832M, i.e. 225 x 0.9 x 3600 x
+    2 / 1e6 = $1.458 per busy GPU-hour, 0.5832x the rental price. The conservative headline is
+    the token revenue (code 1).
+
+    >>> r = dc_economics(1.2, 1.2, 1250, 225, 0.5, 100, 2.0, accelerator_usd=30_000,
+    ...                  facility_capex_musd_per_mw=10.0, serving_derate=0.9,
+    ...                  rental_usd_per_gpu_hour=2.5)
+    >>> r["gpu_hours_sold_per_year"], round(r["capacity_revenue_musd_per_year"], 2)
+    (3504000.0, 8.76)
+    >>> round(r["token_revenue_musd_per_year"], 6), round(r["revenue_musd_per_year"], 6)
+    (5.108832, 5.108832)
+    >>> round(r["token_revenue_usd_per_sold_gpu_hour"], 3), round(r["token_to_rental_multiple"], 4)
+    (1.458, 0.5832)
+    >>> r["revenue_method_used"]
+    1.0
     """
     m = _check("facility_mw", facility_mw)
     p = _check("pue", pue)
@@ -607,20 +586,27 @@ def dc_economics(
     om = _check("om_share", om_share)
     life_a = _check("accelerator_life_years", accelerator_life_years)
     life_f = _check("facility_life_years", facility_life_years)
-    m, p, w, s, u, e_price, price, a, f, idle, other, net, om, life_a, life_f = (
+    derate = _check("serving_derate", serving_derate)
+    rental = _check("rental_usd_per_gpu_hour", rental_usd_per_gpu_hour)
+    method = parse_revenue_method(revenue_method)
+    m, p, w, s, u, e_price, price, a, f, idle, other, net, om, life_a, life_f, derate, rental = (
         np.broadcast_arrays(m, p, w, s, u, e_price, price, a, f, idle, other, net, om, life_a,
-                            life_f))
+                            life_f, derate, rental))
 
     it_mw = m / p
     n = it_mw * 1e6 / w
     tps = n * s
     tau_it = divide(tps, it_mw * 1e6)
     tau = divide(tps, m * 1e6)
-    annual_tokens = tps * u * SECONDS_PER_YEAR
+    annual_tokens = tps * derate * u * SECONDS_PER_YEAR
     energy_mwh = m * HOURS_PER_YEAR * (u + (1.0 - u) * idle)
     energy_musd = energy_mwh * e_price / 1e6
     energy_per_mtok = divide(energy_musd * 1e6, annual_tokens / 1e6)
-    revenue = annual_tokens / 1e6 * price / 1e6
+    revenue_token = np.asarray(token_revenue(tps, derate, u, price), dtype=float)
+    revenue_capacity = np.asarray(gpu_hour_revenue(n, u, rental), dtype=float)
+    revenue, method_used = headline_revenue(method, revenue_token, revenue_capacity)
+    gpu_hours_sold = n * HOURS_PER_YEAR * u
+    token_per_gpu_hour = s * derate * 3600.0 * price / 1e6
     capex_accel = n * a / 1e6
     capex_net = capex_accel * net
     capex_facility = it_mw * f
@@ -640,13 +626,14 @@ def dc_economics(
         m, it_mw, n, tps, tau_it, tau, divide(1.0, tau), annual_tokens, energy_mwh,
         energy_musd, energy_per_mtok, revenue, capex, divide(capex, it_mw), profit, payback,
         capex_accel, capex_net, capex_facility, om_cost, running, depreciation, ebit,
-        divide(ebit, capex), per_gpu_hour,
+        divide(ebit, capex), per_gpu_hour, revenue_token, revenue_capacity, method_used,
+        gpu_hours_sold, token_per_gpu_hour, rental, divide(token_per_gpu_hour, rental),
     )
     return {k: _out(np.asarray(v, dtype=float))
             for k, v in zip(DC_ECONOMICS_FIELDS, values, strict=True)}
 
 
-def facility_economics(chip: str = "GB200-NVL72", **overrides: float) -> dict[str, float]:
+def facility_economics(chip: str = "GB200-NVL72", **overrides: float | str) -> dict[str, object]:
     """The reference facility: :func:`dc_economics` on a chip's sourced figures and
     :data:`FACILITY_DEFAULTS`, with any default replaced by a keyword.
 
@@ -654,43 +641,107 @@ def facility_economics(chip: str = "GB200-NVL72", **overrides: float) -> dict[st
     ----------
     chip : str, default 'GB200-NVL72'
         A row of :func:`chip_table`.
-    **overrides : float
+    **overrides : float or str
         Any :data:`FACILITY_DEFAULTS` key (``pue``, ``utilization``, ``price_per_mtok``,
-        ``accelerator_life_years``...) or ``accelerator_usd`` / ``tokens_per_s_per_accelerator``
-        / ``watts_per_accelerator`` to replace the chip's figure.
+        ``serving_derate``, ``rental_alert_multiple``, ``accelerator_life_years``...),
+        ``accelerator_usd`` / ``tokens_per_s_per_accelerator`` / ``watts_per_accelerator`` /
+        ``rental_usd_per_gpu_hour`` to replace the chip's figure, or ``revenue_method``.
 
     Returns
     -------
-    dict of str to float
-        The chip's inputs (``watts_per_accelerator``, ``tokens_per_s_per_accelerator``,
-        ``accelerator_usd``), the facility assumptions used, then every
-        :data:`DC_ECONOMICS_FIELDS` value.
+    dict
+        The chip's inputs, the facility assumptions used (``revenue_method`` included), every
+        :data:`DC_ECONOMICS_FIELDS` value, then the words of :func:`revenue_words`
+        (``revenue_method_text``, ``rental_cross_check``).
 
     Examples
     --------
     The default facility's capex is the racks, 10% networking on them and the CBRE facility
     cost: 100 MW / 1.2 = 83.33 MW of IT load holds 50,000 GPUs (1,666.7 W each) x $41,667 =
-    $2,083M, + $208M networking + 83.33 x $10.7M = $892M, total $3,183M.
+    $2,083M, + $208M networking + 83.33 x $10.7M = $892M, total $3,183M. Its headline revenue
+    is the capacity method's (GPUs rented 75% of the year at $4.54), below the token method's.
 
     >>> r = facility_economics()
     >>> round(r["accelerators"]), round(r["capex_musd"])
     (50000, 3183)
+    >>> round(r["capacity_revenue_musd_per_year"], 1), round(r["token_revenue_musd_per_year"])
+    (1491.4, 9767)
+    >>> r["revenue_method_used"], r["rental_cross_check"][:6]
+    (2.0, 'ALERT:')
     """
     t = chip_table(chips=[chip]).iloc[0]
-    unknown = [k for k in overrides if k not in FACILITY_DEFAULTS and k not in _CHIP_INPUTS]
+    known = {*FACILITY_DEFAULTS, *_CHIP_INPUTS, "revenue_method"}
+    unknown = [k for k in overrides if k not in known]
     if unknown:
         raise ArgumentError(f"unknown facility assumption {unknown[0]!r}; expected one of "
-                            f"{', '.join([*FACILITY_DEFAULTS, *_CHIP_INPUTS])}")
-    inputs = {"watts_per_accelerator": float(t["watts_per_gpu"]),
-              "tokens_per_s_per_accelerator": float(t["tokens_per_s_per_gpu"]),
-              "accelerator_usd": float(t["price_per_gpu_usd"]),
-              **FACILITY_DEFAULTS}
-    inputs.update({k: float(v) for k, v in overrides.items()})
-    result = dc_economics(**inputs)
-    return {**inputs, **{k: float(v) for k, v in result.items()}}
+                            f"{', '.join(sorted(known))}")
+    inputs: dict[str, object] = {
+        "watts_per_accelerator": float(t["watts_per_gpu"]),
+        "tokens_per_s_per_accelerator": float(t["tokens_per_s_per_gpu"]),
+        "accelerator_usd": float(t["price_per_gpu_usd"]),
+        "rental_usd_per_gpu_hour": float(t["rental_usd_per_gpu_hour"]),
+        **FACILITY_DEFAULTS, "revenue_method": REVENUE_METHOD_DEFAULT}
+    inputs.update({k: (str(v) if k == "revenue_method" else float(v))
+                   for k, v in overrides.items()})
+    args = {k: v for k, v in inputs.items() if k != "rental_alert_multiple"}
+    result = {k: float(v) for k, v in dc_economics(**args).items()}
+    words = revenue_words(result, inputs["rental_alert_multiple"], str(inputs["revenue_method"]))
+    return {**inputs, **result, "revenue_method_text": words["revenue_method"],
+            "rental_cross_check": words["rental_cross_check"]}
 
 
-_CHIP_INPUTS = ("watts_per_accelerator", "tokens_per_s_per_accelerator", "accelerator_usd")
+_CHIP_INPUTS = ("watts_per_accelerator", "tokens_per_s_per_accelerator", "accelerator_usd",
+                "rental_usd_per_gpu_hour")
+
+#: Rows of :func:`revenue_method_facts`: result key, unit, formula.
+_METHOD_ROWS = (
+    ("token_revenue_musd_per_year", "USD m a year",
+     "= GPUs x tokens/s per GPU x serving_derate x utilization x 31,536,000 s x price_per_mtok "
+     "/ 1e12 (token-based)"),
+    ("capacity_revenue_musd_per_year", "USD m a year",
+     "= GPUs x 8,760 h x utilization x rental_usd_per_gpu_hour / 1e6 (capacity-based)"),
+    ("token_revenue_usd_per_sold_gpu_hour", "USD per GPU-hour",
+     "= tokens/s per GPU x serving_derate x 3,600 s x price_per_mtok / 1e6"),
+    ("rental_usd_per_gpu_hour", "USD per GPU-hour", "the chip's rental benchmark (--view chips)"),
+    ("token_to_rental_multiple", "x", "= token revenue per sold GPU-hour / rental price"),
+    ("revenue_musd_per_year", "USD m a year", "the headline: revenue_method (conservative: the "
+     "lower of the two)"),
+    ("payback_years", "years", "= capex / (headline revenue - running costs)"),
+    ("return_on_capital", "fraction", "= (headline revenue - running costs - depreciation) / "
+     "capex"),
+)
+
+
+def revenue_method_facts(chip: str = "GB200-NVL72", **overrides: float | str) -> pd.DataFrame:
+    """The reference facility's two revenue methods side by side, the rental cross-check and the
+    headline, as rows of :data:`CHIP_FACT_COLUMNS` (for ``power --view facility``).
+
+    Each row carries the grade of its least corroborated input: every result leans on the
+    utilisation and running-cost assumptions, so results are graded ``analyst assumption``
+    unless every input is sourced. The last two rows give the method used and the cross-check
+    in words.
+
+    Examples
+    --------
+    >>> f = revenue_method_facts().set_index("field")
+    >>> round(float(f.loc["token_to_rental_multiple", "value"]), 2)
+    6.55
+    >>> f.loc["revenue_method_used", "value"].split(" ")[0]
+    'capacity-based'
+    """
+    r = facility_economics(chip, **overrides)
+    grades = [f.grade for f in FACILITY_FACTS.values() if f.grade]
+    facts = CHIP_FACTS.get(str(chip).strip().upper(), {})
+    grades += [facts[k].grade for k in ("tokens_per_s_per_gpu", "rental_usd_per_gpu_hour")
+               if k in facts and facts[k].grade]
+    grade = weakest_grade(*grades)
+    rows = [["facility", key, float(r[key]), unit, grade, formula]
+            for key, unit, formula in _METHOD_ROWS]
+    rows.append(["facility", "revenue_method_used", r["revenue_method_text"], "", grade,
+                 f"revenue_method={r['revenue_method']}"])
+    rows.append(["facility", "rental_cross_check", r["rental_cross_check"], "", grade,
+                 f"alert above rental_alert_multiple={r['rental_alert_multiple']:g}"])
+    return pd.DataFrame(rows, columns=CHIP_FACT_COLUMNS)
 
 
 # -- chip table -------------------------------------------------------------------------------
@@ -722,7 +773,8 @@ def chip_table(
         ``host_overhead`` (watts_per_gpu / gpu_watts - 1), ``price_per_gpu_usd`` (unit price /
         GPUs: what the economics use), ``gpu_price_usd`` (the GPU alone, for reference),
         ``tokens_per_joule`` (per MW / 1e6, IT level), ``joules_per_token``,
-        ``tokens_per_s_per_gpu`` (per MW x watts_per_gpu / 1e6), ``x_hopper`` (NVIDIA's own
+        ``tokens_per_s_per_gpu`` (per MW x watts_per_gpu / 1e6), ``rental_usd_per_gpu_hour``
+        (public rental price of one GPU for an hour: the capacity method's price), ``x_hopper`` (NVIDIA's own
         per-MW multiplier on GPT-OSS-120B: a vendor claim on another workload, for reference,
         never applied), ``workload``, ``claim`` and ``source``. Missing figures are NaN.
 
@@ -770,7 +822,7 @@ def chip_table(
             raise ArgumentError(f"unknown chip {c!r}; expected one of {', '.join(specs)}")
     frame = pd.DataFrame([{"chip": c, **asdict(specs[c])} for c in names])
     for col in ("gpus_per_unit", "gpu_watts", "unit_watts", "unit_price_usd",
-                "tokens_per_s_per_mw", "gpu_price_usd"):
+                "tokens_per_s_per_mw", "gpu_price_usd", "rental_usd_per_gpu_hour"):
         frame[col] = frame[col].astype(float)
     wpg = np.asarray(divide(frame["unit_watts"], frame["gpus_per_unit"]), dtype=float)
     _check("watts_per_accelerator", wpg)
@@ -786,110 +838,8 @@ def chip_table(
     frame["workload"] = WORKLOAD
     order = ["chip", *_CHIP_FIELDS[:6], "watts_per_gpu", "host_overhead", "price_per_gpu_usd",
              "gpu_price_usd", "tokens_per_joule", "joules_per_token", "tokens_per_s_per_gpu",
-             "x_hopper", "workload", "claim", "source"]
+             "rental_usd_per_gpu_hour", "x_hopper", "workload", "claim", "source"]
     return frame[order]
-
-
-#: Columns of :func:`chip_facts` and :func:`facility_facts`.
-CHIP_FACT_COLUMNS = ["chip", "field", "value", "unit", "grade", "source"]
-
-#: How each derived chip figure is computed from the sourced ones.
-_DERIVED = {
-    "watts_per_gpu": ("W", "unit_watts / gpus_per_unit"),
-    "price_per_gpu_usd": ("USD", "unit_price_usd / gpus_per_unit"),
-    "tokens_per_s_per_mw": ("tokens/s per MW of IT load",
-                            "tokens_per_s_per_gpu / watts_per_gpu x 1e6"),
-    "tokens_per_joule": ("tokens/J, IT level", "tokens_per_s_per_gpu / watts_per_gpu"),
-}
-
-#: Least corroborated last: a derived figure carries the grade of its least corroborated input.
-_GRADE_RANK = {"industry reporting": 0, "vendor claim": 1, "analyst assumption": 2}
-
-
-def _weakest(*grades: str) -> str:
-    return max(grades, key=lambda g: _GRADE_RANK[g])
-
-
-def chip_facts(chips: Iterable[str] | None = None) -> pd.DataFrame:
-    """Every chip default as one row: value, unit, grade and source (NaN = left for the user).
-
-    Parameters
-    ----------
-    chips : iterable of str, optional
-        Chips, in order (default: all of :data:`CHIP_DEFAULTS`).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns :data:`CHIP_FACT_COLUMNS`. Sourced figures carry their grade (``vendor claim``,
-        ``industry reporting``, ``analyst assumption``) and addresses; derived figures
-        (watts and price per GPU, tokens/s per MW, tokens per joule) carry the grade of their
-        least corroborated input (industry reporting, then vendor claim, then analyst
-        assumption) and the formula; NVIDIA's per-MW multiplier on another workload is a
-        ``x_hopper_other_workload`` row, never used in the economics. An empty value has an
-        empty grade and a note saying what was (not) found.
-
-    Examples
-    --------
-    >>> f = chip_facts(["GB200-NVL72"]).set_index("field")
-    >>> float(f.loc["unit_price_usd", "value"]), f.loc["unit_price_usd", "grade"]
-    (3000000.0, 'industry reporting')
-    >>> f.loc["tokens_per_s_per_mw", "grade"]
-    'vendor claim'
-    """
-    names = list(CHIP_FACTS) if chips is None else [str(c).strip().upper() for c in chips]
-    rows = []
-    for c in names:
-        if c not in CHIP_FACTS:
-            raise ArgumentError(f"unknown chip {c!r}; expected one of {', '.join(CHIP_FACTS)}")
-        facts = CHIP_FACTS[c]
-        for fld, fact in facts.items():
-            rows.append([c, fld, fact.value, fact.unit, fact.grade, fact.source])
-        for fld, (unit, formula) in _DERIVED.items():
-            inputs = {"watts_per_gpu": ("unit_watts", "gpus_per_unit"),
-                      "price_per_gpu_usd": ("unit_price_usd", "gpus_per_unit"),
-                      "tokens_per_s_per_mw": ("tokens_per_s_per_gpu", "unit_watts",
-                                              "gpus_per_unit"),
-                      "tokens_per_joule": ("tokens_per_s_per_gpu", "unit_watts",
-                                           "gpus_per_unit")}[fld]
-            used = [facts[k] for k in inputs]
-            if any(math.isnan(f.value) for f in used):
-                rows.append([c, fld, math.nan, unit, "", "not derived: an input is left for "
-                             "the user"])
-                continue
-            v = {k: facts[k].value for k in inputs}
-            value = {"watts_per_gpu": lambda v: v["unit_watts"] / v["gpus_per_unit"],
-                     "price_per_gpu_usd": lambda v: v["unit_price_usd"] / v["gpus_per_unit"],
-                     "tokens_per_s_per_mw": lambda v: v["tokens_per_s_per_gpu"]
-                     / (v["unit_watts"] / v["gpus_per_unit"]) * 1e6,
-                     "tokens_per_joule": lambda v: v["tokens_per_s_per_gpu"]
-                     / (v["unit_watts"] / v["gpus_per_unit"])}[fld](v)
-            rows.append([c, fld, value, unit, _weakest(*(f.grade for f in used)),
-                         f"= {formula}"])
-        if c in VENDOR_X_HOPPER_CLAIMS:
-            x = VENDOR_X_HOPPER_CLAIMS[c]
-            rows.append([c, "x_hopper_other_workload", x.value, x.unit, x.grade,
-                         x.source + " (another workload: shown, never applied)"])
-    return pd.DataFrame(rows, columns=CHIP_FACT_COLUMNS)
-
-
-def facility_facts() -> pd.DataFrame:
-    """The reference facility's assumptions, one row each with unit, grade and source.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns :data:`CHIP_FACT_COLUMNS` with ``chip`` = ``'facility'``.
-
-    Examples
-    --------
-    >>> f = facility_facts().set_index("field")
-    >>> float(f.loc["price_per_mtok", "value"]), f.loc["price_per_mtok", "grade"]
-    (0.72, 'vendor claim')
-    """
-    rows = [["facility", k, f.value, f.unit, f.grade, f.source]
-            for k, f in FACILITY_FACTS.items()]
-    return pd.DataFrame(rows, columns=CHIP_FACT_COLUMNS)
 
 
 # -- AI cloud: capacity and backlog ------------------------------------------------------------

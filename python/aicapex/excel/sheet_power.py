@@ -10,12 +10,16 @@ Blocks, top to bottom:
 * **Chip generations: vendor figures (inputs)**: per chip, throughput per MW of IT load, all-in W
   and USD per accelerator, seeded from :func:`aicapex.engine.power.chip_table`.
 * **Chip generations: engine results**: CPX_TOKENS_PER_WATT and CPX_CAPEX_PER_MW per chip.
-* **Reference facility economics**: link rows, then one row per CPX_DC_ECONOMICS field (the
-  field key sits in the notes column; each row picks its field with INDEX/MATCH).
+* **Reference facility economics**: link rows, then the spilled CPX_DC_ECONOMICS block: the
+  chain, revenue by two methods side by side (token-based: throughput x serving derate x
+  utilisation x token price; capacity-based: GPUs x hours x utilisation x rental price per
+  GPU-hour), the headline method and the rental cross-check in words.
 * **AI-cloud backlog**: one block per company reporting RPO, CPX_VALUE links and
   CPX_BACKLOG_COVERAGE per fiscal year, with a per-year identity check.
-* **Checks**: MW x capex per MW = capex, energy cost identity, backlog identities; the sheet
-  total goes to row 3. A bar chart of tokens per joule by chip sits below.
+* **Checks**: MW x capex per MW = capex, energy cost identity, each revenue method = GPU-hours
+  sold x its price per GPU-hour, backlog identities; the sheet total goes to row 3. Alerts: the
+  token method above ``in_RentalAlert`` x the rental benchmark (with the words), backlog gaps.
+  A bar chart of tokens per joule by chip sits below.
 """
 
 from __future__ import annotations
@@ -26,7 +30,15 @@ from typing import Any
 
 from aicapex.engine import power as pw
 from aicapex.engine.backlog import cloud_basis
-from aicapex.engine.power_sources import CHIP_FACTS, FACILITY_FACTS, TOKEN_PRICE_MODEL, WORKLOAD
+from aicapex.engine.power_sources import (
+    CHIP_FACTS,
+    FACILITY_FACTS,
+    REVENUE_METHOD_DEFAULT,
+    REVENUE_METHOD_WHY,
+    REVENUE_METHODS,
+    TOKEN_PRICE_MODEL,
+    WORKLOAD,
+)
 from aicapex.excel import layout as L
 from aicapex.excel.layout import InputRow
 from aicapex.excel.sheetkit import BuildContext, write_block
@@ -44,7 +56,8 @@ from aicapex.xlerrors import XlError
 SHEET = "Power_Cloud"
 TITLE = "Power & Cloud"
 PURPOSE = ("Tokens per joule and capex per MW by chip (one workload: Llama 2 70B), a reference "
-           "facility after running costs and depreciation, AI-cloud backlog on cloud revenue; "
+           "facility after running costs and depreciation (token- and capacity-based revenue, "
+           "rental cross-check), AI-cloud backlog on cloud revenue; "
            "USD millions unless stated; fiscal years as reported (MSFT June, ORCL May)")
 REFERENCE_CHIP = "GB200"
 CHIPS = list(pw.CHIP_DEFAULTS)
@@ -67,8 +80,10 @@ ASSUMPTIONS: list[InputRow] = [
              _decimal(0.1, 10_000), _fact_note("facility_mw")),
     InputRow("in_PUE", "Power usage effectiveness (PUE)", "x", D["pue"], _decimal(1, 3),
              _fact_note("pue")),
-    InputRow("in_Utilization", "Utilisation (share of peak throughput sold)", "%",
+    InputRow("in_Utilization", "Utilisation (share of GPU-hours earning revenue)", "%",
              D["utilization"], _decimal(0, 1), _fact_note("utilization")),
+    InputRow("in_ServingDerate", "Serving derate (served / peak benchmark throughput)", "%",
+             D["serving_derate"], _decimal(0.01, 1), _fact_note("serving_derate")),
     InputRow("in_PowerPrice", "Electricity price", "$/MWh", D["electricity_usd_per_mwh"],
              _decimal(0, 1_000), _fact_note("electricity_usd_per_mwh")),
     InputRow("in_TokenPrice", f"Selling price per million tokens ({TOKEN_PRICE_MODEL})",
@@ -86,6 +101,14 @@ ASSUMPTIONS: list[InputRow] = [
              _decimal(1, 100), _fact_note("facility_life_years")),
     InputRow("in_IdleShare", "Power drawn while idle, share of full power", "%",
              D["idle_power_share"], _decimal(0, 1), _fact_note("idle_power_share")),
+    InputRow("in_RentalAlert", "Alert: token revenue per GPU-hour above this x rental price",
+             "x", D["rental_alert_multiple"], _decimal(0.01, 100),
+             _fact_note("rental_alert_multiple")),
+    InputRow("in_RevenueMethod", "Revenue behind payback and return (conservative = the lower)",
+             "method", REVENUE_METHOD_DEFAULT,
+             {"validate": "list", "source": list(REVENUE_METHODS)},
+             f"analyst assumption: conservative uses {REVENUE_METHOD_WHY}; token or capacity "
+             "forces one method"),
     InputRow("in_RefChip", "Reference chip for the facility economics", "chip", REFERENCE_CHIP,
              {"validate": "list", "source": CHIPS}, "One of the chips below"),
 ]
@@ -103,7 +126,8 @@ DC_ROWS: dict[str, tuple[str, str, str]] = {
     "energy_mwh_per_year": ("Energy drawn a year", "MWh", "musd"),
     "energy_cost_musd_per_year": ("Energy cost a year", "$m", "musd1"),
     "energy_cost_per_mtok": ("Energy cost per million tokens", "$/Mtok", "phys3"),
-    "revenue_musd_per_year": ("Revenue a year at the selling price", "$m", "musd1"),
+    "revenue_musd_per_year": ("Revenue a year, headline (method in words below)", "$m",
+                              "musd1"),
     "capex_musd": ("Capex: facility plus accelerators", "$m", "musd1"),
     "capex_musd_per_mw": ("Capex per MW of IT load (engine)", "$m", "musd1"),
     "operating_profit_musd_per_year": ("Operating profit before depreciation (revenue - running "
@@ -120,14 +144,31 @@ DC_ROWS: dict[str, tuple[str, str, str]] = {
                                    "musd1"),
     "ebit_musd_per_year": ("Operating profit after depreciation", "$m", "musd1"),
     "return_on_capital": ("Return on capital, pre-tax (after depreciation / capex)", "%", "pct"),
-    "revenue_usd_per_gpu_hour": ("Revenue per accelerator-hour (cross-check with GPU rental)",
-                                 "$/h", "phys"),
+    "revenue_usd_per_gpu_hour": ("Headline revenue per accelerator-hour of the year", "$/h",
+                                 "phys"),
+    "token_revenue_musd_per_year": ("Revenue a year, token-based (throughput x derate x "
+                                    "utilisation x token price)", "$m", "musd1"),
+    "capacity_revenue_musd_per_year": ("Revenue a year, capacity-based (GPUs x hours x "
+                                       "utilisation x rental price)", "$m", "musd1"),
+    "revenue_method_used": ("Headline method code (1 token-based, 2 capacity-based)", "code",
+                            "general"),
+    "gpu_hours_sold_per_year": ("GPU-hours earning revenue a year", "GPU-h", "musd"),
+    "token_revenue_usd_per_sold_gpu_hour": ("Token-based revenue per busy GPU-hour", "$/h",
+                                            "phys"),
+    "rental_usd_per_gpu_hour": ("Rental benchmark per GPU-hour (reference chip)", "$/h", "phys"),
+    "token_to_rental_multiple": ("Token-based revenue per GPU-hour / rental benchmark", "x",
+                                 "mult"),
+    "revenue_method": ("Headline revenue method, and why", "text", "general"),
+    "rental_cross_check": ("Cross-check: token-based revenue against the rental price", "text",
+                           "general"),
 }
+#: The rows of the spilled CPX_DC_ECONOMICS block: the figures, then the words.
+DC_BLOCK = (*pw.DC_ECONOMICS_FIELDS, *pw.REVENUE_WORD_FIELDS)
 
 CHART_SOURCE = (f"Source: throughput on one workload ({WORKLOAD}): Microsoft Azure (GB200 NVL72), "
-                "NVIDIA (B200), vendor claims; power from datasheets and industry reporting (see "
-                "notes column); AI Capex Monitor calculations (CPX_TOKENS_PER_WATT). H100 and "
-                "GB300: no figure on this workload (empty, never zero).")
+                "NVIDIA (B200; H100 in MLPerf v4.1 closed), vendor claims; power from datasheets "
+                "and industry reporting (see notes column); AI Capex Monitor calculations "
+                "(CPX_TOKENS_PER_WATT). GB300: no figure on this workload (empty, never zero).")
 
 
 @dataclass
@@ -136,6 +177,7 @@ class PowerLayout:
     chip_tps: dict[str, int] = field(default_factory=dict)
     chip_watts: dict[str, int] = field(default_factory=dict)
     chip_usd: dict[str, int] = field(default_factory=dict)
+    chip_rental: dict[str, int] = field(default_factory=dict)
     chip_tokj: dict[str, int] = field(default_factory=dict)
     chip_capex: dict[str, int] = field(default_factory=dict)
     dc_links: dict[str, int] = field(default_factory=dict)
@@ -143,6 +185,9 @@ class PowerLayout:
     backlog: dict[str, dict[str, int]] = field(default_factory=dict)
     checks: dict[str, int] = field(default_factory=dict)
     alert_row: int = 0
+    rental_alert_row: int = 0
+    rental_words_row: int = 0
+    alerts_total_row: int = 0
     total_row: int = 0
     chart_row: int = 0
 
@@ -152,8 +197,9 @@ INPUT_SECTION = ("Power and cloud assumptions (each with its grade and source)",
 
 
 def alert_ref(ds: Any) -> str:
-    """Absolute reference of this sheet's data-gap alert count (summed on the Cover)."""
-    return f"Power_Cloud!{L.cell(power_layout(ds).alert_row, 3, True, True)}"
+    """Absolute reference of this sheet's alert count (summed on the Cover): the rental
+    cross-check alert plus the backlog data gaps."""
+    return f"Power_Cloud!{L.cell(power_layout(ds).alerts_total_row, 3, True, True)}"
 
 
 def _on_inputs() -> set[str]:
@@ -174,7 +220,8 @@ def backlog_tickers(ds: Any) -> list[str]:
 
 DC_LINKS = ["facility_mw", "pue", "chip", "watts", "tokj", "tps", "price", "utilization",
             "electricity", "token_price", "facility_capex", "network_share", "om_share",
-            "accel_life", "facility_life", "idle_share"]
+            "accel_life", "facility_life", "idle_share", "rental", "derate", "method",
+            "alert_multiple"]
 
 
 def power_layout(ds: Any) -> PowerLayout:
@@ -188,7 +235,7 @@ def power_layout(ds: Any) -> PowerLayout:
             r += 1
         r += 1
     r += 1  # chip inputs header
-    for rows in (lay.chip_tps, lay.chip_watts, lay.chip_usd):
+    for rows in (lay.chip_tps, lay.chip_watts, lay.chip_usd, lay.chip_rental):
         for chip in CHIPS:
             rows[chip] = r
             r += 1
@@ -201,7 +248,7 @@ def power_layout(ds: Any) -> PowerLayout:
     for key in DC_LINKS:
         lay.dc_links[key] = r
         r += 1
-    for key in pw.DC_ECONOMICS_FIELDS:
+    for key in DC_BLOCK:
         lay.dc_rows[key] = r
         r += 1
     r += 1
@@ -210,12 +257,16 @@ def power_layout(ds: Any) -> PowerLayout:
                           "revenue": r + 4, "coverage": r + 5, "check": r + 6}
         r += 8
     r += 1  # checks header
-    for key in ("capex_it", "capex_facility", "energy_cost", *(f"backlog_{t}" for t in lay.backlog)):
+    for key in ("capex_it", "capex_facility", "energy_cost", "token_identity",
+                "capacity_identity", *(f"backlog_{t}" for t in lay.backlog)):
         lay.checks[key] = r
         r += 1
-    lay.alert_row = r
-    lay.total_row = r + 1
-    lay.chart_row = r + 3
+    lay.rental_alert_row = r
+    lay.rental_words_row = r + 1
+    lay.alert_row = r + 2
+    lay.alerts_total_row = r + 3
+    lay.total_row = r + 4
+    lay.chart_row = r + 6
     return lay
 
 
@@ -290,6 +341,8 @@ def write_sheet(ctx: BuildContext, ws: Any) -> None:
          _decimal(50, 5_000)),
         (lay.chip_usd, "all-in price per accelerator", "$", "price_per_gpu_usd", "musd",
          _decimal(1_000, 1e6)),
+        (lay.chip_rental, "rental price per GPU-hour", "$/h", "rental_usd_per_gpu_hour", "phys",
+         _decimal(0.05, 40)),
     ]
     for rows, what, unit, col, num, validation in specs:
         for chip, r in rows.items():
@@ -301,6 +354,10 @@ def write_sheet(ctx: BuildContext, ws: Any) -> None:
             if col == "tokens_per_s_per_mw":
                 f = facts["tokens_per_s_per_gpu"]
                 note = (f"{f.grade}: {f.source}; per MW = per GPU / W per GPU" if f.grade
+                        else f"EMPTY, type your own: {f.source}")
+            elif col == "rental_usd_per_gpu_hour":
+                f = facts["rental_usd_per_gpu_hour"]
+                note = (f"{f.grade}: {f.source}" if f.grade
                         else f"EMPTY, type your own: {f.source}")
             elif col == "watts_per_gpu":
                 spec, f = pw.CHIP_DEFAULTS[chip], facts["unit_watts"]
@@ -376,6 +433,9 @@ def _write_dc(ctx: BuildContext, ws: Any, lay: PowerLayout, chips: Any, values: 
         "network_share": values["in_NetworkShare"], "om_share": values["in_OMShare"],
         "accel_life": values["in_AccelLife"], "facility_life": values["in_FacilityLife"],
         "idle_share": values["in_IdleShare"],
+        "rental": float(chips.loc[chip, "rental_usd_per_gpu_hour"]),
+        "derate": values["in_ServingDerate"], "method": values["in_RevenueMethod"],
+        "alert_multiple": values["in_RentalAlert"],
     }
     rows = [
         ("facility_mw", "Facility: power (grid)", "MW", "=in_PowerMW", "link", "phys"),
@@ -405,6 +465,14 @@ def _write_dc(ctx: BuildContext, ws: Any, lay: PowerLayout, chips: Any, values: 
          "link", "phys"),
         ("idle_share", "Facility: power drawn while idle, share", "%", "=in_IdleShare", "link",
          "pct"),
+        ("rental", "Facility: rental price per GPU-hour (reference chip)", "$/h",
+         pick(lay.chip_rental), "calc", "phys"),
+        ("derate", "Facility: serving derate (served / peak throughput)", "%",
+         "=in_ServingDerate", "link", "pct"),
+        ("method", "Facility: revenue method behind payback and return", "method",
+         "=in_RevenueMethod", "link", "text"),
+        ("alert_multiple", "Facility: rental cross-check alert level", "x", "=in_RentalAlert",
+         "link", "mult"),
     ]
     for key, label, unit, formula, role, num in rows:
         r = k[key]
@@ -415,22 +483,29 @@ def _write_dc(ctx: BuildContext, ws: Any, lay: PowerLayout, chips: Any, values: 
 
     order = ["facility_mw", "pue", "watts", "tps", "utilization", "electricity", "token_price",
              "price", "facility_capex"]
-    extra = ["network_share", "om_share", "accel_life", "facility_life", "idle_share"]
+    extra = ["network_share", "om_share", "accel_life", "facility_life", "idle_share", "rental",
+             "derate", "method", "alert_multiple"]
     args = (",".join(f"D{k[x] + 1}" for x in order) + ",FALSE,"
             + ",".join(f"D{k[x] + 1}" for x in extra))
     result = udfs.cpx_dc_economics(*[cache[x] for x in order], False,
                                    *[cache[x] for x in extra])
     fields = dict((row[0], row[1]) for row in result) if isinstance(result, list) else {}
-    first = lay.dc_rows[pw.DC_ECONOMICS_FIELDS[0]]
-    block = [[key, fields.get(key, XlError("#N/A"))] for key in pw.DC_ECONOMICS_FIELDS]
+    first = lay.dc_rows[DC_BLOCK[0]]
+    block = [[key, fields.get(key, XlError("#N/A"))] for key in DC_BLOCK]
     write_block(ws, first, 3, f"=CPX_DC_ECONOMICS({args})", block,
-                row_formats=[s("engine", DC_ROWS[key][2]) for key in pw.DC_ECONOMICS_FIELDS])
-    for key in pw.DC_ECONOMICS_FIELDS:
+                row_formats=[s("engine", DC_ROWS[key][2]) for key in DC_BLOCK])
+    for key in DC_BLOCK:
         r = lay.dc_rows[key]
         label, unit, num = DC_ROWS[key]
         _row_head(ctx, ws, r, label, unit)
     _note(ctx, ws, first, "One CPX_DC_ECONOMICS call spills field (column D) and value "
           "(column E) for every row of the chain")
+    _note(ctx, ws, lay.dc_rows["revenue_musd_per_year"], "Payback and return on capital use this "
+          "revenue: in_RevenueMethod, default conservative = the lower of the two methods below")
+    _note(ctx, ws, lay.dc_rows["token_revenue_musd_per_year"], "Benchmark (MLPerf Offline) "
+          "throughput x serving derate (Server / Offline) x utilisation x list token price")
+    _note(ctx, ws, lay.dc_rows["capacity_revenue_musd_per_year"], "GPUs x 8,760 h x "
+          "utilisation x the reference chip's public rental price per GPU-hour")
     return {**cache, **fields}
 
 
@@ -502,7 +577,7 @@ def _write_checks(ctx: BuildContext, ws: Any, lay: PowerLayout, dc: dict, values
 
     class _Cells(dict):  # chain values sit in column E of the spilled block; the rest in D
         def __getitem__(self, key: str) -> str:
-            return _a(lay.dc_rows[key], 4 if key in pw.DC_ECONOMICS_FIELDS else 3)
+            return _a(lay.dc_rows[key], 4 if key in DC_BLOCK else 3)
 
     d = _Cells()
     rows = {
@@ -515,6 +590,15 @@ def _write_checks(ctx: BuildContext, ws: Any, lay: PowerLayout, dc: dict, values
         "energy_cost": ("Energy cost equals MWh x price per MWh",
                         f"=--(ABS({d['energy_mwh_per_year']}*{_a(k['electricity'])}/1000/1000"
                         f"-{d['energy_cost_musd_per_year']})>in_CheckTol)"),
+        # each revenue method = GPU-hours earning revenue x its price per GPU-hour ($m = $/1e6)
+        "token_identity": ("Token-based revenue equals GPU-hours x revenue per busy GPU-hour",
+                           _identity(d["token_revenue_musd_per_year"],
+                                     d["gpu_hours_sold_per_year"],
+                                     d["token_revenue_usd_per_sold_gpu_hour"])),
+        "capacity_identity": ("Capacity-based revenue equals GPU-hours x rental price",
+                              _identity(d["capacity_revenue_musd_per_year"],
+                                        d["gpu_hours_sold_per_year"],
+                                        d["rental_usd_per_gpu_hour"])),
     }
     for t, b in lay.backlog.items():
         rows[f"backlog_{t}"] = (f"Backlog coverage x revenue equals RPO for {t} in every year",
@@ -524,6 +608,21 @@ def _write_checks(ctx: BuildContext, ws: Any, lay: PowerLayout, dc: dict, values
         _row_head(ctx, ws, r, label, "flag")
         ws.write_formula(r, 3, f, s("calc", "check"), 0)
         _check_format(ctx, ws, L.cell(r, 3))
+    r = lay.rental_alert_row
+    _row_head(ctx, ws, r, "Alert: token-based revenue per GPU-hour above in_RentalAlert x the "
+              "rental benchmark", "alert")
+    mult = d["token_to_rental_multiple"]
+    multiple = dc.get("token_to_rental_multiple")
+    flagged = int(isinstance(multiple, float) and multiple > values["in_RentalAlert"])
+    ws.write_formula(r, 3, f"=IF(ISNUMBER({mult}),--({mult}>in_RentalAlert),0)",
+                     s("calc", "alert"), flagged)
+    _alert_format(ctx, ws, L.cell(r, 3))
+    _note(ctx, ws, r, "1 = selling tokens at the list price would earn several times what the "
+          "market pays to rent the same GPU: the token inputs overstate; the words are below")
+    r = lay.rental_words_row
+    _row_head(ctx, ws, r, "Alert in words (link to the engine's cross-check)", "text")
+    ws.write_formula(r, 3, f"={d['rental_cross_check']}", s("link", "text"),
+                     _cached(dc.get("rental_cross_check", "")))
     r = lay.alert_row
     _row_head(ctx, ws, r, "Alert: backlog cells without a value (RPO or revenue not reported)",
               "alert")
@@ -536,12 +635,24 @@ def _write_checks(ctx: BuildContext, ws: Any, lay: PowerLayout, dc: dict, values
         _note(ctx, ws, r, "Known gaps (see Sources); an unreported figure also leaves its "
               "coverage #N/A, so each gap counts twice")
     _alert_format(ctx, ws, L.cell(r, 3))
+    r = lay.alerts_total_row
+    _row_head(ctx, ws, r, "Alerts on this sheet (summed on the Cover)", "alert")
+    ws.write_formula(r, 3, f"={L.cell(lay.rental_alert_row, 3)}+{L.cell(lay.alert_row, 3)}",
+                     s("calc", "alert"), flagged)
+    _alert_format(ctx, ws, L.cell(r, 3))
     r = lay.total_row
     ws.write_string(r, 1, "Sheet check (0 = all checks pass)", s("total"))
     ws.write_string(r, 2, "flag", s("unit"))
     first, last = min(c.values()), max(c.values())
     ws.write_formula(r, 3, f"=MIN(1,SUM({L.cell(first, 3)}:{L.cell(last, 3)}))", s("total", "check"), 0)
     _check_format(ctx, ws, L.cell(r, 3))
+
+
+def _identity(total: str, hours: str, per_hour: str) -> str:
+    """Check flag: ``total`` ($m) = ``hours`` x ``per_hour`` ($) / 1e6, 0 when a figure is
+    missing (the gap is reported where it arises, not as a failed check)."""
+    return (f"=IF(ISNUMBER({total}),--(ABS({total}*1000*1000-{hours}*{per_hour})"
+            f">in_CheckTol*1000*1000),0)")
 
 
 def _write_chart(ctx: BuildContext, ws: Any, lay: PowerLayout) -> None:

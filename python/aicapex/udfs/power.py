@@ -15,6 +15,7 @@ from aicapex.udfs._excel import (
     number,
     optional_vector,
     table,
+    text,
     vector,
 )
 from aicapex.xlerrors import XlError
@@ -40,7 +41,7 @@ def cpx_tokens_per_watt(tokens_per_s, watts) -> Any:
     pue="Power usage effectiveness (facility / IT power), in [1, 3]",
     watts_per_accelerator="All-in power per accelerator incl. host and networking, W, in [50, 5000]",
     tokens_per_s_per_accelerator="Peak inference throughput per accelerator, tokens/s",
-    utilization="Share of that peak throughput sold over the year, fraction in [0, 1]",
+    utilization="Share of the year's GPU-hours that earn revenue (serving or rented), in [0, 1]",
     electricity_usd_per_mwh="Electricity price, USD per MWh (not per kWh)",
     price_per_mtok="Selling price, USD per million tokens",
     accelerator_usd="All-in price per accelerator, USD (optional; blank leaves capex #N/A)",
@@ -51,17 +52,26 @@ def cpx_tokens_per_watt(tokens_per_s, watts) -> Any:
     accelerator_life_years="Depreciation life of accelerators, years (optional; blank: no D&A)",
     facility_life_years="Depreciation life of the facility, years (optional; blank: no D&A)",
     idle_power_share="Share of full power drawn while idle, fraction (optional; 0)",
+    rental_usd_per_gpu_hour="Rental price of one GPU for an hour, USD (optional; blank: no "
+                            "capacity-based revenue and no cross-check)",
+    serving_derate="Served / peak throughput, fraction in (0, 1] (optional; 1 = sell the peak)",
+    revenue_method="Headline revenue: conservative (default, the lower), token or capacity",
+    rental_alert_multiple="Alert when selling tokens earns more than this multiple of the rental "
+                          "price per GPU-hour (optional; 1.5)",
 )
 def cpx_dc_economics(facility_mw, pue, watts_per_accelerator, tokens_per_s_per_accelerator,
                      utilization, electricity_usd_per_mwh, price_per_mtok, accelerator_usd=None,
                      facility_capex_musd_per_mw=None, headers=None, networking_share=None,
                      om_share=None, accelerator_life_years=None, facility_life_years=None,
-                     idle_power_share=None) -> Any:
-    """MW to tokens, revenue, capex, running costs, payback, depreciation, return: field/value."""
+                     idle_power_share=None, rental_usd_per_gpu_hour=None, serving_derate=None,
+                     revenue_method=None, rental_alert_multiple=None) -> Any:
+    """MW to tokens, token- and capacity-based revenue, capex, costs, payback, return, cross-check."""
     accel = None if is_blank(accelerator_usd) else number(accelerator_usd, "accelerator_usd")
     lives = {"accelerator_life_years": accelerator_life_years,
              "facility_life_years": facility_life_years}
     no_life = [k for k, v in lives.items() if is_blank(v)]
+    no_rental = is_blank(rental_usd_per_gpu_hour)
+    method = text(revenue_method, "revenue_method", default=pw.REVENUE_METHOD_DEFAULT)
     result = pw.dc_economics(
         number(facility_mw, "facility_mw"),
         number(pue, "pue"),
@@ -77,11 +87,24 @@ def cpx_dc_economics(facility_mw, pue, watts_per_accelerator, tokens_per_s_per_a
         networking_share=number(networking_share, "networking_share", default=0.0),
         om_share=number(om_share, "om_share", default=0.0),
         **{k: math.nan if k in no_life else number(v, k) for k, v in lives.items()},
+        serving_derate=number(serving_derate, "serving_derate", default=1.0),
+        rental_usd_per_gpu_hour=(math.nan if no_rental
+                                 else number(rental_usd_per_gpu_hour, "rental_usd_per_gpu_hour")),
+        revenue_method=method,
     )
     rows = []
     for key in pw.DC_ECONOMICS_FIELDS:
         value = float(result[key])
-        rows.append([key, _dc_reason(key, accel is None, no_life) if math.isnan(value) else value])
+        if math.isnan(value) and key in _NEEDS_REVENUE and math.isnan(result["revenue_musd_per_year"]):
+            value = XlError("#N/A", f"no headline revenue: revenue_method={method} needs "
+                            + ("rental_usd_per_gpu_hour" if no_rental else "its inputs"))
+        elif math.isnan(value):
+            value = _dc_reason(key, accel is None, no_life, no_rental)
+        rows.append([key, value])
+    alert = number(rental_alert_multiple, "rental_alert_multiple",
+                   default=pw.FACILITY_DEFAULTS["rental_alert_multiple"])
+    words = pw.revenue_words({k: float(v) for k, v in result.items()}, alert, method)
+    rows += [[key, words[key]] for key in pw.REVENUE_WORD_FIELDS]
     return table(["field", "value"] if flag(headers, "headers", True) else None, rows)
 
 
@@ -89,10 +112,19 @@ _NEEDS_CAPEX = {"capex_musd", "capex_musd_per_mw", "payback_years", "accelerator
                 "networking_capex_musd", "om_cost_musd_per_year", "running_costs_musd_per_year",
                 "depreciation_musd_per_year", "ebit_musd_per_year", "return_on_capital"}
 _NEEDS_LIFE = {"depreciation_musd_per_year", "ebit_musd_per_year", "return_on_capital"}
+_NEEDS_REVENUE = {"revenue_musd_per_year", "operating_profit_musd_per_year", "payback_years",
+                  "ebit_musd_per_year", "return_on_capital", "revenue_usd_per_gpu_hour",
+                  "revenue_method_used"}
+_NEEDS_RENTAL = {"capacity_revenue_musd_per_year", "rental_usd_per_gpu_hour",
+                 "token_to_rental_multiple"}
 
 
-def _dc_reason(key: str, no_price: bool, no_life: list[str] | None = None) -> XlError:
+def _dc_reason(key: str, no_price: bool, no_life: list[str] | None = None,
+               no_rental: bool = False) -> XlError:
     """Why a field of the data-center chain has no value."""
+    if key in _NEEDS_RENTAL and no_rental:
+        return XlError("#N/A", "rental_usd_per_gpu_hour not given: the capacity method and the "
+                       "cross-check need a rental price per GPU-hour")
     if key in _NEEDS_CAPEX and no_price:
         return XlError("#N/A", "accelerator_usd not given: capex needs a price per accelerator")
     if key in _NEEDS_LIFE and no_life:
