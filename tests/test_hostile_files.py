@@ -174,12 +174,16 @@ def test_export_killed_at_any_point_leaves_the_client_copy_intact(workbook, tmp_
 
 def test_user_sheet_and_inputs_survive_refresh(workbook):
     wb = openpyxl.load_workbook(workbook, keep_vba=True)
-    ratio = openpyxl.load_workbook(workbook, data_only=True)["Ratios"]["L17"].value
-    assert isinstance(ratio, float)
+    from aicapex.excel import layout as L
+
+    b = L.ratios_layout().blocks["MSFT"]
+    fy25 = L.cell(b.rows["capex_to_ocf"], L.FIRST_PERIOD_COL + 2025 - L.FIRST_FY)
+    ratio = openpyxl.load_workbook(workbook, data_only=True)["Ratios"][fy25].value
+    assert ratio == pytest.approx(64551 / 136162)  # MSFT FY2025 capex / OCF (10-K)
     inputs_before = {c.coordinate: c.value for row in wb["Inputs"].iter_rows() for c in row}
     notes = wb.create_sheet("MyNotes")
     notes["A1"] = "My view: capex peaks in FY2027"
-    notes["B2"] = "=Ratios!L17*2"
+    notes["B2"] = f"=Ratios!{fy25}*2"
     wb.save(workbook)
 
     r = _cli("refresh", "--quiet", str(workbook))
@@ -188,7 +192,7 @@ def test_user_sheet_and_inputs_survive_refresh(workbook):
     wb = openpyxl.load_workbook(workbook, keep_vba=True)
     assert "MyNotes" in wb.sheetnames
     assert wb["MyNotes"]["A1"].value == "My view: capex peaks in FY2027"
-    assert wb["MyNotes"]["B2"].value == "=Ratios!L17*2"
+    assert wb["MyNotes"]["B2"].value == f"=Ratios!{fy25}*2"
     assert {c.coordinate: c.value for row in wb["Inputs"].iter_rows() for c in row} == inputs_before
     # The headless refresh evaluated the analyst's formula too (same data, same ratio).
     cached = openpyxl.load_workbook(workbook, data_only=True)["MyNotes"]["B2"].value

@@ -26,6 +26,7 @@ import openpyxl
 import pytest
 from aicapex.excel import vba, web
 from conftest import REPO, require_or_skip
+from openpyxl.utils.cell import coordinate_to_tuple
 from workbook_fixtures import build_template
 
 sys.path.insert(0, str(REPO / "bench"))
@@ -221,7 +222,14 @@ def test_refresh_on_the_web_rewrites_exactly_the_template_cells_showing_name_err
     assert all(f == "setFormula" for f in funcs[:first_values])  # formulas first,
     assert "setFormula" not in funcs[first_values:]  # then the tables and stamps,
     assert funcs[-1] == "calculate"  # then Excel recalculates
-    assert len(funcs[:first_values]) < len(written) / 5  # rectangles, not one action a cell
+    # one action per rectangle of cells to rewrite (each spilled block is one anchor cell, so
+    # today's template needs one action per CPX_ formula)
+    from aicapex.excel.web import rectangles
+
+    by_sheet: dict[str, list] = {}
+    for sheet, coord in written:
+        by_sheet.setdefault(sheet, []).append(coordinate_to_tuple(coord))
+    assert len(funcs[:first_values]) == sum(len(rectangles(c)) for c in by_sheet.values())
 
 
 def test_the_converted_formulas_replayed_over_http_give_the_headless_values(web_refresh, live,

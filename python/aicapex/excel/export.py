@@ -538,6 +538,9 @@ def _convert_cells(wb, kept_titles, names, cached, stamp, book_name) -> None:
                     to_na.append(cell)
                     na[title].append((cell.row, cell.column))
                     continue
+                if value == "":  # an empty result (outside a scenario): an empty cell, which
+                    to_value.append((cell, None))  # another engine would turn into 0 if kept
+                    continue
                 text = _formula_text(cell.value)
                 if text is None or "CPX_" in text.upper() or portability_problems(
                         text, sheets=kept_titles, names=kept_names):
