@@ -325,3 +325,11 @@ def test_on_the_desktop_a_workbook_saved_on_the_web_gets_the_desktop_names_back(
     ws.written.clear()
     ws.values[(26, 4)] = "#NAME?"
     assert web.convert_formulas(book, "", entries[1:2]) == [] and ws.written == []
+
+
+def test_rectangles_group_adjacent_cells_into_one_action_each():
+    from aicapex.excel.web import rectangles
+
+    # a 2x3 block, a separate cell and a column of two: three rectangles
+    cells = [(5, 6), (5, 7), (5, 8), (6, 6), (6, 7), (6, 8), (10, 2), (12, 4), (13, 4)]
+    assert sorted(rectangles(cells)) == [(5, 6, 6, 8), (10, 2, 10, 2), (12, 4, 13, 4)]
