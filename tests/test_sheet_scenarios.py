@@ -204,7 +204,11 @@ def test_row_3_checks_and_the_cover(book):
     total = LAY.total_row + 1
     assert ws["D3"].value == f"=$D${total}" and ws["F3"].value == "=chk_Master"
     cover = book["Cover"]
-    assert f"{SHEET}!$D$3" in cover.cell(L.COVER_MASTER[0] + 1, L.COVER_MASTER[1] + 1).value
+    # the sheet's total reaches the master check through its row of the Cover's sheet checks
+    status = [cover.cell(r, 3).value for r in range(L.COVER_STATUS_FIRST + 2, L.COVER_VINTAGE_TABLE)]
+    assert any(isinstance(v, str) and f"{SHEET}!$D$3" in v for v in status)
+    master = cover.cell(L.COVER_MASTER[0] + 1, L.COVER_MASTER[1] + 1).value
+    assert master.startswith("=MIN(1,SUM(C")
     alerts = [c.value for row in cover.iter_rows() for c in row
               if isinstance(c.value, str) and S.alert_ref(DS) in c.value]
     assert alerts

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from aicapex.commands._common import add_data_arguments
@@ -63,4 +64,14 @@ def run(args: argparse.Namespace) -> int:
             if result.not_recomputed else "")
     print(f"refreshed {result.path}: {result.formulas:,} formulas, {result.changes:,} changes, "
           f"master check {status}{kept}, {result.seconds:.1f} s")
+    report_engine_errors(result.engine_errors)
     return 1 if fetch_failed else 0
+
+
+def report_engine_errors(errors: list[str], limit: int = 10) -> None:
+    """Name the cells that fail the master check with an engine error (not a documented gap),
+    on stderr: where to look first."""
+    for line in errors[:limit]:
+        print(f"failing: {line}", file=sys.stderr)
+    if len(errors) > limit:
+        print(f"failing: ... and {len(errors) - limit:,} more cells", file=sys.stderr)

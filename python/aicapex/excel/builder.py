@@ -76,7 +76,6 @@ def build_analyst_workbook(path: str | Path, ds: Dataset,
     ctx = BuildContext(wb, styles, ds, timeline, L.ratios_layout(coverage), sheets, sections,
                        alerts, input_defaults={"in_LastActualFY": timeline.last_actual_fy},
                        coverage=coverage)
-    write_cover(ctx, sheets["Cover"])
     write_inputs(ctx, sheets["Inputs"])
     write_data(ctx, sheets["Data"])
     write_ratios(ctx, sheets["Ratios"])
@@ -85,6 +84,7 @@ def build_analyst_workbook(path: str | Path, ds: Dataset,
     write_dashboard(ctx, sheets["Dashboard"])
     write_sources(ctx, sheets["Sources"])
     write_changes(ctx, sheets["Changes"])
+    write_cover(ctx, sheets["Cover"])  # last: its checks read the other sheets' extent
     wb.define_name("in_AsOf", f"=Cover!{L.cell(*L.COVER_AS_OF, True, True)}")
     wb.define_name("chk_Master", f"=Cover!{L.cell(*L.COVER_MASTER, True, True)}")
     conf = vba.add_conf_sheet(wb, vba.xlwings_conf_rows(L.UDF_MODULE))

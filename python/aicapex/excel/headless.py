@@ -46,6 +46,9 @@ class RefreshResult:
     seconds: float
     warnings: list[str] = field(default_factory=list)
     not_recomputed: int = 0  # formulas that kept their cached value (--keep-unsupported)
+    #: Cells holding an engine error other than #N/A (a documented gap): "Sheet!F12 #VALUE!:
+    #: reason"; any of them makes the master check fail.
+    engine_errors: list[str] = field(default_factory=list)
 
 
 def udf_registry() -> dict[str, Callable[..., Any]]:
@@ -227,9 +230,10 @@ def refresh_file(
     atomic_write(path, write, backup=backup)
     master = result.get("Cover", L.cell(*L.COVER_MASTER))
     errors = [str(e) for e in result.errors]
+    engine_errors = [str(e) for e in result.errors if e.code != "#N/A"]
     return RefreshResult(path, len(result.values), len(plan.data_changes) + len(changes), errors,
                          master, time.perf_counter() - start, warnings,
-                         len(kept))
+                         len(kept), engine_errors)
 
 
 def coverage_warnings(ds: Any, values: dict[tuple[str, str], Any]) -> list[str]:

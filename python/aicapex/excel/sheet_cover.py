@@ -19,7 +19,16 @@ DISCLAIMER = (
 )
 
 
+def _working_area(ctx: BuildContext, name: str) -> str:
+    """The cells of a timeline sheet below its header, from column D to the last period."""
+    ws = ctx.sheets[name]
+    last_row = max(getattr(ws, "dim_rowmax", None) or L.HEADER_ROWS + 1, L.HEADER_ROWS + 1)
+    return (f"{name}!{L.cell(L.HEADER_ROWS, 3, True, True)}:"
+            f"{L.cell(last_row, ctx.timeline.last_period_col, True, True)}")
+
+
 def write_cover(ctx: BuildContext, ws: Any) -> None:
+    """Write the Cover; call it after the timeline sheets (its checks read their extent)."""
     s = ctx.styles
     ws.set_tab_color(TAB_COLOURS["Cover"])
     ws.set_column(0, 0, 2)
@@ -46,21 +55,32 @@ def write_cover(ctx: BuildContext, ws: Any) -> None:
     ws.write_string(L.COVER_VINTAGE[0], 2, "", s("calc"))
     r, c = L.COVER_MASTER
     ws.write_string(r, 1, "Master check", s("label_bold"))
-    totals = [f"{name}!$D$3" for name in ctx.sheets if name in L.TIMELINE_SHEETS]
-    ws.write_formula(r, c, f"=MIN(1,{'+'.join(totals)})", s("calc", "check"), 0)
+    first_status = L.COVER_STATUS_FIRST + 1
+    n_status = sum(1 for name in ctx.sheets if name in L.TIMELINE_SHEETS)
+    ws.write_formula(r, c, f"=MIN(1,SUM({L.cell(first_status, 2)}:"
+                     f"{L.cell(first_status + n_status - 1, 2)}))", s("calc", "check"), 0)
     check_format(ctx, ws, L.cell(r, c))
     ws.write_string(r, 3, "0 = every check passes; see the Checks block of each workings sheet", s("note"))
     row = L.COVER_STATUS_FIRST
     ws.write_string(row, 1, "Sheet checks", s("section"))
-    ws.write_string(row, 2, "", s("section"))
-    ws.write_string(row, 3, "", s("section"))
+    ws.write_string(row, 2, "checks", s("section"))
+    ws.write_string(row, 3, "engine errors other than #N/A (documented gaps); the refresh "
+                    "names each cell", s("section"))
     row += 1
+    status_cells = []
     for name in ctx.sheets:
         if name not in L.TIMELINE_SHEETS:
             continue
+        # A sheet fails when one of its checks fails or when any cell holds an engine error
+        # that is not a documented missing figure (#N/A): a coupon typed as 6 instead of 6%
+        # fills Scenarios with #VALUE!, and the master check must say so, naming the sheet.
+        errors = f"SUMPRODUCT(--ISERROR({_working_area(ctx, name)}))-" \
+                 f"SUMPRODUCT(--ISNA({_working_area(ctx, name)}))"
         ws.write_url(row, 1, f"internal:'{name}'!A1", s("hyperlink"), string=name)
-        ws.write_formula(row, 2, f"={name}!$D$3", s("link", "check"), 0)
+        ws.write_formula(row, 3, f"={errors}", s("calc", "errors"), 0)
+        ws.write_formula(row, 2, f"=MIN(1,{name}!$D$3+{L.cell(row, 3)})", s("link", "check"), 0)
         check_format(ctx, ws, L.cell(row, 2))
+        status_cells.append(L.cell(row, 2))
         row += 1
     lay = ctx.ratios
     ws.write_string(row, 1, "Alerts (reported, not failing)", s("label"))

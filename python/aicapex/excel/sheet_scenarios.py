@@ -140,7 +140,7 @@ def scenario_inputs(ds: Any) -> list[InputRow]:
         InputRow("in_LongRunGrowth", "Long-run growth (revenue; capex follows)", "%", DEFAULT,
                  None, "inputs.long_run_revenue_growth; default = the revenue CAGR over the five "
                  "years to the base year (reported)"),
-        InputRow("in_GrowthCap", "Growth cap a year (model years)", "%", 0.5, _decimal(0, 10),
+        InputRow("in_GrowthCap", "Growth cap a year (model years)", "%", 0.5, _decimal(0, 3),
                  "inputs.growth_cap; model assumption: no model year grows capex or revenue "
                  "faster (a guided or typed year is the company's or your figure)"),
         InputRow("in_FadeYears", "Years to fade to the long-run growth", "years", 4,
@@ -163,8 +163,8 @@ def scenario_inputs(ds: Any) -> list[InputRow]:
     by_name = {r.name: i for i, r in enumerate(rows)}
     for name, lo, hi in (("in_SPVShare", 0, 1), ("in_MinCash", 0, 1e7),
                          ("in_Buybacks", 0, 1e7), ("in_Dividends", 0, 1e7),
-                         ("in_RevGrowth", -0.99, 10), ("in_LongRunGrowth", -0.99, 10),
-                         ("in_CapexGrowth", -0.99, 10), ("in_OCFMargin", -1, 1)):
+                         ("in_RevGrowth", -0.99, 3), ("in_LongRunGrowth", -0.99, 3),
+                         ("in_CapexGrowth", -0.99, 3), ("in_OCFMargin", -1, 1)):
         i = by_name[name]
         rows[i] = InputRow(rows[i].name, rows[i].label, rows[i].unit, rows[i].value,
                            _number_or_default(i, lo, hi), rows[i].note)

@@ -22,6 +22,7 @@ NUM = {
     "stamp": 'yyyy-mm-dd hh:mm "UTC"',
     "check": '"ERROR";"ERROR";"OK"',
     "alert": '"ALERT";"ALERT";"-"',
+    "errors": '0" engine error(s): search the sheet for #VALUE!, #NUM!, #DIV/0!";;"none"',
     "text": "@",
     "general": "General",
 }
