@@ -21,12 +21,11 @@ import datetime as dt
 import inspect
 import math
 import signal
-import time
 
 import aicapex.udfs as udfs
 import numpy as np
 import pytest
-from aicapex.udfs import _excel
+from aicapex.udfs import arguments as udf_arguments
 from aicapex.xlerrors import ERROR_CODES, XlError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -67,12 +66,11 @@ def hang_guard(seconds: float = HANG_SECONDS):
 
 
 def call(name: str, *args):
-    """Call a CPX_ function the way Excel does, under the hang guard; return (result, seconds)."""
+    """Call a CPX_ function the way Excel does, under the hang guard (a call that never returns
+    fails the test; how fast it returns is a benchmark's business, bench/)."""
     func = getattr(udfs, name)
-    start = time.perf_counter()
     with hang_guard():
-        result = func(*args)
-    return result, time.perf_counter() - start
+        return func(*args)
 
 
 def check_cell(value, where: str) -> None:
@@ -178,9 +176,8 @@ def test_any_excel_arguments_give_an_excel_value(name, data):
     required, total = _params(name)
     n_args = data.draw(st.integers(required, total), label="number of arguments")
     args = [data.draw(arguments, label=f"arg{i}") for i in range(n_args)]
-    result, seconds = call(name, *args)
+    result = call(name, *args)
     check_excel_result(result, name)
-    assert seconds < HANG_SECONDS
 
 
 def test_the_catalogue_is_not_empty_and_every_entry_is_callable():
@@ -218,7 +215,7 @@ def test_overflow_and_nan_results_become_num_errors(name, args):
     if name not in NAMES:
         pytest.skip(f"{name} is not in the catalogue")
     with np.errstate(all="ignore"):
-        result, _ = call(name, *args)
+        result = call(name, *args)
         check_excel_result(result, name)
         flat = [c for row in result for c in row] if isinstance(result, list) else [result]
         assert any(isinstance(c, XlError) and str(c) == "#NUM!" for c in flat), result
@@ -239,7 +236,7 @@ def test_unexpected_engine_exception_is_value_error_without_traceback(monkeypatc
     import aicapex.engine.metrics as metrics
 
     monkeypatch.setattr(metrics, "capex_to_ocf", _boom)
-    result, _ = call("cpx_capex_to_ocf", [[1.0, 2.0]], [[3.0, 4.0]])
+    result = call("cpx_capex_to_ocf", [[1.0, 2.0]], [[3.0, 4.0]])
     assert isinstance(result, XlError) and str(result) == "#VALUE!"
     assert "internal error" in result.reason and "RuntimeError" in result.reason
     assert "Traceback" not in result.reason and "\n" not in result.reason
@@ -257,7 +254,7 @@ def test_excel_errors_turns_any_exception_into_an_error_value():
         def raiser(exc=exc):
             raise exc
 
-        out = _excel.excel_errors(raiser)()
+        out = udf_arguments.excel_errors(raiser)()
         check_cell(out, type(exc).__name__)
         assert str(out) == "#VALUE!" and "internal error" in out.reason
 
@@ -305,7 +302,7 @@ def test_every_function_survives_its_engine_raising(name, monkeypatch):
             monkeypatch.setattr(module, attr, _Raiser(hits))
     _, total = _params(name)
     for make in CANDIDATE_ARGS:
-        result, _ = call(name, *make(total))
+        result = call(name, *make(total))
         check_excel_result(result, name)
         if hits:
             flat = [c for row in result for c in row] if isinstance(result, list) else [result]
@@ -332,29 +329,26 @@ def test_twenty_thousand_cell_ranges_give_an_excel_value(name):
     calls += [[None] * i + [ROW_20K] + [None] * (total - i - 1) for i in range(total)]
     for args in calls:
         with np.errstate(all="ignore"):
-            result, seconds = call(name, *args)
+            result = call(name, *args)
         check_excel_result(result, name)
-        assert seconds < HANG_SECONDS
 
 
 @pytest.mark.parametrize("name", [n for n in NAMES if _params(n)[1] > 0])
 def test_two_million_cell_range_is_refused_not_hung(name, two_million_cells):
     _, total = _params(name)
-    result, seconds = call(name, *([two_million_cells] * total))
+    result = call(name, *([two_million_cells] * total))
     assert isinstance(result, XlError), f"{name} accepted a 2,000,000-cell range"
     assert "cells is more than 1,000,000" in result.reason, result.reason
-    assert seconds < HANG_SECONDS
     # The same range in any one position, the others blank: still an error value, promptly.
     for i in range(total):
         args = [None] * i + [two_million_cells] + [None] * (total - i - 1)
-        result, seconds = call(name, *args)
+        result = call(name, *args)
         check_excel_result(result, name)
-        assert seconds < HANG_SECONDS
 
 
 def test_the_refusal_comes_from_the_max_cells_guard(two_million_cells, monkeypatch):
-    with pytest.raises(_excel.ArgumentError, match="2,000,000 cells is more than 1,000,000"):
-        _excel.grid(two_million_cells, "values")
+    with pytest.raises(udf_arguments.ArgumentError, match="2,000,000 cells is more than 1,000,000"):
+        udf_arguments.grid(two_million_cells, "values")
     # With the guard lifted the same range is accepted, i.e. nothing else would stop it.
-    monkeypatch.setattr(_excel, "MAX_CELLS", 10**9)
-    assert len(_excel.grid(two_million_cells, "values")) == 2_000
+    monkeypatch.setattr(udf_arguments, "MAX_CELLS", 10**9)
+    assert len(udf_arguments.grid(two_million_cells, "values")) == 2_000

@@ -278,7 +278,7 @@ def test_math_nan_in_results_never_leaks():
 def test_desktop_windows_gets_com_error_variants(monkeypatch):
     """On Windows desktop Excel an error result must be a COM error VARIANT, not text: text
     "#N/A" is invisible to ISERROR and skipped by SUM. pywin32 is faked here (Linux)."""
-    from aicapex.udfs import _excel
+    from aicapex.udfs import arguments as udf_arguments
 
     made = []
 
@@ -286,11 +286,11 @@ def test_desktop_windows_gets_com_error_variants(monkeypatch):
         made.append(code)
         return ("VARIANT", code)
 
-    monkeypatch.setattr(_excel, "com_error_variant", lambda: fake_variant)
-    out = _excel.ErrorReasons.write_value([[1.0, XlError("#N/A", "x"), XlError("#DIV/0!")]], {})
+    monkeypatch.setattr(udf_arguments, "com_error_variant", lambda: fake_variant)
+    out = udf_arguments.ErrorReasons.write_value([[1.0, XlError("#N/A", "x"), XlError("#DIV/0!")]], {})
     assert out == [[1.0, ("VARIANT", -2146826246), ("VARIANT", -2146826281)]]
     # Office.js runtimes never get VARIANTs, whatever the platform.
-    out = _excel.ErrorReasons.write_value(XlError("#N/A", "x"), {"runtime": "1.3"})
+    out = udf_arguments.ErrorReasons.write_value(XlError("#N/A", "x"), {"runtime": "1.3"})
     assert out == "#N/A" and made == [-2146826246, -2146826281]
 
 
@@ -300,16 +300,16 @@ def test_com_error_codes_match_what_xlwings_reads_back():
     import importlib.util
     from pathlib import Path
 
-    from aicapex.udfs._excel import _COM_ERROR_CODES
+    from aicapex.udfs.arguments import COM_ERROR_CODES
 
     src = Path(importlib.util.find_spec("xlwings").origin).with_name("_xlwindows.py").read_text()
     tree = ast.parse(src)
     cell_errors = next(ast.literal_eval(n.value) for n in tree.body if isinstance(n, ast.Assign)
                        and getattr(n.targets[0], "id", "") == "cell_errors")
-    assert {v: k for k, v in cell_errors.items()} == _COM_ERROR_CODES
+    assert {v: k for k, v in cell_errors.items()} == COM_ERROR_CODES
 
 
 def test_no_com_variants_off_windows():
-    from aicapex.udfs._excel import com_error_variant
+    from aicapex.udfs.arguments import com_error_variant
 
     assert com_error_variant() is None  # this machine: Linux

@@ -80,7 +80,7 @@ DEFAULT_ENV = {
 #: Request size limits of :class:`PayloadGuard` (bytes / cells).
 MAX_FUNCTION_BODY = 32 * 1024 * 1024
 MAX_SCRIPT_BODY = 64 * 1024 * 1024
-MAX_FUNCTION_CELLS = 1_000_000  # same bound as the UDFs' own (aicapex.udfs._excel.MAX_CELLS)
+MAX_FUNCTION_CELLS = 1_000_000  # same bound as the UDFs' own (aicapex.udfs.arguments.MAX_CELLS)
 MAX_SCRIPT_CELLS = 5_000_000
 
 INSTALL_HINT = "xlwings Server is not installed: pip install -r requirements-server.txt"

@@ -587,6 +587,12 @@ def _cache_stamp() -> tuple:
             last.stat().st_mtime_ns if last.exists() else 0)
 
 
+def clear_cache() -> None:
+    """Forget the cached data set: the next :func:`current_dataset` reloads the snapshot, the
+    fetched filings and the overrides folder (what a Refresh button press asks for)."""
+    _CACHE.clear()
+
+
 def current_dataset(overrides: str | Path | None = None) -> Dataset:
     """:func:`load_dataset`, cached until a file in the overrides folder or the SEC cache
     changes.

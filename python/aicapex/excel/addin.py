@@ -34,11 +34,11 @@ from defusedxml import ElementTree as SafeET
 
 from aicapex.errors import ArgumentError, DataError
 from aicapex.excel.vba import (
-    _IDENT_RE,
-    _xlwings_package_file,
+    IDENT_RE,
     conf_sheet_name,
     ribbon_callbacks,
     xlwings_conf_rows,
+    xlwings_package_file,
 )
 
 __all__ = [
@@ -102,7 +102,7 @@ HELP_LINES: tuple[tuple[str, str], ...] = (
 
 def addin_template_path() -> Path:
     """Path of ``quickstart_addin_ribbon.xlam`` inside the installed xlwings package."""
-    return _xlwings_package_file(ADDIN_TEMPLATE)
+    return xlwings_package_file(ADDIN_TEMPLATE)
 
 
 def customui_xml(
@@ -382,7 +382,7 @@ def build_addin(
     template
         Another xlwings ribbon add-in to start from (default: the installed xlwings one).
     """
-    if not isinstance(addin_name, str) or not _IDENT_RE.match(addin_name):
+    if not isinstance(addin_name, str) or not IDENT_RE.match(addin_name):
         raise ArgumentError(
             f"addin_name={addin_name!r}: the ribbon runs 'import {addin_name}', so the name "
             "must be a Python identifier"

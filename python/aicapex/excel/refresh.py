@@ -404,7 +404,7 @@ def refresh_book(book: Any, *, overrides: str | Path | None = None,
     from aicapex.data import dataset as dataset_module
 
     fetch_lines = fetch_if_online(book)  # the workbook's config may ask for SEC data first
-    dataset_module._CACHE.clear()  # reload the snapshot and overrides folder now
+    dataset_module.clear_cache()  # reload the snapshot and overrides folder now
     ds = dataset_for_refresh(overrides)  # Excel's own recalculation reads $AICAPEX_OVERRIDES
     if not is_template(book):
         recalculate(book)

@@ -79,7 +79,7 @@ _WORKBOOK_BASE = "00020819-0000-0000-C000-000000000046"
 _WORKSHEET_BASE = "00020820-0000-0000-C000-000000000046"
 
 _IDENT = r"[A-Za-z][A-Za-z0-9_]*"
-_IDENT_RE = re.compile(rf"^{_IDENT}$")
+IDENT_RE = re.compile(rf"^{_IDENT}$")
 _MODULE_PATH_RE = re.compile(rf"^{_IDENT}(\.{_IDENT})*$")
 _PROC_RE = re.compile(
     rf"^\s*(?:(?P<scope>Public|Private|Friend)\s+)?(?:Static\s+)?(?P<kind>Sub|Function)\s+"
@@ -101,10 +101,10 @@ _FMLA_MACRO_RE = re.compile(r"<x:FmlaMacro>(.*?)</x:FmlaMacro>", re.DOTALL)
 
 def standalone_template_path() -> Path:
     """Path of ``quickstart_standalone.xlsm`` inside the installed xlwings package."""
-    return _xlwings_package_file(STANDALONE_TEMPLATE)
+    return xlwings_package_file(STANDALONE_TEMPLATE)
 
 
-def _xlwings_package_file(name: str) -> Path:
+def xlwings_package_file(name: str) -> Path:
     try:
         resource = importlib.resources.files("xlwings") / name
     except ModuleNotFoundError as exc:  # pragma: no cover - xlwings is a pinned requirement
@@ -383,7 +383,7 @@ def sample_call_module(workbook_filename: str | Path) -> str:
     """
     name = Path(workbook_filename).name
     stem = name.rsplit(".", 1)[0] if "." in name else name
-    if not _IDENT_RE.match(stem):
+    if not IDENT_RE.match(stem):
         raise ArgumentError(
             f"workbook file name {name!r}: SampleCall runs 'import {stem}', so the name "
             "without extension must be a Python identifier (letters, digits, underscores)"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aicapex.data.dataset import current_dataset
-from aicapex.udfs._excel import cpx_function, flag, table, text, year
+from aicapex.udfs.arguments import cpx_function, flag, table, text, year
 from aicapex.xlerrors import XlError
 
 

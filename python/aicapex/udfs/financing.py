@@ -67,7 +67,7 @@ from aicapex.engine.scenario import (
 from aicapex.engine.terms import FinancingStructure
 from aicapex.engine.validation import check_choice
 from aicapex.errors import ArgumentError, DataError
-from aicapex.udfs._excel import (
+from aicapex.udfs.arguments import (
     Propagate,
     complete,
     cpx_function,

@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 from aicapex.engine import power as pw
-from aicapex.udfs._excel import (
+from aicapex.udfs.arguments import (
     cpx_function,
     elementwise,
     flag,

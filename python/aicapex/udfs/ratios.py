@@ -16,7 +16,7 @@ from aicapex.engine.company_metrics import (
     peer_members,
     peer_series,
 )
-from aicapex.udfs._excel import (
+from aicapex.udfs.arguments import (
     cpx_function,
     elementwise,
     flag,

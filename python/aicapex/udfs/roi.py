@@ -11,7 +11,7 @@ import numpy as np
 from aicapex.data.dataset import current_dataset
 from aicapex.engine import roi
 from aicapex.errors import ArgumentError
-from aicapex.udfs._excel import (
+from aicapex.udfs.arguments import (
     align,
     complete,
     cpx_function,

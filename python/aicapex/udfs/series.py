@@ -16,7 +16,7 @@ from aicapex.data.dataset import current_dataset
 from aicapex.engine import definitions as defs
 from aicapex.engine.company_metrics import METRICS, metric_frame
 from aicapex.errors import ArgumentError
-from aicapex.udfs._excel import cpx_function, grid, text
+from aicapex.udfs.arguments import cpx_function, grid, text
 from aicapex.xlerrors import XlError
 
 

@@ -415,7 +415,7 @@ def _officejs_error(value: Any, runtime: float) -> Any:
 
 #: SCODEs of Excel's cell errors as COM carries them (the values xlwings' Windows engine reads
 #: back from error cells), for returning real error values to desktop Excel on Windows.
-_COM_ERROR_CODES = {
+COM_ERROR_CODES = {
     "#DIV/0!": -2146826281,
     "#N/A": -2146826246,
     "#NAME?": -2146826259,
@@ -443,8 +443,8 @@ def com_error_variant() -> Callable[[int], Any] | None:
 
 
 def _desktop_error(value: Any, variant: Callable[[int], Any]) -> Any:
-    if isinstance(value, XlError) and str(value) in _COM_ERROR_CODES:
-        return variant(_COM_ERROR_CODES[str(value)])
+    if isinstance(value, XlError) and str(value) in COM_ERROR_CODES:
+        return variant(COM_ERROR_CODES[str(value)])
     return value
 
 
