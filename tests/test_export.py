@@ -176,7 +176,7 @@ def build_analyst(path: Path, *, master_fail: bool = False, cover: bool = True,
     ratios.write_formula("D27", '=INDEX(Data!$D$6:$D$10,MATCH("AMZN",Data!$A$6:$A$10,0))',
                          calc, 131819.0)
     ratios.write_formula("D28", "=cfg_Modules", None, "aicapex.udfs")
-    ratios.set_row(29, None, None, {"hidden": True})  # a hidden row (blank; unhidden on export)
+    ratios.set_row(28, None, None, {"hidden": True})  # a hidden row (blank; unhidden on export)
     if hidden_content:
         ratios.write_string("B35", "internal: PT cut to $410 before the call")
         ratios.set_row(34, None, None, {"hidden": True})
@@ -306,7 +306,7 @@ def test_client_file_name_is_sanitised():
 def test_the_analyst_fixture_is_full_of_what_must_not_leave(analyst):
     problems = "\n".join(verify_client_copy(analyst))
     for expected in ["vbaProject.bin", "macro-enabled", "xlwings.conf must not be exported",
-                     "comments part", "legacy drawing", "dc:creator", "Ratios: row 30 is hidden",
+                     "comments part", "legacy drawing", "dc:creator", "Ratios: row 29 is hidden",
                      "Ratios!F8: CPX_ formula", "Ratios!H16: error value #N/A",
                      "Data!E7: text", "structured reference tblData[value_musd]"]:
         assert expected in problems, expected
@@ -331,7 +331,7 @@ def test_export_is_clean(exported):
     assert wb.sheetnames == ["Cover", "Inputs", "Data", "Ratios", "Dashboard", "Sources",
                              "Changes"]
     assert all(ws.sheet_state == "visible" for ws in wb.worksheets)
-    assert wb["Ratios"].row_dimensions[30].hidden is False
+    assert wb["Ratios"].row_dimensions[29].hidden is False
     assert sorted(wb.defined_names) == ["chk_Master", "in_AsOf", "in_CheckTol", "in_Scenario"]
     assert len(wb["Dashboard"]._charts) == 1  # the chart survives
     assert sorted(wb["Data"].tables) == ["tblData"]
@@ -554,7 +554,10 @@ def test_hidden_sheet_is_refused(tmp_path):
 
 
 def test_workbook_without_cached_values_is_refused(tmp_path):
+    from openpyxl.packaging.custom import IntProperty
+
     wb = openpyxl.Workbook()
+    wb.custom_doc_props.append(IntProperty(name="aicapex_template", value=1))  # ours
     wb.active.title = "Cover"
     wb.active["A1"] = 1
     wb.active["A2"] = "=A1*2"  # openpyxl writes no cached value

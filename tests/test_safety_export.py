@@ -118,10 +118,21 @@ def test_a_client_copy_is_not_a_source_for_an_export(analyst, tmp_path):
 
 
 def test_a_look_alike_is_not_a_source_for_an_export(tmp_path):
-    src = build_analyst(tmp_path / "lookalike.xlsm", stamp=False)
+    src = tmp_path / "lookalike.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "Cover"
+    for name in ("Data", "Sources", "Changes"):
+        wb.create_sheet(name)
+    wb.save(src)
     with pytest.raises(AicapexError, match="not an AI Capex analyst workbook"):
-        export_client_copy(src, "Acme", tmp_path / "c.xlsx")
+        export_client_copy(src, "Acme", tmp_path / "c.xlsx", force=True)
     assert not (tmp_path / "c.xlsx").exists()
+
+
+def test_an_unstamped_workbook_of_another_layout_is_refused_with_a_rebuild_hint(tmp_path):
+    src = build_analyst(tmp_path / "old.xlsm", stamp=False)  # names on other Cover cells
+    with pytest.raises(AicapexError, match="older layout.*rebuild"):
+        export_client_copy(src, "Acme", tmp_path / "c.xlsx")
 
 
 # -- point 1 -------------------------------------------------------------------------------------
@@ -172,7 +183,7 @@ def test_hidden_rows_and_columns_with_content_are_refused_with_the_list(tmp_path
                         str(tmp_path / "c.xlsx"))
     _one_line(code, err, "hidden rows or columns that hold content", "Ratios row 35",
               "Inputs column H")
-    assert "row 30" not in err  # the empty hidden row is simply unhidden
+    assert "row 29" not in err  # the empty hidden row is simply unhidden
     assert not (tmp_path / "c.xlsx").exists()
 
 

@@ -33,7 +33,7 @@ def _one_line_error(r: subprocess.CompletedProcess, *needles: str) -> None:
 
 @pytest.fixture(scope="module")
 def legacy_xls(refreshed_workbook, tmp_path_factory) -> Path:
-    from conftest import soffice_path, require_or_skip
+    from conftest import require_or_skip, soffice_path
 
     binary = soffice_path()
     require_or_skip(binary is not None, "LibreOffice (soffice) is not installed")

@@ -286,9 +286,14 @@ for name in book.sheet_names:
     w = max(len(r) for r in rows)
     sheets.append({"name": name, "values": [[clean(v) for v in r] + [""] * (w - len(r)) for r in rows],
                    "pictures": [], "tables": []})
+import openpyxl
+# the workbook's defined names, as the Office.js client sends them (is_template reads them)
+names = [{"name": n, "book_scope": True, "scope_sheet_name": None, "sheet_index": None,
+          "address": None, "refers_to": "=" + d.attr_text}
+         for n, d in openpyxl.load_workbook(path).defined_names.items()]
 payload = {"client": "Office.js", "version": xw.__version__,
            "book": {"name": "ai_capex_monitor.xlsm", "active_sheet_index": 0, "selection": "A1"},
-           "names": [], "sheets": sheets}
+           "names": names, "sheets": sheets}
 b = xw.Book(json=payload)
 refresh_book(b, now=dt.datetime(2026, 11, 26, 8, 0))
 print(json.dumps({"sheets": [s["name"] for s in sheets], "actions": b.json()["actions"]}, default=str))

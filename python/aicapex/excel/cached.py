@@ -58,6 +58,8 @@ __all__ = [
     "WithAttributes",
     "workbook_part",
     "read_cached_values",
+    "read_error_values",
+    "read_formula_results",
     "sheet_parts",
     "stamp_cached_values",
 ]
@@ -432,13 +434,48 @@ def _stored(t: str, text: str) -> object:
         else number
 
 
-def read_formula_results(path: Path) -> dict[tuple[str, str], object]:
+_ERROR_CELL_RE = re.compile(
+    r'<(?P<p>\w+:)?c(?=\s)(?P<attrs>[^>/]*?\bt="e"[^>/]*?)>(?P<body>.*?)</(?P=p)?c>', re.DOTALL
+)
+
+
+def _zip_source(source: Path | bytes):
+    import io
+
+    return io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else Path(source)
+
+
+def read_error_values(source: Path | bytes) -> dict[tuple[str, str], str]:
+    """Every cell stored as an error value (``t="e"``), ``(sheet, "F12") -> "#N/A"``.
+
+    python-calamine, the fast reader of cached values, gives ``""`` for an error cell, which
+    reads as "no value": a refresh would then list every ``#N/A`` as a change. This scan
+    looks only at cells typed as errors, so it costs a text search per sheet.
+    """
+    out: dict[tuple[str, str], str] = {}
+    with zipfile.ZipFile(_zip_source(source)) as zf:
+        for title, part in sheet_parts(zf).items():
+            try:
+                xml = zf.read(part).decode("utf-8")
+            except KeyError:
+                continue
+            if 't="e"' not in xml:
+                continue
+            for cm in _ERROR_CELL_RE.finditer(xml):
+                ref = dict(_attrs(cm.group("attrs"))).get("r")
+                v = _V_RE.search(cm.group("body"))
+                if ref and v is not None:
+                    out[(title, ref)] = html.unescape(v.group("v"))
+    return out
+
+
+def read_formula_results(path: Path | bytes) -> dict[tuple[str, str], object]:
     """The cached result of every formula cell, ``(sheet, "F12") -> value``, read straight
     from the sheet XML (no workbook object): numbers, text, booleans and error codes
     (``"#N/A"``). Formula cells without a stored result are left out. About 5× faster than
     :func:`read_cached_values`, which also reads plain cells and converts dates."""
     out: dict[tuple[str, str], object] = {}
-    with zipfile.ZipFile(Path(path)) as zf:
+    with zipfile.ZipFile(_zip_source(path)) as zf:
         for title, part in sheet_parts(zf).items():
             xml = zf.read(part).decode("utf-8")
             m = _SHEET_DATA_RE.search(xml)
