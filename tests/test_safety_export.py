@@ -24,7 +24,7 @@ import pytest
 from aicapex.cli import main
 from aicapex.errors import AicapexError
 from aicapex.excel.export import export_client_copy, verify_client_copy
-from test_export import build_analyst, hide_names
+from test_export import build_analyst, hide_names, rewrite_zip
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +109,21 @@ def test_a_client_copy_carries_the_mark_and_may_be_replaced(analyst, tmp_path):
     first = out.read_bytes()
     export_client_copy(analyst, "Acme", out)  # a client copy of ours: replaced, .bak kept
     assert out.with_name(out.name + ".bak").read_bytes() == first
+
+
+def test_a_client_copy_made_before_the_mark_is_still_recognised(analyst, tmp_path):
+    """Copies exported before the mark existed say "AI Capex Monitor" as their Application
+    (docProps/app.xml, written only by the export): a rebuild may replace them."""
+    from aicapex.excel.export import TITLE
+    from aicapex.excel.safety import LEGACY_CLIENT_APPLICATION, identify_workbook
+
+    assert TITLE == LEGACY_CLIENT_APPLICATION
+    marked = export_client_copy(analyst, "Acme", tmp_path / "new.xlsx")
+    old = rewrite_zip(marked, tmp_path / "old.xlsx",
+                      lambda name, data: None if name == "docProps/custom.xml" else data)
+    assert identify_workbook(old) == "client copy"
+    export_client_copy(analyst, "Acme", old)
+    assert verify_client_copy(old) == []
 
 
 def test_a_client_copy_is_not_a_source_for_an_export(analyst, tmp_path):

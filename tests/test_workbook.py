@@ -288,9 +288,13 @@ for name in book.sheet_names:
                    "pictures": [], "tables": []})
 import openpyxl
 # the workbook's defined names, as the Office.js client sends them (is_template reads them)
-names = [{"name": n, "book_scope": True, "scope_sheet_name": None, "sheet_index": None,
-          "address": None, "refers_to": "=" + d.attr_text}
-         for n, d in openpyxl.load_workbook(path).defined_names.items()]
+titles = [s["name"] for s in sheets]
+names = []
+for n, d in openpyxl.load_workbook(path).defined_names.items():
+    sheet, _, address = d.attr_text.rpartition("!")
+    names.append({"name": n, "sheet_index": titles.index(sheet.strip("'")),
+                  "address": address.replace("$", ""), "book_scope": True,
+                  "scope_sheet_name": None, "scope_sheet_index": None})
 payload = {"client": "Office.js", "version": xw.__version__,
            "book": {"name": "ai_capex_monitor.xlsm", "active_sheet_index": 0, "selection": "A1"},
            "names": names, "sheets": sheets}

@@ -154,6 +154,21 @@ def _workbook_part(zf: zipfile.ZipFile) -> str:
     return "xl/workbook.xml"
 
 
+#: ``<Application>`` of docProps/app.xml in client copies made before the mark existed (only the
+#: export writes it; Excel rewrites it on save, after which the file is no longer ours).
+LEGACY_CLIENT_APPLICATION = "AI Capex Monitor"
+
+
+def _legacy_client_copy(zf: zipfile.ZipFile) -> bool:
+    try:
+        root = _parse(zf.read("docProps/app.xml"))
+    except KeyError:
+        return False
+    app = root.find("{http://schemas.openxmlformats.org/officeDocument/2006/extended-properties}"
+                    "Application")
+    return app is not None and (app.text or "").strip() == LEGACY_CLIENT_APPLICATION
+
+
 def workbook_outline(zf: zipfile.ZipFile) -> tuple[list[str], dict[str, str]]:
     """Sheet titles in tab order and workbook-scope defined names (name -> formula text)."""
     root = _parse(zf.read(_workbook_part(zf)))
@@ -205,7 +220,7 @@ def _identify(source: Path | bytes) -> tuple[str, str]:
     try:
         with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as zf:
             props = custom_properties(zf)
-            if CLIENT_COPY_PROPERTY in props:
+            if CLIENT_COPY_PROPERTY in props or _legacy_client_copy(zf):
                 return "client copy", ""
             if TEMPLATE_PROPERTY in props:
                 version = props[TEMPLATE_PROPERTY]
