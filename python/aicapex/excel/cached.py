@@ -56,12 +56,13 @@ except ImportError:  # pragma: no cover - defusedxml is in requirements
 
 __all__ = [
     "WithAttributes",
-    "workbook_part",
+    "parse_xml",
     "read_cached_values",
     "read_error_values",
     "read_formula_results",
     "sheet_parts",
     "stamp_cached_values",
+    "workbook_part",
 ]
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -97,14 +98,15 @@ class WithAttributes:
 
 
 # --------------------------------------------------------------------------- package map
-def _parse(data: bytes):
+def parse_xml(data: bytes):
+    """Parse a small package part (workbook.xml, .rels, styles) with defusedxml."""
     return _xml_fromstring(data)
 
 
 def workbook_part(zf: zipfile.ZipFile) -> str:
     """The zip part name of the workbook (``xl/workbook.xml`` unless the package says otherwise)."""
     try:
-        root = _parse(zf.read("_rels/.rels"))
+        root = parse_xml(zf.read("_rels/.rels"))
     except KeyError:
         return "xl/workbook.xml"
     for rel in root.iter(f"{{{NS_PKG_REL}}}Relationship"):
@@ -128,8 +130,8 @@ def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     """Sheet title -> zip part name of its XML (worksheets and chartsheets), in tab order."""
     wb_part = workbook_part(zf)
     try:
-        wb_root = _parse(zf.read(wb_part))
-        rels_root = _parse(zf.read(_rels_part(wb_part)))
+        wb_root = parse_xml(zf.read(wb_part))
+        rels_root = parse_xml(zf.read(_rels_part(wb_part)))
     except KeyError as exc:
         raise AicapexError(f"not an Excel workbook: missing part {exc.args[0]}") from None
     targets = {

@@ -67,9 +67,8 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.protection import SheetProtection
 
 from aicapex.errors import AicapexError
-from aicapex.excel import client_edition
+from aicapex.excel import client_edition, safety
 from aicapex.excel import layout as L
-from aicapex.excel import safety
 from aicapex.excel.atomic import (
     atomic_write,
     check_writable,
@@ -79,10 +78,11 @@ from aicapex.excel.atomic import (
 )
 from aicapex.excel.cached import (
     NS_MAIN,
-    _workbook_part,
+    parse_xml,
     read_formula_results,
     sheet_parts,
     stamp_cached_values,
+    workbook_part,
 )
 from aicapex.formula import PORTABLE_FUNCTIONS as PORTABLE
 from aicapex.formula.parser import (
@@ -823,10 +823,8 @@ _IS_RE = re.compile(r"<(?:\w+:)?t\b[^>]*>(?P<text>.*?)</(?:\w+:)?t>", re.DOTALL)
 
 
 def _xf_quote_prefix(zf: zipfile.ZipFile) -> list[bool]:
-    from aicapex.excel.cached import _parse
-
     try:
-        root = _parse(zf.read("xl/styles.xml"))
+        root = parse_xml(zf.read("xl/styles.xml"))
     except KeyError:
         return []
     xfs = root.find(f"{{{NS_MAIN}}}cellXfs")
@@ -836,10 +834,8 @@ def _xf_quote_prefix(zf: zipfile.ZipFile) -> list[bool]:
 
 
 def _shared_strings(zf: zipfile.ZipFile) -> list[str]:
-    from aicapex.excel.cached import _parse
-
     try:
-        root = _parse(zf.read("xl/sharedStrings.xml"))
+        root = parse_xml(zf.read("xl/sharedStrings.xml"))
     except KeyError:
         return []
     out = []
@@ -863,8 +859,6 @@ def verify_client_copy(path: Path) -> list[str]:
     a missing ``fullCalcOnLoad``, hidden defined names and names holding a constant, and a
     missing client-copy mark.
     """
-    from aicapex.excel.cached import _parse
-
     path = Path(path)
     problems: list[str] = []
     try:
@@ -900,12 +894,12 @@ def verify_client_copy(path: Path) -> list[str]:
             problems.append("no [Content_Types].xml")
 
         try:
-            wb_part = _workbook_part(zf)
+            wb_part = workbook_part(zf)
             wb_xml = zf.read(wb_part)
             parts = sheet_parts(zf)
         except (KeyError, AicapexError) as exc:
             return problems + [f"cannot read the workbook part: {exc}"]
-        root = _parse(wb_xml)
+        root = parse_xml(wb_xml)
         titles = [s.get("name", "") for s in root.iter(f"{{{NS_MAIN}}}sheet")]
         lower = {t.lower() for t in titles}
         for s in root.iter(f"{{{NS_MAIN}}}sheet"):
@@ -942,7 +936,7 @@ def verify_client_copy(path: Path) -> list[str]:
                 problems.append(f"defined name {name} links to another workbook")
 
         try:
-            core = _parse(zf.read("docProps/core.xml"))
+            core = parse_xml(zf.read("docProps/core.xml"))
             for tag, label in (("{http://purl.org/dc/elements/1.1/}creator", "dc:creator"),
                                ("{http://schemas.openxmlformats.org/package/2006/metadata/"
                                 "core-properties}lastModifiedBy", "cp:lastModifiedBy")):

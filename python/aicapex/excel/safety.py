@@ -19,18 +19,13 @@ gigabytes before any XML is read.
 from __future__ import annotations
 
 import io
-import posixpath
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
 from aicapex.errors import AicapexError
+from aicapex.excel.cached import parse_xml, workbook_part
 from aicapex.xlerrors import is_error
-
-try:  # the parts parsed here are tiny; defusedxml guards against entity tricks
-    from defusedxml.ElementTree import fromstring as _xml_fromstring
-except ImportError:  # pragma: no cover - defusedxml is in requirements
-    from xml.etree.ElementTree import fromstring as _xml_fromstring
 
 MAX_MEMBERS = 10_000
 MAX_TOTAL_BYTES = 1_000_000_000  # 1 GB uncompressed
@@ -49,7 +44,6 @@ SIGNATURE_SHEETS = ("Cover", "Data", "Sources", "Changes", "xlwings.conf")
 
 CFB_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 NS_CUSTOM = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
 
 
@@ -126,14 +120,10 @@ def check_package(path: Path) -> None:
 
 
 # --------------------------------------------------------------------------- identification
-def _parse(data: bytes):
-    return _xml_fromstring(data)
-
-
 def custom_properties(zf: zipfile.ZipFile) -> dict[str, str]:
     """The custom document properties (``docProps/custom.xml``), name -> value as text."""
     try:
-        root = _parse(zf.read("docProps/custom.xml"))
+        root = parse_xml(zf.read("docProps/custom.xml"))
     except KeyError:
         return {}
     out = {}
@@ -143,17 +133,6 @@ def custom_properties(zf: zipfile.ZipFile) -> dict[str, str]:
     return out
 
 
-def _workbook_part(zf: zipfile.ZipFile) -> str:
-    try:
-        root = _parse(zf.read("_rels/.rels"))
-    except KeyError:
-        return "xl/workbook.xml"
-    for rel in root.iter(f"{{{NS_PKG_REL}}}Relationship"):
-        if rel.get("Type", "").endswith("/officeDocument"):
-            return posixpath.normpath(rel.get("Target", "xl/workbook.xml").lstrip("/"))
-    return "xl/workbook.xml"
-
-
 #: ``<Application>`` of docProps/app.xml in client copies made before the mark existed (only the
 #: export writes it; Excel rewrites it on save, after which the file is no longer ours).
 LEGACY_CLIENT_APPLICATION = "AI Capex Monitor"
@@ -161,7 +140,7 @@ LEGACY_CLIENT_APPLICATION = "AI Capex Monitor"
 
 def _legacy_client_copy(zf: zipfile.ZipFile) -> bool:
     try:
-        root = _parse(zf.read("docProps/app.xml"))
+        root = parse_xml(zf.read("docProps/app.xml"))
     except KeyError:
         return False
     app = root.find("{http://schemas.openxmlformats.org/officeDocument/2006/extended-properties}"
@@ -171,7 +150,7 @@ def _legacy_client_copy(zf: zipfile.ZipFile) -> bool:
 
 def workbook_outline(zf: zipfile.ZipFile) -> tuple[list[str], dict[str, str]]:
     """Sheet titles in tab order and workbook-scope defined names (name -> formula text)."""
-    root = _parse(zf.read(_workbook_part(zf)))
+    root = parse_xml(zf.read(workbook_part(zf)))
     sheets = [s.get("name", "") for s in root.iter(f"{{{NS_MAIN}}}sheet")]
     names = {dn.get("name", ""): (dn.text or "") for dn in root.iter(f"{{{NS_MAIN}}}definedName")
              if dn.get("localSheetId") is None}
