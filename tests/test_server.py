@@ -242,18 +242,11 @@ def _book_payload(path: Path) -> dict:
         sheets.append({"name": name, "values": [[clean(v) for v in r] + [""] * (width - len(r))
                                                 for r in rows],
                        "pictures": [], "tables": []})
-    # the defined names as the client sends them: the refresh identifies the template by them
-    import openpyxl
+    from officejs import client_names
 
-    names = []
-    for n, d in openpyxl.load_workbook(path).defined_names.items():
-        sheet, _, address = d.attr_text.rpartition("!")
-        names.append({"name": n, "sheet_index": wb.sheet_names.index(sheet.strip("'")),
-                      "address": address.replace("$", ""), "book_scope": True,
-                      "scope_sheet_name": None, "scope_sheet_index": None})
     return {"client": "Office.js", "version": xlwings.__version__,
             "book": {"name": path.name, "active_sheet_index": 0, "selection": "A1"},
-            "names": names, "sheets": sheets}
+            "names": client_names(path), "sheets": sheets}
 
 
 def test_refresh_script_writes_the_data_table(live, tmp_path):
