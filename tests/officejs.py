@@ -42,6 +42,23 @@ def payload(func_name: str, args: list[Any], n_params: int, runtime: str = "1.4"
     }
 
 
+def client_names(path: str | Path) -> list[dict]:
+    """The workbook's defined names as the Office.js client sends them with a script call
+    (``sheet_index`` in tab order and ``address`` of each range): the refresh identifies the
+    analyst template by its sheets and names (``aicapex.excel.refresh.is_template``)."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    out = []
+    for name, dn in wb.defined_names.items():
+        sheet, _, address = (dn.attr_text or "").rpartition("!")
+        if sheet.strip("'") in wb.sheetnames:
+            out.append({"name": name, "sheet_index": wb.sheetnames.index(sheet.strip("'")),
+                        "address": address.replace("$", ""), "book_scope": True,
+                        "scope_sheet_name": None, "scope_sheet_index": None})
+    return out
+
+
 def call_officejs(calls: list[dict], module: str = "aicapex.udfs") -> list[Any]:
     env = {**os.environ, **SERVER_ENV}
     proc = subprocess.run(

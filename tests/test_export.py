@@ -58,14 +58,20 @@ def vba_project_bin() -> bytes:
 
 
 def build_analyst(path: Path, *, master_fail: bool = False, cover: bool = True,
-                  hidden_sheet: bool = False) -> Path:
-    """Write the miniature analyst .xlsm; ``master_fail`` makes every check genuinely fail."""
+                  hidden_sheet: bool = False, hidden_content: bool = False,
+                  secret_names: bool = False, stamp: bool = True) -> Path:
+    """Write the miniature analyst .xlsm; ``master_fail`` makes every check genuinely fail;
+    ``hidden_content`` hides a Ratios row and an Inputs column that hold analyst-only notes;
+    ``secret_names`` adds defined names holding constants (a price target, a rate) and a
+    hidden one; ``stamp`` writes the template version stamp the builder writes."""
     vba_path = path.with_name(path.stem + "_vbaProject.bin")
     vba_path.write_bytes(vba_project_bin())
     wb = xlsxwriter.Workbook(str(path), {
         "strings_to_formulas": False, "strings_to_urls": False,
         "default_format_properties": {"font_name": "Arial", "font_size": 10}})
     wb.set_properties({"author": "Jane Analyst", "company": "Broker LLC", "comments": "internal"})
+    if stamp:  # what build_analyst_workbook writes (safety.TEMPLATE_PROPERTY, TEMPLATE_VERSION)
+        wb.set_custom_property("aicapex_template", 1)
     wb.add_vba_project(str(vba_path))
     wb.set_vba_name("ThisWorkbook")
     musd = '#,##0_);(#,##0);"-"_)'
@@ -170,7 +176,16 @@ def build_analyst(path: Path, *, master_fail: bool = False, cover: bool = True,
     ratios.write_formula("D27", '=INDEX(Data!$D$6:$D$10,MATCH("AMZN",Data!$A$6:$A$10,0))',
                          calc, 131819.0)
     ratios.write_formula("D28", "=cfg_Modules", None, "aicapex.udfs")
-    ratios.set_row(29, None, None, {"hidden": True})  # a hidden row (blank; unhidden on export)
+    ratios.set_row(28, None, None, {"hidden": True})  # a hidden row (blank; unhidden on export)
+    if hidden_content:
+        ratios.write_string("B35", "internal: PT cut to $410 before the call")
+        ratios.set_row(34, None, None, {"hidden": True})
+        inputs.write_number("H7", 410)
+        inputs.set_column("H:H", None, None, {"hidden": True})
+    if secret_names:
+        wb.define_name("secret_PriceTarget", '="PT $410, do not share"')
+        wb.define_name("in_Discount", "=0.085")
+        wb.define_name("zz_HiddenTol", "=Inputs!$D$7")  # made hidden by hide_names()
     ratios.set_column("A:A", 2)
     ratios.set_column("B:B", 40)
 
@@ -215,6 +230,23 @@ def analyst(tmp_path_factory) -> Path:
 def exported(analyst, tmp_path_factory) -> Path:
     out_dir = tmp_path_factory.mktemp("client")
     return export_client_copy(analyst, "Acme & Sons", out_dir)
+
+
+def hide_names(path: Path, *names: str) -> Path:
+    """Mark defined names hidden (XlsxWriter cannot): ``<definedName hidden="1" ...>``."""
+    tmp = path.with_name("hidden-names.tmp")
+
+    def edit(name: str, data: bytes) -> bytes:
+        if name != "xl/workbook.xml":
+            return data
+        text = data.decode()
+        for n in names:
+            text = text.replace(f'<definedName name="{n}"', f'<definedName name="{n}" hidden="1"')
+        return text.encode()
+
+    rewrite_zip(path, tmp, edit)
+    tmp.replace(path)
+    return path
 
 
 def sheet_xml(path: Path, title: str) -> str:
@@ -274,7 +306,7 @@ def test_client_file_name_is_sanitised():
 def test_the_analyst_fixture_is_full_of_what_must_not_leave(analyst):
     problems = "\n".join(verify_client_copy(analyst))
     for expected in ["vbaProject.bin", "macro-enabled", "xlwings.conf must not be exported",
-                     "comments part", "legacy drawing", "dc:creator", "Ratios: row 30 is hidden",
+                     "comments part", "legacy drawing", "dc:creator", "Ratios: row 29 is hidden",
                      "Ratios!F8: CPX_ formula", "Ratios!H16: error value #N/A",
                      "Data!E7: text", "structured reference tblData[value_musd]"]:
         assert expected in problems, expected
@@ -299,7 +331,7 @@ def test_export_is_clean(exported):
     assert wb.sheetnames == ["Cover", "Inputs", "Data", "Ratios", "Dashboard", "Sources",
                              "Changes"]
     assert all(ws.sheet_state == "visible" for ws in wb.worksheets)
-    assert wb["Ratios"].row_dimensions[30].hidden is False
+    assert wb["Ratios"].row_dimensions[29].hidden is False
     assert sorted(wb.defined_names) == ["chk_Master", "in_AsOf", "in_CheckTol", "in_Scenario"]
     assert len(wb["Dashboard"]._charts) == 1  # the chart survives
     assert sorted(wb["Data"].tables) == ["tblData"]
@@ -309,6 +341,7 @@ def test_export_is_clean(exported):
     "vba", "cpx_formula", "hidden_sheet", "very_hidden_sheet", "hidden_row", "hidden_col",
     "external_link", "creator", "name_to_missing_sheet", "name_ref_error", "text_as_formula",
     "comments", "conf_sheet", "no_cached_value", "error_value", "no_quote_prefix",
+    "custom_property", "constant_name", "hidden_name", "no_client_mark",
 ])
 def test_a_seeded_forbidden_part_is_caught(exported, tmp_path, seed):
     def edit(name: str, data: bytes) -> bytes:
@@ -342,6 +375,18 @@ def test_a_seeded_forbidden_part_is_caught(exported, tmp_path, seed):
                           r'<c r="H19"\1 t="e"><v>#N/A</v></c>', text).encode()
         if seed == "no_quote_prefix" and name == "xl/styles.xml":
             return text.replace('quotePrefix="1"', "").encode()
+        if seed == "custom_property" and name == "docProps/custom.xml":
+            return text.replace("</Properties>", '<property fmtid="{D5CDD505-2E9C-101B-9397-'
+                                '08002B2CF9AE}" pid="3" name="Analyst"><vt:lpwstr>Jane'
+                                "</vt:lpwstr></property></Properties>").encode()
+        if seed == "no_client_mark" and name == "docProps/custom.xml":
+            return None
+        if seed in ("constant_name", "hidden_name") and name == "xl/workbook.xml":
+            if seed == "hidden_name":
+                return text.replace('<definedName name="in_Scenario"',
+                                    '<definedName name="in_Scenario" hidden="1"').encode()
+            return text.replace("</definedNames>", '<definedName name="secret_PT">'
+                                "410</definedName></definedNames>").encode()
         return data
 
     bad = rewrite_zip(exported, tmp_path / "bad.xlsx", edit)
@@ -363,6 +408,10 @@ def test_a_seeded_forbidden_part_is_caught(exported, tmp_path, seed):
         "comments": "comments part", "conf_sheet": "xlwings.conf must not be exported",
         "no_cached_value": "Ratios!F11: formula has no cached value",
         "error_value": "Ratios!H19: error value #N/A", "no_quote_prefix": "lacks the quote prefix",
+        "custom_property": "custom document property Analyst",
+        "constant_name": "defined name secret_PT holds a constant",
+        "hidden_name": "defined name in_Scenario is hidden",
+        "no_client_mark": "not marked as a client copy",
     }[seed]
     assert any(expected in p for p in problems), problems
 
@@ -505,7 +554,10 @@ def test_hidden_sheet_is_refused(tmp_path):
 
 
 def test_workbook_without_cached_values_is_refused(tmp_path):
+    from openpyxl.packaging.custom import IntProperty
+
     wb = openpyxl.Workbook()
+    wb.custom_doc_props.append(IntProperty(name="aicapex_template", value=1))  # ours
     wb.active.title = "Cover"
     wb.active["A1"] = 1
     wb.active["A2"] = "=A1*2"  # openpyxl writes no cached value

@@ -94,7 +94,7 @@ for name in book.sheet_names:
                    "pictures": [], "tables": []})
 payload = {"client": "Office.js", "version": xw.__version__,
            "book": {"name": "ai_capex_monitor.xlsm", "active_sheet_index": 0, "selection": "A1"},
-           "names": [], "sheets": sheets}
+           "names": json.loads(sys.argv[3]), "sheets": sheets}  # the names the client sends
 b = xw.Book(json=payload)
 refresh_book(b, now=dt.datetime(2026, 12, 2, 8, 0))
 print(json.dumps({"sheets": [s["name"] for s in sheets], "actions": b.json()["actions"]}, default=str))
@@ -107,7 +107,10 @@ def test_refresh_button_fetches_when_the_workbook_config_enables_it(fake_sec, re
     env = {**os.environ, "XLWINGS_ON_SERVER": "true", "XLWINGS_LICENSE_KEY": "noncommercial"}
     env.pop("AICAPEX_SEC_USER_AGENT")  # from the workbook's config only
     agent = "Book Config book@example.com"
-    r = subprocess.run([sys.executable, "-c", REMOTE, str(refreshed_workbook), agent],
+    from officejs import client_names
+
+    names = json.dumps(client_names(refreshed_workbook))
+    r = subprocess.run([sys.executable, "-c", REMOTE, str(refreshed_workbook), agent, names],
                        capture_output=True, text=True, env=env, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     assert {h.get("User-Agent") for _p, h, _t in fake_sec.log} == {agent}

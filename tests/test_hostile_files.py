@@ -232,7 +232,7 @@ def _foreign_workbook(path: Path) -> None:
         ("text", "x.xlsm", lambda p: p.write_text("not a workbook"), "not a zip package"),
         ("csv", "x.csv", lambda p: p.write_text("a,b\n1,2\n"), "not an .xlsx or .xlsm"),
         ("zip", "x.xlsx", _zip_not_a_workbook, "cannot be read as a workbook"),
-        ("foreign", "x.xlsx", _foreign_workbook, "not an AI Capex workbook"),
+        ("foreign", "x.xlsx", _foreign_workbook, "not an AI Capex"),
         ("truncated", "x.xlsm", None, "x.xlsm"),
     ],
 )
@@ -362,8 +362,8 @@ def test_zip_bomb_is_refused_before_opening(zip_bomb, monkeypatch):
 
     opened = []
 
-    def spy(path):
-        opened.append(path)
+    def spy(source):  # the workbook's bytes, read once by the refresh
+        opened.append(source)
         raise AicapexError("stop here")
 
     monkeypatch.setattr(headless, "read_values", spy)
@@ -374,7 +374,7 @@ def test_zip_bomb_is_refused_before_opening(zip_bomb, monkeypatch):
     monkeypatch.setattr(safety, "check_zip_limits", lambda path: None)
     with pytest.raises(AicapexError, match="stop here"):
         refresh_file(zip_bomb)
-    assert opened == [zip_bomb]
+    assert opened == [zip_bomb.read_bytes()]
 
 
 def test_reading_a_zip_bomb_never_inflates_it(zip_bomb):

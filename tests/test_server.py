@@ -242,9 +242,11 @@ def _book_payload(path: Path) -> dict:
         sheets.append({"name": name, "values": [[clean(v) for v in r] + [""] * (width - len(r))
                                                 for r in rows],
                        "pictures": [], "tables": []})
+    from officejs import client_names
+
     return {"client": "Office.js", "version": xlwings.__version__,
             "book": {"name": path.name, "active_sheet_index": 0, "selection": "A1"},
-            "names": [], "sheets": sheets}
+            "names": client_names(path), "sheets": sheets}
 
 
 def test_refresh_script_writes_the_data_table(live, tmp_path):

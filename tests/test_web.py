@@ -176,10 +176,12 @@ def _payload(path) -> dict:
         sheets.append({"name": name, "values": [[clean(v) for v in r] + [""] * (width - len(r))
                                                 for r in rows],
                        "pictures": [], "tables": []})
+    from officejs import client_names
+
     return {"client": "Office.js", "version": xlwings.__version__,
             "book": {"name": "ai_capex_monitor.xlsm", "active_sheet_index": 0,
                      "selection": "A1"},
-            "names": [], "sheets": sheets}
+            "names": client_names(path), "sheets": sheets}
 
 
 def set_formulas(actions: list[dict], sheets: list[str]) -> dict[tuple[str, str], str]:

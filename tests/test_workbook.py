@@ -286,9 +286,10 @@ for name in book.sheet_names:
     w = max(len(r) for r in rows)
     sheets.append({"name": name, "values": [[clean(v) for v in r] + [""] * (w - len(r)) for r in rows],
                    "pictures": [], "tables": []})
+names = json.loads(sys.argv[2])  # the workbook's names, as the client sends them
 payload = {"client": "Office.js", "version": xw.__version__,
            "book": {"name": "ai_capex_monitor.xlsm", "active_sheet_index": 0, "selection": "A1"},
-           "names": [], "sheets": sheets}
+           "names": names, "sheets": sheets}
 b = xw.Book(json=payload)
 refresh_book(b, now=dt.datetime(2026, 11, 26, 8, 0))
 print(json.dumps({"sheets": [s["name"] for s in sheets], "actions": b.json()["actions"]}, default=str))
@@ -297,7 +298,11 @@ print(json.dumps({"sheets": [s["name"] for s in sheets], "actions": b.json()["ac
 
 def test_xlwings_book_adapter_writes_what_the_openpyxl_adapter_writes(refreshed_workbook):
     env = {**os.environ, "XLWINGS_ON_SERVER": "true", "XLWINGS_LICENSE_KEY": "noncommercial"}
-    r = subprocess.run([sys.executable, "-c", REMOTE, str(refreshed_workbook)], capture_output=True,
+    from officejs import client_names
+
+    names = json.dumps(client_names(refreshed_workbook))
+    r = subprocess.run([sys.executable, "-c", REMOTE, str(refreshed_workbook), names],
+                       capture_output=True,
                        text=True, env=env, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     out = json.loads(r.stdout)

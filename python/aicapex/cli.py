@@ -58,6 +58,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if getattr(args, "allow_outliers", False):  # --allow-outliers of the data commands
+            from aicapex.data.dataset import outliers_allowed
+
+            with outliers_allowed():
+                return int(args.func(args) or 0)
         return int(args.func(args) or 0)
     except BrokenPipeError:
         # Output piped into `head` and closed early: not an error of ours.

@@ -19,6 +19,12 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
         help="folder of CSV / companyfacts JSON files that add to or override the bundled "
         "snapshot and the fetched SEC data (default: $AICAPEX_OVERRIDES if set)",
     )
+    parser.add_argument(  # applied around the whole command by aicapex.cli.main
+        "--allow-outliers",
+        action="store_true",
+        help="accept override figures more than 20x above or below the company's nearest "
+        "reported period (never non-finite values or more than $10 trillion)",
+    )
 
 
 def add_tickers_argument(parser: argparse.ArgumentParser) -> None:

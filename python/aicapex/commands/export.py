@@ -1,7 +1,7 @@
 """``python -m aicapex export``: the client copy (.xlsx, optionally PDF) of the analyst workbook.
 
-The copy has no macros, buttons, xlwings.conf sheet, comments, external links or hidden
-rows; engine (CPX_) results become values, portable native formulas stay with their cached
+The copy has no macros, buttons, xlwings.conf sheet, comments, external links, hidden
+rows or hidden/constant names, and carries the client-copy mark the refresh refuses; engine (CPX_) results become values, portable native formulas stay with their cached
 results, and a forced LibreOffice recalculation reproduces every cell. It is refused while
 the master check ``chk_Master`` is not 0 unless ``--force`` is given (Cover then says
 "CHECKS FAILING"). See :mod:`aicapex.excel.export`.
@@ -10,6 +10,7 @@ the master check ``chk_Master`` is not 0 unless ``--force`` is given (Cover then
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 
@@ -21,7 +22,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "buttons, xlwings.conf, comments, external links or hidden rows; CPX_ results as "
         "values, portable native formulas kept with cached results. Default name "
         "AI_Capex_Monitor_<Client>_<YYYY-MM-DD>.xlsx next to the input; the previous file is "
-        "kept as <name>.bak.",
+        "kept as <name>.bak. Never written over: the source itself, a file that is not a client "
+        "copy made by this command, a file open in Excel. Refused: hidden sheets, and hidden "
+        "rows or columns holding content; hidden or constant defined names are dropped with a "
+        "warning.",
     )
     p.add_argument("path", metavar="PATH", help="the analyst workbook (.xlsm)")
     p.add_argument("--client", required=True, metavar="NAME",
@@ -46,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
         force=args.force,
         pdf=args.pdf,
         as_of=args.as_of,
+        warn=lambda message: print(f"warning: {message}", file=sys.stderr),
     )
     print(out)
     if args.pdf:

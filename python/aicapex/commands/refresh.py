@@ -1,4 +1,10 @@
-"""``python -m aicapex refresh PATH``: headless refresh of a workbook, no Excel needed."""
+"""``python -m aicapex refresh PATH``: headless refresh of a workbook, no Excel needed.
+
+Exit codes: 0 refreshed and every check passes; 1 refreshed, but ``--online`` could not fetch
+every company; 2 an error, nothing written (one ``error:`` line); :data:`EXIT_CHECKS_FAILING`
+(3) refreshed, but the master check fails or could not be computed (this wins over 1); 130
+interrupted.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,9 @@ from pathlib import Path
 
 from aicapex.commands._common import add_data_arguments
 
+#: Exit code of a refresh that completed but whose master check is not OK.
+EXIT_CHECKS_FAILING = 3
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -15,7 +24,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="reload data, recompute every formula and restamp a workbook (no Excel needed)",
         description="Writes the data tables, evaluates every formula (CPX_ functions through the "
         "same Python code Excel calls) and stores the results as cached values. The file is "
-        "replaced atomically; the previous version is kept as <file>.bak.",
+        "replaced atomically; the previous version is kept as <file>.bak. Refused: a workbook "
+        "open in Excel, being refreshed or exported by another run, or saved while the refresh "
+        "ran (nothing is written). Exit code 0: refreshed, checks pass; 1: refreshed, an --online "
+        "fetch failed; 2: error, nothing written; 3: refreshed, master check failing.",
     )
     p.add_argument("path", type=Path, help="the analyst workbook (.xlsm or .xlsx)")
     p.add_argument("--quiet", action="store_true", help="no progress messages")
@@ -59,12 +71,14 @@ def run(args: argparse.Namespace) -> int:
                           progress=None if args.quiet else print_progress,
                           keep_unsupported=args.keep_unsupported)
     print_notes(current_dataset(args.overrides))
-    status = "OK" if result.master_check == 0 else f"FAILING ({result.master_check})"
+    ok, status = result.master_status
     kept = (f", {result.not_recomputed:,} formulas not recomputed (cached values kept)"
             if result.not_recomputed else "")
     print(f"refreshed {result.path}: {result.formulas:,} formulas, {result.changes:,} changes, "
           f"master check {status}{kept}, {result.seconds:.1f} s")
     report_engine_errors(result.engine_errors)
+    if not ok:
+        return EXIT_CHECKS_FAILING
     return 1 if fetch_failed else 0
 
 

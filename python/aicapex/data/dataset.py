@@ -20,7 +20,10 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import difflib
+import functools
 import os
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +33,7 @@ import pandas as pd
 
 from aicapex.data import seccache
 from aicapex.data.companyfacts import (
+    FIELD_CONCEPTS,
     QUARTER_COLUMNS,
     TIDY_COLUMNS,
     TIERS,
@@ -76,13 +80,250 @@ OVERRIDES_ENV = "AICAPEX_OVERRIDES"
 UNSTATED_TIER = "unstated"
 
 
+#: No company reports a figure above this (USD millions: $10 trillion, 14x the largest figure in
+#: the snapshot, Oracle's RPO); a larger value is a unit slip (thousands, dollars), never data.
+MAX_ABS_MUSD = 1e7
+#: An override more than this many times above, or below 1/this, of the company's nearest
+#: reported period for the same field is an outlier (the snapshot's largest real jump between
+#: neighbouring periods: 17.4x, Amazon's quarterly finance-lease additions 54 -> 937).
+OUTLIER_FACTOR = 20.0
+#: Tickers: letters and digits, optionally a class suffix (BRK.B, BF-B); fields: snake_case.
+TICKER_PATTERN = re.compile(r"^[A-Z][A-Z0-9]{0,9}(?:[.-][A-Z0-9]{1,4})?$")
+FIELD_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_QUARTERS = ("Q1", "Q2", "Q3", "Q4")
+_ALLOW_OUTLIERS: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "aicapex_allow_outliers", default=False)
+
+
+@contextlib.contextmanager
+def outliers_allowed(allow: bool = True) -> Iterator[None]:
+    """Inside the block, override figures outside the plausible band are accepted
+    (``--allow-outliers``); non-finite and absurd values never are."""
+    token = _ALLOW_OUTLIERS.set(bool(allow))
+    try:
+        yield
+    finally:
+        _ALLOW_OUTLIERS.reset(token)
+
+
+def _csv_columns(path: Path) -> list[str]:
+    """The header of a CSV, or a one-line :class:`DataError` (empty or unreadable file)."""
+    if _blank_file(path):
+        raise DataError(f"{path}: empty file")
+    try:
+        return list(pd.read_csv(path, nrows=0).columns)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise DataError(f"{path}: not a readable CSV ({exc})") from exc
+
+
+def _blank_file(path: Path) -> bool:
+    with open(path, "rb") as f:
+        head = f.read(1 << 16)
+    return not head.strip() and len(head) < 1 << 16
+
+
+@functools.lru_cache(maxsize=1)
+def known_fields() -> frozenset[str]:
+    """Every field name the package knows: the snapshot's, the companyfacts loader's and the
+    engine's special cases. An override with any other name is a typo until proven
+    otherwise."""
+    names = set(FIELD_CONCEPTS) | STOCK_FIELDS | NON_NEGATIVE_FIELDS
+    for name in (ANNUAL_FILE, QUARTERLY_FILE):
+        names |= set(pd.read_csv(SNAPSHOT_DIR / name, usecols=["field"], dtype=str)["field"])
+    return frozenset(names)
+
+
+@functools.lru_cache(maxsize=2)
+def _snapshot_reference(quarterly: bool) -> pd.DataFrame:
+    """The bundled snapshot table overrides are compared with (plausibility band)."""
+    if quarterly:
+        return _read_table(SNAPSHOT_DIR / QUARTERLY_FILE, QUARTERLY_COLUMNS, QUARTERLY_KEY,
+                           "snapshot")
+    return _read_table(SNAPSHOT_DIR / ANNUAL_FILE, ANNUAL_COLUMNS, ANNUAL_KEY, "snapshot")
+
+
+def _label(row: pd.Series) -> str:
+    quarter = f" {row['fiscal_quarter']}" if "fiscal_quarter" in row.index else ""
+    return f"{row['ticker']} {row['fiscal_year']}{quarter} {row['field']}"
+
+
+def _at(path: Path, frame: pd.DataFrame, bad: pd.Series | np.ndarray) -> tuple[str, pd.Series]:
+    """``"<file>: row N (MSFT 2025 capex)"`` for the first True of ``bad``, and that row."""
+    i = int(np.flatnonzero(np.asarray(bad))[0])
+    row = frame.iloc[i]
+    return f"{path}: row {i + 2} ({_label(row)})", row
+
+
+def _period_days(frame: pd.DataFrame) -> np.ndarray:
+    """Each row's period end (quarter end, else fiscal year end) in days since 1970."""
+    column = "period_end" if "period_end" in frame.columns else "fiscal_year_end"
+    dates = pd.to_datetime(frame[column], format="%Y-%m-%d", errors="coerce")
+    days = (dates - pd.Timestamp("1970-01-01")).dt.days.to_numpy(dtype=float)
+    fallback = (frame["fiscal_year"].astype(float).to_numpy() - 1970) * 365.25
+    return np.where(np.isnan(days), fallback, days)
+
+
+def _ratio_text(ratio: float) -> str:
+    return f"{ratio:,.0f}×" if ratio >= 1 else f"1/{1 / ratio:,.0f} of"
+
+
+def plausibility_problems(frame: pd.DataFrame, reference: pd.DataFrame, *,
+                          exclude_same_key: bool = False,
+                          factor: float = OUTLIER_FACTOR) -> list[str]:
+    """Rows of ``frame`` whose value is more than ``factor`` times above or below the
+    company's nearest reported period of the same field (``[]`` when none).
+
+    The nearest period is taken from ``reference`` (the audited snapshot) or, for a company
+    or field the reference lacks, from the other rows of ``frame`` itself. Zeros are never
+    compared (a zero issuance is a real figure; a unit slip never yields zero). Each problem
+    reads ``row N (MSFT 2025 capex): ...`` (N: the CSV line, header = 1).
+
+    Examples
+    --------
+    >>> ref = pd.DataFrame({"ticker": ["MSFT"], "fiscal_year": [2025], "field": ["capex"],
+    ...                     "fiscal_year_end": ["2025-06-30"], "value_musd": [64551.0]})
+    >>> new = ref.assign(value_musd=[64.551])
+    >>> plausibility_problems(new, ref)[0][:60]
+    'row 2 (MSFT 2025 capex): value_musd 64.551 is 1/1,000 of MSF'
+    >>> plausibility_problems(ref.assign(value_musd=[70000.0]), ref)
+    []
+    """
+    days, ref_days = _period_days(frame), _period_days(reference)
+    values = frame["value_musd"].to_numpy(dtype=float)
+    ref_values = reference["value_musd"].to_numpy(dtype=float)
+    ref_groups = reference.groupby(["ticker", "field"], sort=False).indices
+    found: list[tuple[int, str]] = []
+    for key, idx in frame.groupby(["ticker", "field"], sort=False).indices.items():
+        cand = ref_groups.get(key)
+        own = cand is None or not np.any(ref_values[cand] != 0)
+        if own:  # a company or field the reference lacks: its other rows in this file
+            cand, cand_days, cand_values, exclude = idx, days[idx], values[idx], True
+        else:
+            cand_days, cand_values, exclude = ref_days[cand], ref_values[cand], exclude_same_key
+        usable = (cand_values != 0) & np.isfinite(cand_values)
+        dist = np.abs(days[idx][:, None] - cand_days[None, :])
+        dist[:, ~usable] = np.inf
+        if exclude:
+            dist[days[idx][:, None] == cand_days[None, :]] = np.inf
+        if not dist.size:
+            continue
+        nearest = np.argmin(dist, axis=1)
+        for pos, i in enumerate(idx):
+            j = nearest[pos]
+            v = values[i]
+            if v == 0 or not np.isfinite(dist[pos, j]):
+                continue
+            ratio = abs(v) / abs(cand_values[j])
+            if 1 / factor <= ratio <= factor:
+                continue
+            src = frame.iloc[cand[j]] if own else reference.iloc[cand[j]]
+            where = f"row {cand[j] + 2} of this file" if own else "in the snapshot"
+            found.append((int(i), (
+                f"row {i + 2} ({_label(frame.iloc[i])}): value_musd {v:,.15g} is "
+                f"{_ratio_text(ratio)} {_label(src)} {where} ({cand_values[j]:,.15g}), outside "
+                f"the plausible band of 1/{factor:g} to {factor:g}× the nearest reported period"
+            )))
+    return [text for _, text in sorted(found)]
+
+
+def _check_dates(path: Path, frame: pd.DataFrame) -> None:
+    """fiscal_year_end (and period_end, fiscal_quarter) well formed and consistent."""
+    columns = ["fiscal_year_end"] + (["period_end"] if "period_end" in frame.columns else [])
+    parsed = {}
+    for col in columns:
+        text = frame[col]
+        dates = pd.to_datetime(text.where(text.str.match(_ISO_DATE)), format="%Y-%m-%d",
+                               errors="coerce")
+        if dates.isna().any():
+            where, row = _at(path, frame, dates.isna())
+            raise DataError(f"{where}: {col} {row[col]!r} is not a date YYYY-MM-DD")
+        parsed[col] = dates
+    fye = parsed["fiscal_year_end"]
+    wrong_year = fye.dt.year.to_numpy() != frame["fiscal_year"].to_numpy()
+    if wrong_year.any():
+        where, row = _at(path, frame, wrong_year)
+        raise DataError(f"{where}: fiscal_year_end {row['fiscal_year_end']!r} is not in fiscal "
+                        f"year {row['fiscal_year']} (fiscal_year is the calendar year in which "
+                        "the fiscal year ends)")
+    if "period_end" in parsed:
+        bad_q = ~frame["fiscal_quarter"].isin(_QUARTERS)
+        if bad_q.any():
+            where, row = _at(path, frame, bad_q)
+            raise DataError(f"{where}: fiscal_quarter {row['fiscal_quarter']!r} is not one of "
+                            f"{', '.join(_QUARTERS)}")
+        pe = parsed["period_end"]
+        outside = (pe > fye) | (pe <= fye - pd.DateOffset(years=1))
+        if outside.any():
+            where, row = _at(path, frame, outside)
+            raise DataError(f"{where}: period_end {row['period_end']!r} is not within the fiscal "
+                            f"year ending {row['fiscal_year_end']}")
+
+
+def _check_names(path: Path, frame: pd.DataFrame, *, known: bool) -> None:
+    """Tickers and fields match a strict pattern; with ``known``, fields must be known."""
+    bad = ~frame["ticker"].str.match(TICKER_PATTERN)
+    if bad.any():
+        where, row = _at(path, frame, bad)
+        raise DataError(f"{where}: ticker {row['ticker']!r} is not a ticker (letters and digits, "
+                        "e.g. MSFT or BRK.B)")
+    bad = ~frame["field"].str.match(FIELD_PATTERN)
+    if bad.any():
+        where, row = _at(path, frame, bad)
+        raise DataError(f"{where}: field {row['field']!r} is not a field name (lower-case "
+                        "snake_case, e.g. capex)")
+    if not known:
+        return
+    names = known_fields()
+    unknown = ~frame["field"].isin(names)
+    if unknown.any():
+        where, row = _at(path, frame, unknown)
+        close = difflib.get_close_matches(row["field"], sorted(names), n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}?" if close else "see CPX_FIELDS() for the names"
+        raise DataError(f"{where}: unknown field {row['field']!r}; {hint}")
+
+
+def _read_number_column(path: Path, frame: pd.DataFrame, col: str, kind: str) -> pd.Series:
+    raw = frame[col].str.strip()
+    if kind == "number":
+        comma = raw.str.contains(",", regex=False) & ~raw.str.match(_THOUSANDS)
+        if comma.any():
+            where, row = _at(path, frame, comma)
+            hint = row[col].strip().replace(".", "").replace(",", ".")
+            raise DataError(
+                f"{where}: {col} {row[col]!r} has a decimal comma; write {hint} (a point for "
+                "decimals; commas only between groups of three digits)"
+            )
+    num = pd.to_numeric(raw.str.replace(",", "", regex=False), errors="coerce")
+    bad = num.isna()
+    if kind == "integer":
+        bad |= num.notna() & (num % 1 != 0)
+    if bad.any():
+        where, row = _at(path, frame, bad)
+        raise DataError(f"{where}: {col} {row[col]!r} is not a{'n' if kind == 'integer' else ''} "
+                        f"{kind}")
+    infinite = ~np.isfinite(num.astype(float))
+    if infinite.any():
+        where, row = _at(path, frame, infinite)
+        raise DataError(f"{where}: {col} {row[col]!r} is not a finite number")
+    return num.astype("int64" if kind == "integer" else "float64")
+
+
 def _read_table(path: Path, columns: list[str], key: list[str], origin: str,
                 *, tier_required: bool = True) -> pd.DataFrame:
     """Read and validate one tidy CSV; errors name the file, row, ticker and field.
 
     ``tier_required=False`` (override folders) accepts a file without the ``tier`` column;
-    its rows are graded :data:`UNSTATED_TIER`.
+    its rows are graded :data:`UNSTATED_TIER`. Every file: numbers with a point for decimals
+    (a decimal comma is refused with a hint), finite and within :data:`MAX_ABS_MUSD`; strict
+    ticker and field patterns; ``YYYY-MM-DD`` dates in the right fiscal year. A file other
+    than the snapshot also needs known field names (the nearest is suggested) and values
+    within :data:`OUTLIER_FACTOR` of the company's nearest reported period
+    (:func:`plausibility_problems`) unless :func:`outliers_allowed`.
     """
+    if _blank_file(path):
+        raise DataError(f"{path}: empty file")
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
@@ -95,36 +336,36 @@ def _read_table(path: Path, columns: list[str], key: list[str], origin: str,
     if missing:
         raise DataError(f"{path}: missing column(s) {', '.join(missing)}")
     frame = frame[columns].copy()
+    for col in columns:
+        frame[col] = frame[col].astype(str)
     frame["ticker"] = frame["ticker"].str.strip().str.upper()
     frame["field"] = frame["field"].str.strip()
     frame["tier"] = frame["tier"].str.strip().str.lower()
+    for col in ("fiscal_year_end", "period_end", "fiscal_quarter"):
+        if col in frame.columns:
+            frame[col] = frame[col].str.strip()
     if not tier_required:
         frame.loc[frame["tier"] == "", "tier"] = UNSTATED_TIER
     bad_tier = ~frame["tier"].isin(TIERS + (() if tier_required else (UNSTATED_TIER,)))
     if bad_tier.any():
-        i = int(np.flatnonzero(bad_tier.to_numpy())[0])
-        row = frame.iloc[i]
-        raise DataError(
-            f"{path}: row {i + 2} ({row['ticker']} {row['fiscal_year']} {row['field']}): "
-            f"tier {row['tier']!r} is not one of {', '.join(TIERS)}"
-        )
-    for col, kind in (("fiscal_year", "integer"), ("value_musd", "number")):
-        raw = frame[col].str.replace(",", "", regex=False).str.strip()
-        num = pd.to_numeric(raw, errors="coerce")
-        bad = num.isna() | ~np.isfinite(num.astype(float))
-        if kind == "integer":
-            bad |= num.notna() & (num % 1 != 0)
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            row = frame.iloc[i]
-            raise DataError(
-                f"{path}: row {i + 2} ({row['ticker']} {row['fiscal_year']} {row['field']}): "
-                f"{col} {row[col]!r} is not a{'n' if kind == 'integer' else ''} {kind}"
-            )
-        frame[col] = num.astype("int64" if kind == "integer" else "float64")
+        where, row = _at(path, frame, bad_tier)
+        raise DataError(f"{where}: tier {row['tier']!r} is not one of {', '.join(TIERS)}")
+    frame["fiscal_year"] = _read_number_column(path, frame, "fiscal_year", "integer")
+    frame["value_musd"] = _read_number_column(path, frame, "value_musd", "number")
     if (frame["ticker"] == "").any() or (frame["field"] == "").any():
         i = int(np.flatnonzero(((frame["ticker"] == "") | (frame["field"] == "")).to_numpy())[0])
         raise DataError(f"{path}: row {i + 2}: empty ticker or field")
+    snapshot = origin == "snapshot"
+    _check_names(path, frame, known=not snapshot)
+    _check_dates(path, frame)
+    absurd = frame["value_musd"].abs() > MAX_ABS_MUSD
+    if absurd.any():
+        where, row = _at(path, frame, absurd)
+        raise DataError(
+            f"{where}: value_musd {row['value_musd']:,.15g} is outside ±{MAX_ABS_MUSD:,.0f} "
+            "(figures are in USD millions: $10 trillion is more than any company reports; "
+            "entered in thousands or dollars?)"
+        )
     neg = frame["field"].isin(NON_NEGATIVE_FIELDS) & (frame["value_musd"] < 0)
     if neg.any():
         row = frame[neg].iloc[0]
@@ -139,6 +380,12 @@ def _read_table(path: Path, columns: list[str], key: list[str], origin: str,
             f"{path}: duplicate fact {row['ticker']} {row['fiscal_year']} "
             f"{row.get('fiscal_quarter', '')} {row['field']}".replace("  ", " ")
         )
+    if not snapshot and not _ALLOW_OUTLIERS.get():
+        problems = plausibility_problems(frame, _snapshot_reference("fiscal_quarter" in columns))
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise DataError(f"{path}: {problems[0]}{more}: a unit slip (thousands, billions) "
+                            "or a typo? If the figure is right, pass --allow-outliers")
     frame["origin"] = origin
     return frame
 
@@ -421,8 +668,7 @@ def read_overrides(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, list
             continue
         suffix = path.suffix.lower()
         if suffix == ".csv":
-            header = pd.read_csv(path, nrows=0).columns
-            if "fiscal_quarter" in header:
+            if "fiscal_quarter" in _csv_columns(path):
                 q = _read_table(path, QUARTERLY_COLUMNS, QUARTERLY_KEY, str(path),
                                 tier_required=False)
                 quarterly = _merge(quarterly, q, QUARTERLY_KEY)

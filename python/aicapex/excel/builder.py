@@ -61,6 +61,10 @@ def build_analyst_workbook(path: str | Path, ds: Dataset,
     wb.set_properties({"title": TITLE, "subject": "AI infrastructure capex of the hyperscalers",
                        "company": "AI Capex Workbench", "author": "", "created": BUILD_DATE})
     wb.set_calc_mode("auto")
+    # The version stamp by which refresh and export recognise the template (issue #20).
+    from aicapex.excel.safety import TEMPLATE_PROPERTY, TEMPLATE_VERSION
+
+    wb.set_custom_property(TEMPLATE_PROPERTY, TEMPLATE_VERSION)
     styles = Styles(wb)
     names = [n for n in L.SHEETS if n != "xlwings.conf"]
     sheets = {n: wb.add_worksheet(n) for n in names}

@@ -56,10 +56,13 @@ except ImportError:  # pragma: no cover - defusedxml is in requirements
 
 __all__ = [
     "WithAttributes",
-    "workbook_part",
+    "parse_xml",
     "read_cached_values",
+    "read_error_values",
+    "read_formula_results",
     "sheet_parts",
     "stamp_cached_values",
+    "workbook_part",
 ]
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -95,14 +98,15 @@ class WithAttributes:
 
 
 # --------------------------------------------------------------------------- package map
-def _parse(data: bytes):
+def parse_xml(data: bytes):
+    """Parse a small package part (workbook.xml, .rels, styles) with defusedxml."""
     return _xml_fromstring(data)
 
 
 def workbook_part(zf: zipfile.ZipFile) -> str:
     """The zip part name of the workbook (``xl/workbook.xml`` unless the package says otherwise)."""
     try:
-        root = _parse(zf.read("_rels/.rels"))
+        root = parse_xml(zf.read("_rels/.rels"))
     except KeyError:
         return "xl/workbook.xml"
     for rel in root.iter(f"{{{NS_PKG_REL}}}Relationship"):
@@ -126,8 +130,8 @@ def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     """Sheet title -> zip part name of its XML (worksheets and chartsheets), in tab order."""
     wb_part = workbook_part(zf)
     try:
-        wb_root = _parse(zf.read(wb_part))
-        rels_root = _parse(zf.read(_rels_part(wb_part)))
+        wb_root = parse_xml(zf.read(wb_part))
+        rels_root = parse_xml(zf.read(_rels_part(wb_part)))
     except KeyError as exc:
         raise AicapexError(f"not an Excel workbook: missing part {exc.args[0]}") from None
     targets = {
@@ -432,13 +436,48 @@ def _stored(t: str, text: str) -> object:
         else number
 
 
-def read_formula_results(path: Path) -> dict[tuple[str, str], object]:
+_ERROR_CELL_RE = re.compile(
+    r'<(?P<p>\w+:)?c(?=\s)(?P<attrs>[^>/]*?\bt="e"[^>/]*?)>(?P<body>.*?)</(?P=p)?c>', re.DOTALL
+)
+
+
+def _zip_source(source: Path | bytes):
+    import io
+
+    return io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else Path(source)
+
+
+def read_error_values(source: Path | bytes) -> dict[tuple[str, str], str]:
+    """Every cell stored as an error value (``t="e"``), ``(sheet, "F12") -> "#N/A"``.
+
+    python-calamine, the fast reader of cached values, gives ``""`` for an error cell, which
+    reads as "no value": a refresh would then list every ``#N/A`` as a change. This scan
+    looks only at cells typed as errors, so it costs a text search per sheet.
+    """
+    out: dict[tuple[str, str], str] = {}
+    with zipfile.ZipFile(_zip_source(source)) as zf:
+        for title, part in sheet_parts(zf).items():
+            try:
+                xml = zf.read(part).decode("utf-8")
+            except KeyError:
+                continue
+            if 't="e"' not in xml:
+                continue
+            for cm in _ERROR_CELL_RE.finditer(xml):
+                ref = dict(_attrs(cm.group("attrs"))).get("r")
+                v = _V_RE.search(cm.group("body"))
+                if ref and v is not None:
+                    out[(title, ref)] = html.unescape(v.group("v"))
+    return out
+
+
+def read_formula_results(path: Path | bytes) -> dict[tuple[str, str], object]:
     """The cached result of every formula cell, ``(sheet, "F12") -> value``, read straight
     from the sheet XML (no workbook object): numbers, text, booleans and error codes
     (``"#N/A"``). Formula cells without a stored result are left out. About 5× faster than
     :func:`read_cached_values`, which also reads plain cells and converts dates."""
     out: dict[tuple[str, str], object] = {}
-    with zipfile.ZipFile(Path(path)) as zf:
+    with zipfile.ZipFile(_zip_source(path)) as zf:
         for title, part in sheet_parts(zf).items():
             xml = zf.read(part).decode("utf-8")
             m = _SHEET_DATA_RE.search(xml)

@@ -4,13 +4,20 @@
 
 * **Removed**: the ``xlwings.conf`` sheet (and any ``_xlwings*`` sheet), the VBA project,
   form buttons and every legacy (VML) drawing, cell comments, external links, sheet and
-  workbook protection, VBA code names, custom document properties, defined names that point
+  workbook protection, VBA code names, custom document properties (the client-copy mark
+  replaces them), defined names that point
   at a removed sheet, at ``#REF!`` or at another workbook, internal hyperlinks into removed
   sheets, and table column formulas.
 * **Hidden things**: a hidden or very hidden sheet (other than the xlwings ones, which go)
   makes the export **refuse**: it may hold analyst-only material, and the style guide says
-  nothing is hidden, so a person must decide. Hidden rows and columns (collapsed groups) are
-  **unhidden**: their cells are part of a sheet the client receives anyway.
+  nothing is hidden, so a person must decide. So do hidden rows and columns (hidden, collapsed
+  or of zero size) that hold anything, listed by sheet; empty ones are simply unhidden.
+  Defined names that are hidden or hold a constant (``=0.085``, ``="PT $410"``) rather than a
+  cell reference are **dropped** with a warning naming them: their values would otherwise
+  ship unseen; a kept formula that used one keeps its cached value instead.
+* **Source and target** (:mod:`aicapex.excel.safety`): only our template is exported; the
+  copy is marked ``aicapex_client_copy`` (the refresh refuses it) and never written over its
+  source, a file that is not such a copy, a file open in Excel or one being exported.
 * **Formulas**: a native formula survives only if every function is on
   :data:`PORTABLE_FUNCTIONS`, every reference is an A1 cell or range (or a defined name that
   is one) inside a sheet that is exported, and there is no structured reference, whole
@@ -40,33 +47,42 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import io
 import re
 import shutil
 import tempfile
 import zipfile
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape, unescape
 
 from openpyxl import load_workbook
 from openpyxl.packaging.core import DocumentProperties
+from openpyxl.packaging.custom import IntProperty
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.header_footer import _HeaderFooterPart
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.protection import SheetProtection
 
 from aicapex.errors import AicapexError
-from aicapex.excel import client_edition
+from aicapex.excel import client_edition, safety
 from aicapex.excel import layout as L
-from aicapex.excel.atomic import atomic_write, check_writable
+from aicapex.excel.atomic import (
+    atomic_write,
+    check_writable,
+    exclusive_lock,
+    read_snapshot,
+    real_path,
+)
 from aicapex.excel.cached import (
     NS_MAIN,
-    _workbook_part,
+    parse_xml,
     read_formula_results,
     sheet_parts,
     stamp_cached_values,
+    workbook_part,
 )
 from aicapex.formula import PORTABLE_FUNCTIONS as PORTABLE
 from aicapex.formula.parser import (
@@ -83,11 +99,6 @@ from aicapex.formula.parser import (
     walk,
 )
 from aicapex.xlerrors import ERROR_CODES, XlError
-
-try:  # zip-bomb limits for user-supplied packages (shared with the other readers)
-    from aicapex.excel.safety import check_zip_limits
-except ImportError:  # pragma: no cover
-    check_zip_limits = None
 
 __all__ = [
     "DISCLAIMER",
@@ -306,9 +317,10 @@ def _check_input(path: Path) -> None:
     if not path.is_file():
         raise AicapexError(f"not a file: {path}")
     if path.suffix.lower() not in (".xlsm", ".xlsx", ".xltm", ".xltx"):
+        if path.suffix.lower() == ".xls" or safety.ole_kind(path) is not None:
+            raise AicapexError(safety.describe_not_a_package(path))
         raise AicapexError(f"{path} is not an Excel workbook (.xlsm or .xlsx)")
-    if check_zip_limits is not None:
-        check_zip_limits(path)
+    safety.check_package(path)
     try:
         with zipfile.ZipFile(path) as zf:
             sheet_parts(zf)
@@ -327,6 +339,7 @@ def export_client_copy(
     pdf: bool = False,
     as_of: str | None = None,
     company: str = DEFAULT_COMPANY,
+    warn: Callable[[str], None] | None = None,
 ) -> Path:
     """Write the client copy of the analyst workbook and return its path.
 
@@ -348,13 +361,18 @@ def export_client_copy(
         Data cut-off date ``YYYY-MM-DD``; default: the ``in_AsOf`` cell, else today (UTC).
     company
         The document's Company property.
+    warn
+        Called with a one-line message for what the export dropped silently otherwise
+        (hidden or constant defined names); default: nothing is said.
 
     Raises
     ------
     AicapexError
-        Bad input, a failing master check without ``force``, a hidden sheet, a formula
-        without a cached value, an unwritable target, or a result that fails
-        :func:`verify_client_copy`.
+        Bad input (not our analyst template, a client copy), a failing master check without
+        ``force``, a hidden sheet or hidden rows/columns with content, a formula without a
+        cached value, an unwritable target, a target that is the source or is not a client
+        copy, a target open in Excel or being written by another run, or a result that
+        fails :func:`verify_client_copy`.
     """
     analyst_path = Path(analyst_path)
     _check_input(analyst_path)
@@ -362,12 +380,16 @@ def export_client_copy(
         raise AicapexError("client name is empty")
     if as_of is not None and _parse_as_of(as_of) is None:
         raise AicapexError(f"as-of date {as_of!r} is not a YYYY-MM-DD date")
+    say = warn or (lambda message: None)
 
+    # One read: the workbook and its cached results come from the same version of the file.
+    data, _ = read_snapshot(real_path(analyst_path))
+    safety.check_analyst_workbook(analyst_path, data)
     try:
-        wb = load_workbook(analyst_path, keep_vba=False, keep_links=False)
+        wb = load_workbook(io.BytesIO(data), keep_vba=False, keep_links=False)
     except Exception as exc:  # openpyxl raises many kinds on a damaged file
         raise AicapexError(f"cannot read {analyst_path}: {exc}") from None
-    cached = read_formula_results(analyst_path)  # formula results; plain cells are in wb
+    cached = read_formula_results(data)  # formula results; plain cells are in wb
 
     # -- sheets that go, sheets that would leak
     dropped = [ws.title for ws in wb._sheets if is_dropped_sheet(ws.title)]
@@ -381,11 +403,24 @@ def export_client_copy(
     kept_titles = [ws.title for ws in wb._sheets if ws.title not in dropped]
     kept_lower = {t.lower() for t in kept_titles}
     canonical = {t.lower(): t for t in kept_titles}
+    hidden_content = safety.hidden_content(wb, kept_titles)
+    if hidden_content:
+        more = f" and {len(hidden_content) - 10} more" if len(hidden_content) > 10 else ""
+        raise AicapexError(
+            f"{analyst_path.name} has hidden rows or columns that hold content "
+            f"({'; '.join(hidden_content[:10])}{more}); unhide or clear them in the analyst "
+            "copy before exporting"
+        )
 
-    # -- defined names: keep only plain references into exported sheets
+    # -- defined names: keep only plain references into exported sheets; hidden names and
+    #    names holding a constant would ship values nobody sees: dropped, with a warning
     names: dict[str, _Name] = {}
+    unseen: list[str] = []
     for name, dn in list(wb.defined_names.items()):
         refs, ok = _resolve_name(dn.attr_text or "", kept_lower)
+        if ok and (dn.hidden or not refs):
+            unseen.append(name)
+            ok = False
         if ok:
             names[name.lower()] = _Name(name, [(canonical[s.lower()], b) for s, b in refs], True)
         else:
@@ -393,18 +428,34 @@ def export_client_copy(
     for ws in wb.worksheets:
         for name, dn in list(ws.defined_names.items()):
             refs, ok = _resolve_name(dn.attr_text or "", kept_lower)
+            if ok and (dn.hidden or not refs) and ws.title not in dropped:
+                unseen.append(f"{ws.title}!{name}")
+                ok = False
             if not ok or ws.title in dropped:
                 del ws.defined_names[name]
+    if unseen:
+        say(f"dropped defined names that are hidden or hold a constant, so their values do not "
+            f"ship unseen: {', '.join(sorted(unseen, key=str.lower))} (formulas using them "
+            "keep their values)")
 
     # -- master check
-    master = _master_value(names.get("chk_master"), cached)
+    master_name = names.get("chk_master")
+    master = _master_value(master_name, cached)
     failing = not (isinstance(master, (int, float)) and not isinstance(master, bool)
                    and master == 0)
     if failing and not force:
-        raise AicapexError(
-            f"master check chk_Master is {master!r}, not 0: fix the failing checks in "
-            f"{analyst_path.name} (or export with --force to stamp '{FAILING}' on Cover)"
-        )
+        forced = f"or export with --force to stamp '{FAILING}' on Cover"
+        if master_name is None or not master_name.refs:
+            raise AicapexError(f"{analyst_path.name} has no master check (defined name "
+                               f"chk_Master); {forced}")
+        if isinstance(master, (int, float)) and not isinstance(master, bool):
+            raise AicapexError(
+                f"master check chk_Master is {master!r}, not 0: fix the failing checks in "
+                f"{analyst_path.name} ({forced})"
+            )
+        _, words = safety.describe_master_check(master)
+        raise AicapexError(f"master check {words}: refresh {analyst_path.name} first "
+                           f"(python -m aicapex refresh), then fix any failing check; {forced}")
 
     if as_of is None:
         asof_name = names.get("in_asof")
@@ -421,9 +472,10 @@ def export_client_copy(
             out = out / client_file_name(client, as_of)
         elif out.suffix.lower() != ".xlsx":
             raise AicapexError(f"output {out} must be an .xlsx file name or an existing folder")
-    check_writable(out)
+    check_writable(real_path(out))
+    safety.check_output_target(out, analyst_path)
     if pdf:
-        check_writable(out.with_suffix(".pdf"))
+        check_writable(real_path(out.with_suffix(".pdf")))
 
     # -- formulas -> kept or values
     stamp: dict[tuple[str, str], object] = {}
@@ -457,8 +509,10 @@ def export_client_copy(
         created=generated,
         modified=generated,
     )
-    if hasattr(wb, "custom_doc_props"):
-        wb.custom_doc_props.props.clear()
+    # The only custom property: the mark that makes this a client copy (refresh refuses it).
+    wb.custom_doc_props.props.clear()
+    wb.custom_doc_props.append(IntProperty(name=safety.CLIENT_COPY_PROPERTY,
+                                           value=safety.CLIENT_COPY_VERSION))
     wb.calculation.fullCalcOnLoad = True
     app_xml = _app_xml(company)
 
@@ -478,9 +532,10 @@ def export_client_copy(
                 f"refusing to deliver {out.name}: {'; '.join(problems[:3])}{more}"
             )
 
-    atomic_write(out, write)
-    if pdf:
-        _write_pdf(out)
+    with exclusive_lock(out):  # a second export to the same file is refused
+        atomic_write(out, write, guard=lambda: safety.check_not_open(real_path(out)))
+        if pdf:
+            _write_pdf(out)
     return out
 
 
@@ -768,10 +823,8 @@ _IS_RE = re.compile(r"<(?:\w+:)?t\b[^>]*>(?P<text>.*?)</(?:\w+:)?t>", re.DOTALL)
 
 
 def _xf_quote_prefix(zf: zipfile.ZipFile) -> list[bool]:
-    from aicapex.excel.cached import _parse
-
     try:
-        root = _parse(zf.read("xl/styles.xml"))
+        root = parse_xml(zf.read("xl/styles.xml"))
     except KeyError:
         return []
     xfs = root.find(f"{{{NS_MAIN}}}cellXfs")
@@ -781,10 +834,8 @@ def _xf_quote_prefix(zf: zipfile.ZipFile) -> list[bool]:
 
 
 def _shared_strings(zf: zipfile.ZipFile) -> list[str]:
-    from aicapex.excel.cached import _parse
-
     try:
-        root = _parse(zf.read("xl/sharedStrings.xml"))
+        root = parse_xml(zf.read("xl/sharedStrings.xml"))
     except KeyError:
         return []
     out = []
@@ -805,10 +856,9 @@ def verify_client_copy(path: Path) -> list[str]:
     rows and columns, sheet or workbook protection, defined names with ``#REF!`` or pointing
     at a sheet that is not there, custom properties, an author or last-modified-by in
     ``docProps/core.xml``, text beginning ``=``/``+``/``-``/``@`` without the quote prefix,
-    and a missing ``fullCalcOnLoad``.
+    a missing ``fullCalcOnLoad``, hidden defined names and names holding a constant, and a
+    missing client-copy mark.
     """
-    from aicapex.excel.cached import _parse
-
     path = Path(path)
     problems: list[str] = []
     try:
@@ -829,8 +879,13 @@ def verify_client_copy(path: Path) -> list[str]:
                 problems.append(f"legacy drawing (buttons or comments) {name}")
             elif low.startswith(("xl/activex/", "xl/ctrlprops/")):
                 problems.append(f"form or ActiveX control {name}")
-            elif low == "docprops/custom.xml":
-                problems.append("custom document properties docProps/custom.xml")
+        # The one custom property allowed is the mark that makes this a client copy.
+        props = safety.custom_properties(zf)
+        for prop in sorted(set(props) - {safety.CLIENT_COPY_PROPERTY}):
+            problems.append(f"custom document property {prop}")
+        if safety.CLIENT_COPY_PROPERTY not in props:
+            problems.append(f"not marked as a client copy (no {safety.CLIENT_COPY_PROPERTY} "
+                            "property)")
         try:
             ctypes = zf.read("[Content_Types].xml").decode("utf-8", "replace")
             if "macroEnabled" in ctypes:
@@ -839,12 +894,12 @@ def verify_client_copy(path: Path) -> list[str]:
             problems.append("no [Content_Types].xml")
 
         try:
-            wb_part = _workbook_part(zf)
+            wb_part = workbook_part(zf)
             wb_xml = zf.read(wb_part)
             parts = sheet_parts(zf)
         except (KeyError, AicapexError) as exc:
             return problems + [f"cannot read the workbook part: {exc}"]
-        root = _parse(wb_xml)
+        root = parse_xml(wb_xml)
         titles = [s.get("name", "") for s in root.iter(f"{{{NS_MAIN}}}sheet")]
         lower = {t.lower() for t in titles}
         for s in root.iter(f"{{{NS_MAIN}}}sheet"):
@@ -868,7 +923,12 @@ def verify_client_copy(path: Path) -> list[str]:
                 continue
             if "CPX_" in text.upper():
                 problems.append(f"defined name {name} holds CPX_ formula text")
+            if dn.get("hidden") in ("1", "true") and not name.startswith("_xlnm."):
+                problems.append(f"defined name {name} is hidden")
             info = analyse_formula(text)
+            if not info.refs and not name.startswith("_xlnm."):
+                problems.append(f"defined name {name} holds a constant or formula, not a "
+                                "cell reference")
             for sheet, _ in info.refs:
                 if sheet is not None and sheet.lower() not in lower:
                     problems.append(f"defined name {name} points at missing sheet {sheet}")
@@ -876,7 +936,7 @@ def verify_client_copy(path: Path) -> list[str]:
                 problems.append(f"defined name {name} links to another workbook")
 
         try:
-            core = _parse(zf.read("docProps/core.xml"))
+            core = parse_xml(zf.read("docProps/core.xml"))
             for tag, label in (("{http://purl.org/dc/elements/1.1/}creator", "dc:creator"),
                                ("{http://schemas.openxmlformats.org/package/2006/metadata/"
                                 "core-properties}lastModifiedBy", "cp:lastModifiedBy")):

@@ -1,17 +1,22 @@
 """Headless refresh of a workbook file, without Excel: ``python -m aicapex refresh PATH``.
 
-1. read and validate the data (a failure here changes nothing);
-2. load the workbook with openpyxl (VBA and buttons kept) and its current cached values;
-3. apply the refresh plan (:mod:`aicapex.excel.refresh`);
-4. evaluate every formula — CPX_ calls through the same UDF functions Excel calls, native
+1. check the file (a workbook package, writable, not open in Excel), take the workbook's
+   exclusive lock and read it once: the bytes and their :class:`~aicapex.excel.atomic.FileState`;
+2. refuse anything but our analyst template (:func:`aicapex.excel.safety.check_analyst_workbook`);
+3. read and validate the data (a failure here changes nothing);
+4. load the workbook with openpyxl (VBA and buttons kept) and its current cached values;
+5. apply the refresh plan (:mod:`aicapex.excel.refresh`);
+6. evaluate every formula — CPX_ calls through the same UDF functions Excel calls, native
    formulas with :mod:`aicapex.excel.evaluator` — and list what changed on Changes;
-5. save to a temporary file, stamp every formula's cached value, then atomically replace
-   the original (one ``.bak`` backup kept).
+7. save to a temporary file, stamp every formula's cached value, then atomically replace
+   the original (one ``.bak`` backup kept) — unless the file changed since step 1 (someone
+   saved it) or was opened in Excel meanwhile: then nothing is written.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 import sys
 import time
@@ -50,6 +55,13 @@ class RefreshResult:
     #: reason"; any of them makes the master check fail.
     engine_errors: list[str] = field(default_factory=list)
 
+    @property
+    def master_status(self) -> tuple[bool, str]:
+        """(passing, words) for the master check: ``(True, "OK")`` or why not."""
+        from aicapex.excel.safety import describe_master_check
+
+        return describe_master_check(self.master_check)
+
 
 def udf_registry() -> dict[str, Callable[..., Any]]:
     """Excel name → Python function for every CPX_ function."""
@@ -58,41 +70,65 @@ def udf_registry() -> dict[str, Callable[..., Any]]:
     return {name.upper(): getattr(udfs, name) for name in udfs.__all__}
 
 
-def read_values(path: Path) -> dict[tuple[str, str], Any]:
-    """Every cell's cached value, by (sheet, coordinate), with python-calamine (fast)."""
+def read_values(source: Path | bytes) -> dict[tuple[str, str], Any]:
+    """Every cell's cached value, by (sheet, coordinate), with python-calamine (fast).
+
+    ``source``: the workbook's path, or its bytes as read once by the refresh. Error cells,
+    which calamine reads as ``""``, get their error code (``"#N/A"``) from the sheet XML, so
+    an unchanged error is not reported as a change on the next refresh.
+    """
     from openpyxl.utils.cell import get_column_letter
     from python_calamine import CalamineWorkbook
 
+    from aicapex.excel.cached import read_error_values
+
     out: dict[tuple[str, str], Any] = {}
-    book = CalamineWorkbook.from_path(str(path))
+    if isinstance(source, (bytes, bytearray)):
+        book = CalamineWorkbook.from_filelike(io.BytesIO(source))
+    else:
+        book = CalamineWorkbook.from_path(str(source))
     for name in book.sheet_names:
         rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
         for i, row in enumerate(rows):
             for j, v in enumerate(row):
                 if v != "" and v is not None:
                     out[(name, f"{get_column_letter(j + 1)}{i + 1}")] = v
+    out.update(read_error_values(source))
     return out
 
 
 def check_workbook_file(path: Path) -> None:
-    """One-line errors for a target that is missing, not a workbook, or read-only."""
-    import zipfile
-
-    from aicapex.excel.atomic import check_writable
-    from aicapex.excel.safety import check_zip_limits
+    """One-line errors for a target that is missing, not a workbook (a legacy .xls and an
+    encrypted workbook are named as such), read-only, or open in Excel or LibreOffice."""
+    from aicapex.excel import safety
+    from aicapex.excel.atomic import check_writable, real_path
 
     if not path.exists():
         raise AicapexError(f"{path}: no such file")
     if path.is_dir():
         raise AicapexError(f"{path}: is a folder, not a workbook")
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        if path.suffix.lower() == ".xls" or safety.ole_kind(path) is not None:
+            raise AicapexError(safety.describe_not_a_package(path))
         raise AicapexError(f"{path}: not an .xlsx or .xlsm workbook")
-    if not zipfile.is_zipfile(path):
-        raise AicapexError(f"{path}: not a workbook (not a zip package)")
-    check_zip_limits(path)
+    safety.check_package(path)
     # Mode bits as well as os.access (which says "writable" to root for anything): the same
     # check atomic_write makes at the end, made here before any work is done.
-    check_writable(path)
+    real = real_path(path)
+    check_writable(real)
+    safety.check_not_open(real)
+
+
+def _stamp_template(wb: Any) -> None:
+    """Write the template version stamp into a workbook built before stamps existed."""
+    from openpyxl.packaging.custom import IntProperty
+
+    from aicapex.excel.safety import TEMPLATE_PROPERTY, TEMPLATE_VERSION
+
+    props = wb.custom_doc_props
+    if TEMPLATE_PROPERTY in props.names:
+        del props[TEMPLATE_PROPERTY]
+    props.append(IntProperty(name=TEMPLATE_PROPERTY, value=TEMPLATE_VERSION))
 
 
 def _unreadable(path: Path, exc: BaseException) -> AicapexError:
@@ -150,25 +186,49 @@ def refresh_file(
     Formulas the evaluator cannot compute are all listed in one error and nothing is
     written, unless ``keep_unsupported``: then they keep their cached values (formulas that
     read them use those) and Changes marks them "not recomputed".
+    A symbolic link is refreshed through: the file it points at is replaced, the link stays.
     """
+    from aicapex.excel.atomic import exclusive_lock, real_path
+
+    path = Path(path)
+    check_workbook_file(path)
+    with exclusive_lock(path):  # a second refresh or export of this file is refused
+        return _refresh_locked(path, real_path(path), overrides=overrides, now=now,
+                               progress=progress, backup=backup,
+                               keep_unsupported=keep_unsupported)
+
+
+def _refresh_locked(
+    path: Path,
+    real: Path,
+    *,
+    overrides: str | Path | None,
+    now: dt.datetime | None,
+    progress: Callable[[str], None] | None,
+    backup: bool,
+    keep_unsupported: bool,
+) -> RefreshResult:
     import openpyxl
 
-    from aicapex.excel.atomic import atomic_write
+    from aicapex.excel.atomic import atomic_write, read_snapshot
     from aicapex.excel.cached import WithAttributes, stamp_cached_values
     from aicapex.excel.dynamic_arrays import read_dynamic_arrays, restore_parts
     from aicapex.excel.evaluator import UnsupportedFormulas, evaluate_workbook
+    from aicapex.excel.safety import check_analyst_workbook, check_not_open
 
     start = time.perf_counter()
     say = progress or (lambda msg: None)
-    path = Path(path)
-    check_workbook_file(path)
+    # Read once, under the lock: every reader below works on these bytes, and the state
+    # tells atomic_write whether anyone saved the file before it is replaced.
+    data, state = read_snapshot(real)
+    kind = check_analyst_workbook(path, data)
     ds = dataset_for_refresh(overrides)  # validated before anything is written
     say(f"data: {len(ds.annual)} annual figures from {len(ds.origins)} source(s)")
     keep_vba = path.suffix.lower() == ".xlsm"
     try:
-        old = read_values(path)
-        spilled = read_dynamic_arrays(path)
-        wb = openpyxl.load_workbook(path, keep_vba=keep_vba, keep_links=False)
+        old = read_values(data)
+        spilled = read_dynamic_arrays(io.BytesIO(data))
+        wb = openpyxl.load_workbook(io.BytesIO(data), keep_vba=keep_vba, keep_links=False)
     except Exception as exc:  # noqa: BLE001 - calamine and openpyxl raise many kinds for a bad file
         raise _unreadable(path, exc) from exc
     missing = [s for s in ("Cover", "Data", "Sources", "Changes") if s not in wb.sheetnames]
@@ -177,6 +237,8 @@ def refresh_file(
     warnings = coverage_warnings(ds, old)
     for w in warnings:
         say(f"warning: {w}")
+    if kind == "legacy template":
+        _stamp_template(wb)
     plan = plan_refresh(ds, old, now=now)
     apply_to_openpyxl(wb, plan, changes_rows(plan, []))
     keep_chart_lines_straight(wb)
@@ -227,7 +289,8 @@ def refresh_file(
         finally:
             raw.unlink(missing_ok=True)
 
-    atomic_write(path, write, backup=backup)
+    atomic_write(path, write, backup=backup, unchanged=state,
+                 guard=lambda: check_not_open(real))
     master = result.get("Cover", L.cell(*L.COVER_MASTER))
     errors = [str(e) for e in result.errors]
     engine_errors = [str(e) for e in result.errors if e.code != "#N/A"]

@@ -27,6 +27,7 @@ from openpyxl.utils.cell import coordinate_from_string, get_column_letter
 from aicapex.data.dataset import Dataset, current_dataset
 from aicapex.excel import layout as L
 from aicapex.excel.sheet_tables import data_rows, source_rows
+from aicapex.xlerrors import is_error
 
 #: Sheets whose cell values the Changes sheet compares (never Changes itself or the stamps).
 COMPARED_SHEETS = ("Data", *L.TIMELINE_SHEETS)
@@ -220,6 +221,9 @@ def _row_col(coord: str) -> tuple[int, str]:
 
 
 def _same(a: Any, b: Any) -> bool:
+    # An error equals the same error: a cached "#N/A" read back as text, a new XlError.
+    if is_error(a) or is_error(b):
+        return is_error(a) and is_error(b) and str(a) == str(b)
     if a is None or a == "":
         return b is None or b == ""
     if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
@@ -366,12 +370,53 @@ def read_book_table(book: Any, sheet: str, width: int) -> dict[tuple[str, str], 
     return out
 
 
-TEMPLATE_SHEETS = ("Cover", "Data", "Sources", "Changes")
+def _book_property(book: Any, name: str) -> Any:
+    """A custom document property of an ``xw.Book`` through desktop Excel's COM object
+    model; ``None`` when it is absent or the runtime does not expose properties (the
+    Office.js book of xlwings Server/Lite, whose ``api`` is a JSON dict)."""
+    try:
+        return book.api.CustomDocumentProperties(name).Value
+    except Exception:  # noqa: BLE001 - COM raises com_error for a missing property
+        return None
+
+
+def _book_names(book: Any) -> dict[str, str]:
+    out = {}
+    try:
+        for n in book.names:
+            try:
+                out[str(n.name)] = str(n.refers_to or "")
+            except Exception:  # noqa: BLE001 - a name that refers to no range
+                continue
+    except Exception:  # noqa: BLE001 - a runtime without names
+        return {}
+    return out
 
 
 def is_template(book: Any) -> bool:
-    names = {s.name for s in book.sheets}
-    return all(n in names for n in TEMPLATE_SHEETS)
+    """Whether an ``xw.Book`` is our analyst template, identified positively.
+
+    Desktop Excel exposes document properties: the builder's version stamp decides (a
+    client copy's mark says no). Office.js (xlwings Server/Lite) sends sheets and defined
+    names but not document properties: there, and for workbooks built before the stamp,
+    the template's signature decides — its sheets plus ``chk_Master`` and ``in_AsOf`` on
+    the Cover cells of this layout (:func:`aicapex.excel.safety.template_signature_problems`).
+    A look-alike with the same four sheet names is not refreshed, only recalculated.
+    """
+    from aicapex.excel.safety import (
+        CLIENT_COPY_PROPERTY,
+        TEMPLATE_PROPERTY,
+        TEMPLATE_VERSION,
+        template_signature_problems,
+    )
+
+    if _book_property(book, CLIENT_COPY_PROPERTY) is not None:
+        return False
+    stamp = _book_property(book, TEMPLATE_PROPERTY)
+    if stamp is not None:
+        return str(stamp).split(".")[0] == str(TEMPLATE_VERSION)
+    sheets = [s.name for s in book.sheets]
+    return not template_signature_problems(sheets, _book_names(book))
 
 
 def recalculate(book: Any) -> None:
