@@ -73,3 +73,14 @@ def checked_cpx_calls(cells, portable: set[str] | None = None) -> list[str]:
             assert required <= n <= len(params), (where, name, n)
             seen.append(name)
     return seen
+
+
+def master_check_inputs(book) -> list[str]:
+    """The formulas the Cover's master check adds up (one status row per timeline sheet: its
+    check total plus its engine errors), read from the master check's own SUM range."""
+    import re
+
+    cover = book["Cover"]
+    master = cover.cell(L.COVER_MASTER[0] + 1, L.COVER_MASTER[1] + 1).value
+    first, last = re.search(r"SUM\(([A-Z]+\d+):([A-Z]+\d+)\)", master).groups()
+    return [c.value for row in cover[f"{first}:{last}"] for c in row]
