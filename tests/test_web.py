@@ -335,3 +335,18 @@ def test_rectangles_group_adjacent_cells_into_one_action_each():
     # a 2x3 block, a separate cell and a column of two: three rectangles
     cells = [(5, 6), (5, 7), (5, 8), (6, 6), (6, 7), (6, 8), (10, 2), (12, 4), (13, 4)]
     assert sorted(rectangles(cells)) == [(5, 6, 6, 8), (10, 2, 10, 2), (12, 4, 13, 4)]
+
+
+@pytest.mark.parametrize("formula, namespace, expected", [
+    # runs of blanks (Excel keeps what the analyst typed): the rewrite keeps every character
+    ("=CPX_A(1,  2)+CPX_B(1)", "NS", "=NS.CPX_A(1,  2)+NS.CPX_B(1)"),
+    ("=IF(A1 >  0,\n  CPX_VALUE(A1, \"x\"),  1)", "NS",
+     "=IF(A1 >  0,\n  NS.CPX_VALUE(A1, \"x\"),  1)"),
+    # text that looks like a call stays text; nested calls are each renamed once
+    ('=CPX_A("CPX_B(", CPX_C(1))', "", '=CPX_A("CPX_B(", CPX_C(1))'),
+    ('=_xldudf_NS_CPX_A("CPX_B(",ns.cpx_c(1))', "", '=CPX_A("CPX_B(",CPX_C(1))'),
+    ("CPX_A(1)+ CPX_B( 2 )", "NS", "NS.CPX_A(1)+ NS.CPX_B( 2 )"),  # without the "="
+])
+def test_renaming_cpx_functions_changes_nothing_but_their_names(formula, namespace, expected):
+    assert web.rename_cpx(formula, namespace) == expected
+    assert web.same_formula("=" + expected.lstrip("="), formula.lstrip("="))

@@ -24,8 +24,9 @@ The mechanism
   on the web) gets the desktop names back. xlwings Lite has no namespace: nothing to do unless a
   workbook saved under xlwings Server is opened there (then the same reverse applies).
 
-Formula text is handled token by token with openpyxl's tokenizer (the one the project's formula
-parser is built on), so text inside string literals is never rewritten.
+Formula text is read with the project's formula parser (:func:`aicapex.formula.parse`): each
+call's position in the text comes from the parse, so text inside string literals and the
+analyst's spacing are never rewritten.
 
 The sheet button
 ----------------
@@ -48,14 +49,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from openpyxl.formula.tokenizer import Token, Tokenizer, TokenizerError
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, get_column_letter
+
+from aicapex.formula import ParseError, parse
 
 __all__ = [
     "MAP_COLUMN",
     "MAP_SHEET",
     "WEB_BUTTON",
     "WEB_BUTTON_CELL",
+    "CPX_FUNCTION_NAME",
     "CpxCall",
     "MappedFormula",
     "add_web_button",
@@ -89,11 +92,11 @@ WEB_BUTTON_TEXT = "Refresh on the web"
 WEB_BUTTON_DESCRIPTION = ("Refresh data: runs the Refresh script of the AI Capex add-in "
                           "(xlwings Server) on Excel on the web")
 
-#: A CPX_ function token: ``CPX_X(``, ``NS.CPX_X(``, ``_xludf.CPX_X(`` or Excel's stored form
-#: of an add-in's custom function, ``_xldudf_NS_CPX_X(``.
-_CPX_TOKEN = re.compile(
+#: A CPX_ function's name as written: ``CPX_X``, ``NS.CPX_X``, ``_xludf.CPX_X`` or Excel's
+#: stored form of an add-in's custom function, ``_xldudf_NS_CPX_X``.
+CPX_FUNCTION_NAME = re.compile(
     r"^(?:_xludf\.)?(?:_xldudf_(?:[A-Za-z0-9_]*?_)?|[A-Za-z][A-Za-z0-9_.]*\.)?"
-    r"(?P<name>CPX_[A-Za-z0-9_]+)\($",
+    r"(?P<name>CPX_[A-Za-z0-9_]+)$",
     re.IGNORECASE,
 )
 
@@ -121,16 +124,9 @@ class CpxCall:
         return formula[self.args_start:self.end - 1]
 
 
-def _tokens(formula: str) -> list[Token]:
-    text = formula if formula.startswith("=") else "=" + formula
-    try:
-        return Tokenizer(text).items
-    except TokenizerError:
-        return []
-
-
 def cpx_calls(formula: str) -> list[CpxCall]:
-    """Every CPX_ call of a formula, outermost first, in reading order.
+    """Every CPX_ call of a formula, outermost first, in reading order (none when the
+    formula cannot be parsed).
 
     Examples
     --------
@@ -140,19 +136,15 @@ def cpx_calls(formula: str) -> list[CpxCall]:
     >>> cpx_calls("=SUM(A1:A3)")
     []
     """
-    offset = 0 if formula.startswith("=") else -1  # the tokenizer needs a leading "="
-    pos = 1 + offset
-    open_calls: list[tuple[int, str, int] | None] = []
-    found: list[CpxCall] = []
-    for tok in _tokens(formula):
-        start, pos = pos, pos + len(tok.value)
-        if tok.type == Token.FUNC and tok.subtype == Token.OPEN:
-            m = _CPX_TOKEN.match(tok.value)
-            open_calls.append((start, m.group("name").upper(), pos) if m else None)
-        elif tok.type == Token.FUNC and tok.subtype == Token.CLOSE and open_calls:
-            opened = open_calls.pop()
-            if opened is not None:
-                found.append(CpxCall(opened[1], opened[0], opened[2], pos))
+    try:
+        calls = parse(formula).calls
+    except ParseError:
+        return []
+    found = []
+    for call in calls:
+        m = CPX_FUNCTION_NAME.match(call.raw)
+        if m and call.span is not None:
+            found.append(CpxCall(m.group("name").upper(), *call.span))
     return sorted(found, key=lambda c: c.start)
 
 

@@ -15,6 +15,14 @@ Examples
 ['IF', 'SUM', 'XLOOKUP']
 >>> function_calls("=ROUND(SUM(A1,,B2), 2)+NA()")
 [('SUM', 3), ('ROUND', 2), ('NA', 0)]
+
+Each call knows where it is in the text (name, arguments, closing parenthesis), which is how
+a formula is rewritten without a regular expression:
+
+>>> f = '=1 +  Max(A1, "MIN(")'
+>>> call = parse(f).calls[0]
+>>> call.span, f[call.span[0]:call.span[2]]
+((6, 10, 21), 'Max(A1, "MIN(")')
 """
 
 from __future__ import annotations
@@ -177,14 +185,22 @@ class Binary(Node):
 
 class Call(Node):
     """A function call; ``name`` upper-cased without ``_xlfn.``-style prefixes, ``raw`` as
-    written."""
+    written.
 
-    __slots__ = ("name", "raw", "args")
+    ``span`` says where the call is in the formula text as given to :func:`parse`:
+    ``(start, args_start, end)`` -- the offset of the function name, just after its ``(`` and
+    just after the matching ``)`` -- so a tool can rewrite a call without touching anything
+    else (``None`` for a call that is not from formula text).
+    """
 
-    def __init__(self, name: str, raw: str, args: list[Node]) -> None:
+    __slots__ = ("name", "raw", "args", "span")
+
+    def __init__(self, name: str, raw: str, args: list[Node],
+                 span: tuple[int, int, int] | None = None) -> None:
         self.name = name
         self.raw = raw
         self.args = args
+        self.span = span
 
 
 class ArrayLit(Node):
@@ -370,14 +386,33 @@ def _operand_node(text: str) -> Node:
     return BadRef("unsupported reference", text)
 
 
-def _tokens(formula: str) -> list[Token]:
+_BLANKS_RE = re.compile(r"[ \n]+")  # what the tokenizer folds into one WHITE-SPACE token
+
+
+def _tokens(formula: str) -> tuple[list[Token], list[int]]:
+    """The tokens of a formula and where each starts in ``formula`` as given.
+
+    openpyxl's tokens carry no positions, and a run of blanks comes back as one token holding
+    only its first character, so the offsets are counted here.
+    """
     text = formula if formula.startswith("=") else "=" + formula
     try:
-        return Tokenizer(text).items
+        items = Tokenizer(text).items
     except TokenizerError as exc:
         raise ParseError(str(exc)) from None
     except Exception as exc:  # noqa: BLE001 - the tokenizer raises bare errors on bad input
         raise ParseError(f"cannot tokenize: {exc}") from None
+    shift = len(text) - len(formula)  # the "=" added above
+    starts: list[int] = []
+    pos = 1
+    for tok in items:
+        starts.append(pos - shift)
+        if tok.type == Token.WSPACE:
+            blanks = _BLANKS_RE.match(text, pos)
+            pos = blanks.end() if blanks else pos + len(tok.value)
+        else:
+            pos += len(tok.value)
+    return items, starts
 
 
 def _is_operand_start(tok: Token) -> bool:
@@ -388,8 +423,9 @@ def _is_operand_start(tok: Token) -> bool:
 class _Parser:
     """Precedence climbing over the token list."""
 
-    def __init__(self, tokens: list[Token]) -> None:
+    def __init__(self, tokens: list[Token], starts: list[int]) -> None:
         self.toks = tokens
+        self.starts = starts
         self.i = 0
 
     def skip_space(self) -> None:
@@ -476,7 +512,8 @@ class _Parser:
                 return Literal(XlError(code, "error literal in formula"))
             return _operand_node(tok.value)
         if t == Token.FUNC and s == Token.OPEN:
-            return self.call(tok.value[:-1])
+            start = self.starts[self.i - 1]
+            return self.call(tok.value[:-1], start, start + len(tok.value))
         if t == Token.PAREN and s == Token.OPEN:
             node = self.expr(0)
             close = self.take()
@@ -487,14 +524,15 @@ class _Parser:
             return self.array()
         raise ParseError(f"unexpected {tok.value!r}")
 
-    def call(self, raw: str) -> Node:
+    def call(self, raw: str, start: int, args_start: int) -> Node:
         if ":" in raw or "!" in raw:
             raise ParseError(f"range built from a function result ({raw}) is not supported")
         args: list[Node] = []
         nxt = self.peek()
         if nxt is not None and nxt.type == Token.FUNC and nxt.subtype == Token.CLOSE:
             self.i += 1
-            return Call(normalize_function_name(raw), raw, args)
+            return Call(normalize_function_name(raw), raw, args,
+                        (start, args_start, self.starts[self.i - 1] + 1))
         while True:
             nxt = self.peek()
             if nxt is not None and (
@@ -510,7 +548,8 @@ class _Parser:
             if sep.type == Token.FUNC and sep.subtype == Token.CLOSE:
                 break
             raise ParseError(f"unexpected {sep.value!r} in the arguments of {raw}")
-        return Call(normalize_function_name(raw), raw, args)
+        return Call(normalize_function_name(raw), raw, args,
+                    (start, args_start, self.starts[self.i - 1] + 1))
 
     def array(self) -> Node:
         rows: list[list[Node]] = [[]]
@@ -589,7 +628,7 @@ def parse(formula: str) -> Parsed:
 
     Raises :class:`ParseError` when the text cannot be read.
     """
-    return parsed_from_tree(_Parser(_tokens(formula)).parse())
+    return parsed_from_tree(_Parser(*_tokens(formula)).parse())
 
 
 def substitute(node: Node, replace: dict[int, Node]) -> Node:
