@@ -146,7 +146,7 @@ def test_customui_onactions_are_ribbon_callbacks_in_the_vba(xlam):
     )
 
 
-def test_import_functions_has_no_ribbon_callback_in_the_template():
+def test_import_functions_has_no_ribbon_callback_in_the_template(tmp_path):
     """Why the tab has no Import Functions button: the template's only ribbon callback is
     RunMain; ImportPythonUDFs is a parameterless Sub, which a ribbon cannot call."""
     modules = _olevba(_parts(TEMPLATE)["xl/vbaProject.bin"])
@@ -154,7 +154,8 @@ def test_import_functions_has_no_ribbon_callback_in_the_template():
     assert re.search(r"^Sub ImportPythonUDFs\(\)$", modules["xlwings"], re.M)
     bad = RibbonButton("imp", "Import Functions", "ImportPythonUDFs", "FunctionWizard", "t", "t")
     with pytest.raises(DataError, match="IRibbonControl"):
-        addin._build_parts(TEMPLATE, "aicapex.udfs", None, (bad,))
+        addin.build_addin(tmp_path, buttons=(bad,), template=TEMPLATE)
+    assert list(tmp_path.iterdir()) == []  # refused before anything is written
 
 
 def test_config_sheet_names_our_udf_module(xlam):

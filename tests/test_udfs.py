@@ -294,19 +294,18 @@ def test_desktop_windows_gets_com_error_variants(monkeypatch):
     assert out == "#N/A" and made == [-2146826246, -2146826281]
 
 
-def test_com_error_codes_match_what_xlwings_reads_back():
-    """The SCODEs we send are the ones xlwings' Windows engine maps back to error strings."""
-    import ast
-    import importlib.util
-    from pathlib import Path
-
+def test_com_error_codes_are_excels_cverr_scodes():
+    """The SCODE of each error value is 0x800A0000 + its XlCVError number (Excel's
+    ``CVErr(xlErrDiv0)`` is 2007, ...), as a signed 32-bit COM value; the numbers are
+    Excel's enumeration as xlwings' public constants module lists it."""
     from aicapex.udfs.arguments import COM_ERROR_CODES
+    from xlwings.constants import CVError
 
-    src = Path(importlib.util.find_spec("xlwings").origin).with_name("_xlwindows.py").read_text()
-    tree = ast.parse(src)
-    cell_errors = next(ast.literal_eval(n.value) for n in tree.body if isinstance(n, ast.Assign)
-                       and getattr(n.targets[0], "id", "") == "cell_errors")
-    assert {v: k for k, v in cell_errors.items()} == COM_ERROR_CODES
+    codes = {"#DIV/0!": CVError.xlErrDiv0, "#N/A": CVError.xlErrNA, "#NAME?": CVError.xlErrName,
+             "#NULL!": CVError.xlErrNull, "#NUM!": CVError.xlErrNum, "#REF!": CVError.xlErrRef,
+             "#VALUE!": CVError.xlErrValue}
+    assert COM_ERROR_CODES == {k: 0x800A0000 + n - 2**32 for k, n in codes.items()}
+    assert COM_ERROR_CODES["#DIV/0!"] == -2146826281  # hand-worked: 0x800A07D7 - 2**32
 
 
 def test_no_com_variants_off_windows():

@@ -41,6 +41,9 @@
 Before the file is moved into place (atomically, one ``.bak`` of the previous file kept),
 :func:`verify_client_copy` re-reads the zip parts and the export refuses to deliver a file
 with any problem.
+
+Which formulas and sheets may leave the analyst copy is :mod:`aicapex.excel.portability`;
+the verification is :mod:`aicapex.excel.verify` (their public names are re-exported here).
 """
 
 from __future__ import annotations
@@ -53,10 +56,10 @@ import shutil
 import tempfile
 import zipfile
 from collections import defaultdict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from xml.sax.saxutils import escape, unescape
+from xml.sax.saxutils import escape
 
 from openpyxl import load_workbook
 from openpyxl.packaging.core import DocumentProperties
@@ -77,28 +80,20 @@ from aicapex.excel.atomic import (
     real_path,
 )
 from aicapex.excel.cached import (
-    NS_MAIN,
-    parse_xml,
     read_formula_results,
     sheet_parts,
     stamp_cached_values,
-    workbook_part,
 )
-from aicapex.formula import PORTABLE_FUNCTIONS as PORTABLE
-from aicapex.formula.parser import (
-    ArrayLit,
-    BadRef,
-    Binary,
-    Call,
-    Literal,
-    Name,
-    ParseError,
-    Ref,
-    StructRef,
-    parse,
-    walk,
+from aicapex.excel.portability import (
+    PORTABLE_FUNCTIONS,
+    TEXT_LEADS,
+    FormulaInfo,
+    analyse_formula,
+    is_dropped_sheet,
+    portability_problems,
 )
-from aicapex.xlerrors import ERROR_CODES, XlError
+from aicapex.excel.verify import verify_client_copy
+from aicapex.xlerrors import ERROR_CODES
 
 __all__ = [
     "DISCLAIMER",
@@ -112,10 +107,6 @@ __all__ = [
     "verify_client_copy",
 ]
 
-#: Functions a kept native formula may use: the portable ones of the formula package's table
-#: (Excel 2010+ without ``_xlfn.``, LibreOffice 7.4 gives the same result, not volatile).
-PORTABLE_FUNCTIONS = PORTABLE
-_TEXT_LEADS = ("=", "+", "-", "@")
 
 TITLE = "AI Capex Monitor"
 DEFAULT_COMPANY = "AI Capex Monitor"
@@ -151,99 +142,6 @@ def _unquote(sheet: str | None) -> str | None:
     if sheet.startswith("'") and sheet.endswith("'"):
         return sheet[1:-1].replace("''", "'")
     return sheet
-
-
-def is_dropped_sheet(title: str) -> bool:
-    """True for the sheets that never leave the analyst copy (``xlwings.conf``, ``_xlwings*``).
-
-    >>> is_dropped_sheet("xlwings.conf"), is_dropped_sheet("_xlwings.conf"), is_dropped_sheet("Data")
-    (True, True, False)
-    """
-    low = title.strip().lower()
-    return low == "xlwings.conf" or low.startswith("_xlwings")
-
-
-# --------------------------------------------------------------------------- formulas
-@dataclass
-class FormulaInfo:
-    """What a formula uses: functions, A1 references ``(sheet or None, bounds)``, names."""
-
-    functions: set[str] = field(default_factory=set)
-    refs: list[tuple[str | None, tuple[int, int, int, int]]] = field(default_factory=list)
-    names: set[str] = field(default_factory=set)
-    problems: list[str] = field(default_factory=list)
-
-
-def analyse_formula(formula: str) -> FormulaInfo:
-    """Functions, references and names of an A1 formula (with or without the leading ``=``),
-    read with the formula package's parser; ``problems`` says what a client copy cannot keep.
-
-    >>> info = analyse_formula("=SUM(F8,Ratios!$F$16)/SUM(F9:H9)+in_CheckTol")
-    >>> sorted(info.functions), info.refs[1], sorted(info.names), info.problems
-    (['SUM'], ('Ratios', (16, 6, 16, 6)), ['in_CheckTol'], [])
-    >>> analyse_formula("=SUM(tblData[value_musd])").problems
-    ['structured reference tblData[value_musd]']
-    """
-    info = FormulaInfo()
-    try:
-        tree = parse(formula).tree
-    except ParseError as exc:
-        info.problems.append(f"cannot parse ({exc})")
-        return info
-    for node in walk(tree):
-        if isinstance(node, Call):
-            info.functions.add(node.raw.strip().upper())  # as stored: _xlfn. is a problem
-        elif isinstance(node, Ref):
-            if node.whole:
-                info.problems.append(f"whole-column or whole-row range {node.text}")
-            else:
-                info.refs.append((node.sheet, (node.r1, node.c1, node.r2, node.c2)))
-        elif isinstance(node, Name):
-            if node.sheet is None:
-                info.names.add(node.name)
-            else:
-                info.problems.append(f"unsupported reference {node.text}")
-        elif isinstance(node, StructRef):
-            info.problems.append(f"structured reference {node.text}")
-        elif isinstance(node, BadRef):
-            info.problems.append(f"{node.kind} {node.text}")
-        elif isinstance(node, Literal) and isinstance(node.value, XlError):
-            info.problems.append(f"error literal {node.value}")
-        elif isinstance(node, ArrayLit):
-            info.problems.append("array constant")
-        elif isinstance(node, Binary) and node.op == " ":
-            info.problems.append("intersection operator")
-    return info
-
-
-def portability_problems(
-    formula: str,
-    *,
-    sheets: Iterable[str],
-    names: Iterable[str],
-) -> list[str]:
-    """Why ``formula`` may not stay a formula in the client copy ([] when it may).
-
-    ``sheets``: titles of the exported sheets; ``names``: defined names kept in the export
-    (each a plain reference into those sheets). Case-insensitive, as in Excel.
-
-    >>> portability_problems("=CPX_VALUE($D8,F$4)+'xlwings.conf'!B1", sheets=["Ratios"],
-    ...                      names=[])
-    ['function CPX_VALUE', 'reference to a sheet not in the export: xlwings.conf']
-    """
-    info = analyse_formula(formula)
-    problems = list(info.problems)
-    for fn in sorted(info.functions - PORTABLE_FUNCTIONS):
-        problems.append(f"function {fn}")
-    known = {s.lower() for s in sheets}
-    for sheet, _ in info.refs:
-        if sheet is not None and sheet.lower() not in known:
-            problems.append(f"reference to a sheet not in the export: {sheet}")
-    kept = {n.lower() for n in names}
-    for name in sorted(info.names):
-        if name.lower() not in kept:
-            problems.append(f"name {name} is not a kept defined name")
-    return problems
 
 
 # --------------------------------------------------------------------------- names
@@ -301,7 +199,7 @@ def _set_literal(cell, value: object) -> None:
     if isinstance(value, str):
         cell._value = value
         cell.data_type = "s"
-        if value.startswith(_TEXT_LEADS):
+        if value.startswith(TEXT_LEADS):
             cell.quotePrefix = True
     else:
         cell.value = value
@@ -578,7 +476,7 @@ def _convert_cells(wb, kept_titles, names, cached, stamp, book_name) -> None:
                     continue
                 if cell.data_type != "f":
                     if cell.data_type == "s" and isinstance(cell.value, str) \
-                            and cell.value.startswith(_TEXT_LEADS):
+                            and cell.value.startswith(TEXT_LEADS):
                         cell.quotePrefix = True
                     continue
                 key = (title, cell.coordinate)
@@ -807,203 +705,3 @@ def _write_pdf(xlsx: Path) -> Path:
             shutil.copyfile(rendered, tmp)
 
     return atomic_write(target, write)
-
-
-# --------------------------------------------------------------------------- verification
-_ROW_HIDDEN_RE = re.compile(r'<(?:\w+:)?row\b[^>]*?\br="(\d+)"[^>]*?\bhidden="(?:1|true)"')
-_ROW_HIDDEN2_RE = re.compile(r'<(?:\w+:)?row\b[^>]*?\bhidden="(?:1|true)"[^>]*?\br="(\d+)"')
-_COL_HIDDEN_RE = re.compile(r'<(?:\w+:)?col\b[^>]*?\bhidden="(?:1|true)"[^>]*>')
-_CELL_RE = re.compile(
-    r"<(?P<p>\w+:)?c(?=[\s/>])(?P<attrs>[^>]*?)(?:/>|>(?P<body>.*?)</(?P=p)?c>)", re.DOTALL
-)
-_ATTR_RE = re.compile(r'([\w:.-]+)\s*=\s*"([^"]*)"')
-_F_TEXT_RE = re.compile(r"<(?:\w+:)?f\b[^>]*?(?:/>|>(?P<text>.*?)</(?:\w+:)?f>)", re.DOTALL)
-_V_RE = re.compile(r"<(?:\w+:)?v\b[^>]*?(?:/>|>(?P<text>.*?)</(?:\w+:)?v>)", re.DOTALL)
-_IS_RE = re.compile(r"<(?:\w+:)?t\b[^>]*>(?P<text>.*?)</(?:\w+:)?t>", re.DOTALL)
-
-
-def _xf_quote_prefix(zf: zipfile.ZipFile) -> list[bool]:
-    try:
-        root = parse_xml(zf.read("xl/styles.xml"))
-    except KeyError:
-        return []
-    xfs = root.find(f"{{{NS_MAIN}}}cellXfs")
-    if xfs is None:
-        return []
-    return [x.get("quotePrefix") in ("1", "true") for x in xfs.findall(f"{{{NS_MAIN}}}xf")]
-
-
-def _shared_strings(zf: zipfile.ZipFile) -> list[str]:
-    try:
-        root = parse_xml(zf.read("xl/sharedStrings.xml"))
-    except KeyError:
-        return []
-    out = []
-    for si in root.findall(f"{{{NS_MAIN}}}si"):
-        out.append("".join(t.text or "" for t in si.iter(f"{{{NS_MAIN}}}t")))
-    return out
-
-
-def verify_client_copy(path: Path) -> list[str]:
-    """Problems that make a file unfit to send to a client ([] when it is clean).
-
-    Reads the zip parts directly (not through openpyxl), so it also catches what a library
-    would hide: a macro project or macro-enabled content type, an ``xlwings.conf`` or
-    ``_xlwings*`` sheet, ``CPX_`` or any other non-portable formula text (which is also how a
-    source text beginning ``=``/``+``/``-``/``@`` that became a formula shows up), a formula
-    without a cached result, error values, external links, comments and legacy (VML)
-    drawings such as buttons, ActiveX or form controls, hidden or very hidden sheets, hidden
-    rows and columns, sheet or workbook protection, defined names with ``#REF!`` or pointing
-    at a sheet that is not there, custom properties, an author or last-modified-by in
-    ``docProps/core.xml``, text beginning ``=``/``+``/``-``/``@`` without the quote prefix,
-    a missing ``fullCalcOnLoad``, hidden defined names and names holding a constant, and a
-    missing client-copy mark.
-    """
-    path = Path(path)
-    problems: list[str] = []
-    try:
-        zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        return [f"not a readable workbook: {exc}"]
-    with zf:
-        names = zf.namelist()
-        for name in names:
-            low = name.lower()
-            if low.endswith("vbaproject.bin") or low.endswith("vbadata.xml"):
-                problems.append(f"macro project {name} is present")
-            elif low.startswith("xl/externallinks/"):
-                problems.append(f"external link part {name}")
-            elif re.search(r"(^|/)(comments\d*\.xml|threadedcomments|persons/)", low):
-                problems.append(f"comments part {name}")
-            elif low.endswith(".vml"):
-                problems.append(f"legacy drawing (buttons or comments) {name}")
-            elif low.startswith(("xl/activex/", "xl/ctrlprops/")):
-                problems.append(f"form or ActiveX control {name}")
-        # The one custom property allowed is the mark that makes this a client copy.
-        props = safety.custom_properties(zf)
-        for prop in sorted(set(props) - {safety.CLIENT_COPY_PROPERTY}):
-            problems.append(f"custom document property {prop}")
-        if safety.CLIENT_COPY_PROPERTY not in props:
-            problems.append(f"not marked as a client copy (no {safety.CLIENT_COPY_PROPERTY} "
-                            "property)")
-        try:
-            ctypes = zf.read("[Content_Types].xml").decode("utf-8", "replace")
-            if "macroEnabled" in ctypes:
-                problems.append("content type is macro-enabled ([Content_Types].xml)")
-        except KeyError:
-            problems.append("no [Content_Types].xml")
-
-        try:
-            wb_part = workbook_part(zf)
-            wb_xml = zf.read(wb_part)
-            parts = sheet_parts(zf)
-        except (KeyError, AicapexError) as exc:
-            return problems + [f"cannot read the workbook part: {exc}"]
-        root = parse_xml(wb_xml)
-        titles = [s.get("name", "") for s in root.iter(f"{{{NS_MAIN}}}sheet")]
-        lower = {t.lower() for t in titles}
-        for s in root.iter(f"{{{NS_MAIN}}}sheet"):
-            title = s.get("name", "")
-            if is_dropped_sheet(title):
-                problems.append(f"sheet {title} must not be exported")
-            if s.get("state", "visible") != "visible":
-                problems.append(f"sheet {title} is {s.get('state')}")
-        for tag in ("workbookProtection", "fileSharing"):
-            if root.find(f"{{{NS_MAIN}}}{tag}") is not None:
-                problems.append(f"workbook has <{tag}> (password or protection)")
-        calc = root.find(f"{{{NS_MAIN}}}calcPr")
-        if calc is None or calc.get("fullCalcOnLoad") not in ("1", "true"):
-            problems.append("fullCalcOnLoad is not set")
-        kept_names = []
-        for dn in root.iter(f"{{{NS_MAIN}}}definedName"):
-            name, text = dn.get("name", ""), dn.text or ""
-            kept_names.append(name)
-            if "#REF!" in text.upper():
-                problems.append(f"defined name {name} refers to #REF!")
-                continue
-            if "CPX_" in text.upper():
-                problems.append(f"defined name {name} holds CPX_ formula text")
-            if dn.get("hidden") in ("1", "true") and not name.startswith("_xlnm."):
-                problems.append(f"defined name {name} is hidden")
-            info = analyse_formula(text)
-            if not info.refs and not name.startswith("_xlnm."):
-                problems.append(f"defined name {name} holds a constant or formula, not a "
-                                "cell reference")
-            for sheet, _ in info.refs:
-                if sheet is not None and sheet.lower() not in lower:
-                    problems.append(f"defined name {name} points at missing sheet {sheet}")
-            if any(p.startswith("external link") for p in info.problems):
-                problems.append(f"defined name {name} links to another workbook")
-
-        try:
-            core = parse_xml(zf.read("docProps/core.xml"))
-            for tag, label in (("{http://purl.org/dc/elements/1.1/}creator", "dc:creator"),
-                               ("{http://schemas.openxmlformats.org/package/2006/metadata/"
-                                "core-properties}lastModifiedBy", "cp:lastModifiedBy")):
-                el = core.find(tag)
-                if el is not None and (el.text or "").strip():
-                    problems.append(f"docProps/core.xml {label} is {el.text.strip()!r}")
-        except KeyError:
-            pass
-
-        quote = _xf_quote_prefix(zf)
-        sst = _shared_strings(zf)
-        worksheet_parts = {t: p for t, p in parts.items() if "worksheets/" in p}
-        names_for_check = [n for n in kept_names if not n.startswith("_xlnm.")]
-        for title, part in worksheet_parts.items():
-            try:
-                xml = zf.read(part).decode("utf-8")
-            except KeyError:
-                problems.append(f"sheet {title}: part {part} is missing")
-                continue
-            problems.extend(_verify_sheet(title, xml, titles, names_for_check, quote, sst))
-    return problems
-
-
-def _verify_sheet(title, xml, titles, names, quote, sst) -> list[str]:
-    problems = []
-    rows = set(_ROW_HIDDEN_RE.findall(xml)) | set(_ROW_HIDDEN2_RE.findall(xml))
-    for r in sorted(rows, key=int):
-        problems.append(f"{title}: row {r} is hidden")
-    for col in _COL_HIDDEN_RE.findall(xml):
-        attrs = dict(_ATTR_RE.findall(col))
-        problems.append(f"{title}: columns {attrs.get('min')}-{attrs.get('max')} are hidden")
-    if re.search(r"<(?:\w+:)?legacyDrawing\b", xml):
-        problems.append(f"{title}: legacy drawing (buttons or comments)")
-    prot = re.search(r"<(?:\w+:)?sheetProtection\b[^>]*>", xml)
-    if prot and re.search(r'\b(sheet="(1|true)"|password=|hashValue=)', prot.group(0)):
-        problems.append(f"{title}: sheet protection or password")
-    start = xml.find("sheetData")
-    for m in _CELL_RE.finditer(xml, start if start >= 0 else 0):
-        attrs = dict(_ATTR_RE.findall(m.group("attrs")))
-        body = m.group("body") or ""
-        ref = attrs.get("r", "?")
-        where = f"{title}!{ref}"
-        kind = attrs.get("t", "n")
-        fm = _F_TEXT_RE.search(body)
-        vm = _V_RE.search(body)
-        if kind == "e":
-            problems.append(f"{where}: error value {unescape(vm.group('text') or '') if vm else ''}")
-        if fm is not None:
-            text = unescape(fm.group("text") or "")
-            if text:
-                if "CPX_" in text.upper():
-                    problems.append(f"{where}: CPX_ formula ={text}")
-                else:
-                    why = portability_problems(text, sheets=titles, names=names)
-                    if why:
-                        problems.append(f"{where}: formula ={text} is not portable ({why[0]})")
-            if vm is None or (vm.group("text") is None and kind != "str"):
-                problems.append(f"{where}: formula has no cached value")
-            continue
-        text = None
-        if kind == "inlineStr":
-            text = "".join(unescape(t) for t in _IS_RE.findall(body))
-        elif kind == "s" and vm is not None and (vm.group("text") or "").strip().isdigit():
-            idx = int(vm.group("text"))
-            text = sst[idx] if idx < len(sst) else None
-        if text and text.startswith(_TEXT_LEADS):
-            s = attrs.get("s")
-            if not (s is not None and s.isdigit() and int(s) < len(quote) and quote[int(s)]):
-                problems.append(f"{where}: text {text[:20]!r} lacks the quote prefix")
-    return problems

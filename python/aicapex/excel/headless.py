@@ -272,9 +272,9 @@ def _refresh_locked(
     changes = kept + value_changes(old, values, _labels(wb, values))
     rows = changes_rows(plan, changes)
     change_table = TableWrite("Changes", "tblChanges", L.CHANGES_COLUMNS, rows)
-    from aicapex.excel.refresh import _write_table_openpyxl
+    from aicapex.excel.refresh import write_table_openpyxl
 
-    _write_table_openpyxl(wb, change_table)
+    write_table_openpyxl(wb, change_table)
     wb.calculation.fullCalcOnLoad = True
     update_chart_caches(wb, values)
 

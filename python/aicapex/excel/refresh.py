@@ -247,7 +247,7 @@ def apply_to_openpyxl(wb: Any, plan: RefreshPlan, changes: list[list[Any]]) -> N
     sheets = {name: wb[name] for name in wb.sheetnames}  # one lookup per sheet, not per cell
     for sheet, row, col, value in plan.writes():
         set_openpyxl_value(sheets[sheet].cell(row=row, column=col), value)
-    _write_table_openpyxl(wb, TableWrite("Changes", "tblChanges", L.CHANGES_COLUMNS, changes))
+    write_table_openpyxl(wb, TableWrite("Changes", "tblChanges", L.CHANGES_COLUMNS, changes))
     for t in plan.tables:
         _resize_table_openpyxl(wb, t)
     if plan.as_of is not None:
@@ -304,7 +304,9 @@ def set_openpyxl_value(c: Any, v: Any) -> None:
         c.data_type = "s"
 
 
-def _write_table_openpyxl(wb: Any, t: TableWrite) -> None:
+def write_table_openpyxl(wb: Any, t: TableWrite) -> None:
+    """Write a table's rows under its header on an openpyxl workbook and resize the Excel
+    Table to them (rows left over from a longer table are cleared)."""
     ws = wb[t.sheet]
     first = L.DATA_HEADER_ROW + 2
     for i, row in enumerate(t.rows):
