@@ -79,3 +79,54 @@ def test_fast_formula_reader_agrees_with_openpyxl(built):
     formulas = {(ws.title, c.coordinate) for ws in wb.worksheets for row in ws.iter_rows()
                 for c in row if c.data_type == "f"}
     assert set(fast) == formulas  # every formula has its stored result, nothing else
+
+
+# --- what build does to an existing output folder ----------------------------------------------
+
+
+def _build(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "aicapex", "build", *args],
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_build_replaces_its_own_workbook_but_refuses_an_edited_one(tmp_path):
+    workbook = tmp_path / "ai_capex_monitor.xlsm"
+    assert _build("--template-only", "--out", str(tmp_path)).returncode == 0
+    first = workbook.read_bytes()
+    # built again: the file is still what build wrote, so it is replaced without a backup
+    assert _build("--template-only", "--out", str(tmp_path)).returncode == 0
+    assert not workbook.with_name(workbook.name + ".bak").exists()
+    # an analyst saves work in it: the next build refuses, one error line, nothing touched
+    edited = first + b"analyst's work"
+    workbook.write_bytes(edited)
+    r = _build("--template-only", "--out", str(tmp_path))
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr.count("\n") == 1 and r.stderr.startswith("error: ")
+    assert "was changed since build wrote it" in r.stderr and "--force" in r.stderr
+    assert workbook.read_bytes() == edited
+    # --force replaces it and keeps the analyst's file as .bak
+    r = _build("--template-only", "--force", "--out", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert workbook.with_name(workbook.name + ".bak").read_bytes() == edited
+    assert "ai_capex_monitor.xlsm.bak" in r.stdout
+
+
+def test_build_says_in_words_why_the_master_check_is_not_ok(tmp_path, monkeypatch, capsys):
+    """A master check that could not be computed is reported as the refresh reports it (not as
+    "FAILING (None)"); the client copy is not written and the exit code is refresh's 3."""
+    from aicapex import cli
+    from aicapex.excel import headless
+
+    def refresh_without_master_check(path, **kwargs):
+        return headless.RefreshResult(path=path, formulas=12, changes=0, errors=[],
+                                      master_check=None, seconds=0.1,
+                                      engine_errors=["Ratios!F12 #VALUE!: capex=-5 is out of range"])
+
+    monkeypatch.setattr(headless, "refresh_file", refresh_without_master_check)
+    assert cli.main(["build", "--out", str(tmp_path)]) == 3
+    out, err = capsys.readouterr()
+    assert "master check not computed: the master check cell (chk_Master) has no value" in out
+    assert "None" not in out and "FAILING (" not in out
+    assert "failing: Ratios!F12 #VALUE!: capex=-5 is out of range" in err
+    assert "client    not written" in out
+    assert not list(tmp_path.glob("AI_Capex_Monitor_*.xlsx"))

@@ -8,6 +8,7 @@ what import-linter cannot see is checked here.
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 from conftest import REPO
@@ -141,3 +142,80 @@ def test_no_module_is_over_a_thousand_lines():
 def test_the_scan_covers_the_package_and_the_tests():
     files = {p.relative_to(REPO).as_posix() for p in _python_files(*SCANNED)}
     assert "python/aicapex/formula/parser.py" in files and "tests/conftest.py" in files
+
+
+# --- what an install needs ----------------------------------------------------------------------
+
+#: Modules imported only where a platform provides them; pip never installs them.
+PLATFORM_MODULES = {"pyodide": "xlwings Lite's runtime"}
+#: Import name -> distribution for modules not installed on this (Linux) machine.
+NOT_INSTALLED_HERE = {"pythoncom": "pywin32", "win32com": "pywin32"}
+#: The one module of ours that needs the `server` extra (python -m aicapex serve).
+SERVER_MODULE = PACKAGE / "server.py"
+
+
+def _dist_name(requirement: str) -> str:
+    import re
+
+    return re.match(r"[A-Za-z0-9_.-]+", requirement).group(0).lower().replace("_", "-")
+
+
+def _imported_distributions(files: list[Path]) -> dict[str, set[str]]:
+    """Distribution -> our files that import it (at any depth: function-level imports too)."""
+    import importlib.metadata
+
+    installed = importlib.metadata.packages_distributions()
+    out: dict[str, set[str]] = {}
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                modules = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                modules = [node.module]
+            else:
+                continue
+            for module in modules:
+                top = module.split(".")[0]
+                if (top in sys.stdlib_module_names or top in ("aicapex", "__future__")
+                        or top in PLATFORM_MODULES):
+                    continue
+                dists = NOT_INSTALLED_HERE.get(top) or installed.get(top, [top])[0]
+                out.setdefault(_dist_name(dists), set()).add(path.name)
+    return out
+
+
+def _pyproject() -> dict:
+    import tomllib
+
+    return tomllib.loads((REPO / "python" / "pyproject.toml").read_text(encoding="utf-8"))
+
+
+def test_runtime_dependencies_are_what_the_package_imports():
+    project = _pyproject()["project"]
+    core = {_dist_name(r) for r in project["dependencies"]}
+    server = {_dist_name(r) for r in project["optional-dependencies"]["server"]}
+    files = _python_files(PACKAGE)
+    assert set(_imported_distributions([p for p in files if p != SERVER_MODULE])) == core
+    assert set(_imported_distributions([SERVER_MODULE])) - core == server
+
+
+def test_every_dependency_is_pinned_for_the_quick_start():
+    def pins(name: str) -> set[str]:
+        lines = (REPO / name).read_text(encoding="utf-8").splitlines()
+        return {_dist_name(x) for x in lines if "==" in x and not x.startswith("#")}
+
+    project = _pyproject()["project"]
+    core = {_dist_name(r) for r in project["dependencies"] if "Windows" not in r}
+    assert core <= pins("requirements.txt")
+    assert {_dist_name(r) for r in project["optional-dependencies"]["server"]} <= (
+        pins("requirements.txt") | pins("requirements-server.txt"))
+
+
+def test_the_workbook_glue_is_the_module_the_package_ships():
+    """``build`` writes the glue from inside the package (a plain install has no workbook/
+    folder); the committed copy next to the committed template is the same text."""
+    from aicapex.commands.build import GLUE_NAME, glue_module_source
+
+    committed = (REPO / "workbook" / GLUE_NAME).read_text(encoding="utf-8")
+    assert committed == glue_module_source()
+    assert glue_module_source() == (PACKAGE / "excel" / "workbook_glue.py").read_text("utf-8")

@@ -1,5 +1,9 @@
 """xlwings glue for ai_capex_monitor.xlsm.
 
+Shipped inside the package (``aicapex/excel/workbook_glue.py``); ``python -m aicapex build``
+writes it next to the workbook as ``ai_capex_monitor.py``, the name the workbook imports
+(``workbook/ai_capex_monitor.py`` in the repository is the same file, checked by a test).
+
 * Desktop Excel: the Cover's "Refresh data" button runs xlwings' ``SampleCall`` macro, which
   runs ``import ai_capex_monitor; ai_capex_monitor.main()`` with this folder on the path.
 * xlwings Server / Lite: ``refresh`` is an ``@xw.script`` (button ``[xlwings_button]``, the
