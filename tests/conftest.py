@@ -56,10 +56,45 @@ def _no_user_overrides(monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def refreshed_workbook(tmp_path_factory):
-    from workbook_fixtures import build_refreshed
+def template(tmp_path_factory):
+    """The analyst template as the builder makes it from the bundled data (not refreshed),
+    built once per session. Shared: read it, never change it (copy it into ``tmp_path``)."""
+    from workbook_fixtures import build_template
 
-    return build_refreshed(tmp_path_factory.mktemp("refreshed"))
+    return build_template(tmp_path_factory.mktemp("template"))
+
+
+@pytest.fixture(scope="session")
+def template_book(template):
+    """The template opened with openpyxl (``keep_vba``). Shared: read only."""
+    import openpyxl
+
+    return openpyxl.load_workbook(template, keep_vba=True)
+
+
+@pytest.fixture
+def template_copy(template, tmp_path):
+    """A copy of the template in ``tmp_path``, free to change."""
+    path = tmp_path / template.name
+    shutil.copyfile(template, path)
+    return path
+
+
+@pytest.fixture
+def refreshed_copy(refreshed_workbook, tmp_path):
+    """A copy of the refreshed workbook in ``tmp_path``, free to change."""
+    path = tmp_path / refreshed_workbook.name
+    shutil.copyfile(refreshed_workbook, path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def refreshed_workbook(template, tmp_path_factory):
+    """A copy of the template refreshed headlessly (as of ``workbook_fixtures.NOW``). Shared:
+    read only."""
+    from workbook_fixtures import refreshed_copy
+
+    return refreshed_copy(template, tmp_path_factory.mktemp("refreshed"))
 
 
 # Tests never read or write a real user's SEC cache: an empty folder of their own. Set at import

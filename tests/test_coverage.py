@@ -7,7 +7,7 @@ from __future__ import annotations
 import openpyxl
 from aicapex.excel import layout as L
 from aicapex.excel.headless import refresh_file
-from workbook_fixtures import NOW, TIMELINE, build_template
+from workbook_fixtures import NOW, TIMELINE
 
 CRWV = ("ticker,fiscal_year,fiscal_year_end,field,value_musd,source,note\n"
         "CRWV,2025,2025-12-31,capex,12000,analyst test figure,\n"
@@ -18,11 +18,11 @@ def _slot_cell(slot: int) -> str:
     return L.coverage_cell(slot).split("!")[1].replace("$", "")
 
 
-def test_a_ticker_typed_into_a_free_slot_gets_its_block(tmp_path):
+def test_a_ticker_typed_into_a_free_slot_gets_its_block(template_copy, tmp_path):
     overrides = tmp_path / "overrides"
     overrides.mkdir()
     (overrides / "crwv.csv").write_text(CRWV, encoding="utf-8")
-    path = build_template(tmp_path)
+    path = template_copy
     wb = openpyxl.load_workbook(path, keep_vba=True)
     slot = len(L.COVERAGE)  # the first free slot
     assert wb["Inputs"][_slot_cell(slot)].value is None
@@ -46,11 +46,12 @@ def test_empty_slots_are_blank_not_errors(refreshed_workbook):
     assert ws.cell(b.highest_since_row + 1, 4).value in (None, "")
 
 
-def test_refresh_warns_about_coverage_without_data_and_data_without_a_block(tmp_path):
+def test_refresh_warns_about_coverage_without_data_and_data_without_a_block(template_copy,
+                                                                              tmp_path):
     overrides = tmp_path / "overrides"
     overrides.mkdir()
     (overrides / "crwv.csv").write_text(CRWV, encoding="utf-8")
-    path = build_template(tmp_path)
+    path = template_copy
     wb = openpyxl.load_workbook(path, keep_vba=True)
     wb["Inputs"][_slot_cell(len(L.COVERAGE))].value = "NBIS"
     wb.save(path)

@@ -10,6 +10,7 @@ them (dependents use those values) and marks them "not recomputed" on Changes.
 from __future__ import annotations
 
 import hashlib
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +21,6 @@ from aicapex.errors import AicapexError
 from aicapex.excel.cached import stamp_cached_values
 from aicapex.excel.evaluator import UnsupportedFormulas, evaluate_workbook
 from openpyxl import Workbook
-from workbook_fixtures import build_template
 
 CLI = [sys.executable, "-m", "aicapex"]
 
@@ -107,11 +107,12 @@ def _sha(path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def analyst_book(tmp_path_factory) -> Path:
+def analyst_book(template, tmp_path_factory) -> Path:
     """The template with an analyst's sheet of eleven unsupported formulas, cached values
     stamped as Excel would have left them."""
     folder = tmp_path_factory.mktemp("unsupported")
-    path = build_template(folder)
+    path = folder / template.name
+    shutil.copyfile(template, path)
     wb = openpyxl.load_workbook(path, keep_vba=True)
     ws = wb.create_sheet("Analyst")
     _analyst_sheet(ws)

@@ -13,11 +13,10 @@ from aicapex.errors import AicapexError
 from aicapex.excel import layout as L
 from aicapex.excel.export import export_client_copy
 from aicapex.excel.headless import refresh_file
-from workbook_fixtures import NOW, build_template, name_cell
+from workbook_fixtures import NOW, name_cell
 
 
-def _coupon_typed_as_six(tmp_path):
-    path = build_template(tmp_path)
+def _coupon_typed_as_six(path):
     wb = openpyxl.load_workbook(path, keep_vba=True)
     name_cell(wb, "in_BondCoupon").value = 6  # meant 6%
     name_cell(wb, "in_Scenario").value = "bonds"  # a preset that issues bonds
@@ -25,10 +24,10 @@ def _coupon_typed_as_six(tmp_path):
     return path
 
 
-def test_every_input_is_validated_where_it_is_typed(tmp_path):
+def test_every_input_is_validated_where_it_is_typed(template_book):
     """Each named input on Inputs has data validation (a list, a whole-number or a decimal
     range) with a message that states its unit; a percent input accepts fractions only."""
-    wb = openpyxl.load_workbook(build_template(tmp_path))
+    wb = template_book
     ws = wb["Inputs"]
     rules = {}
     for dv in ws.data_validations.dataValidation:
@@ -54,8 +53,8 @@ def test_every_input_is_validated_where_it_is_typed(tmp_path):
             assert upper <= 5, f"{name}: a percent input must take a fraction"
 
 
-def test_a_coupon_typed_as_a_whole_number_fails_the_master_check(tmp_path):
-    path = _coupon_typed_as_six(tmp_path)
+def test_a_coupon_typed_as_a_whole_number_fails_the_master_check(template_copy, tmp_path):
+    path = _coupon_typed_as_six(template_copy)
     result = refresh_file(path, now=NOW)
     assert result.master_check == 1
     assert any(e.startswith("Scenarios!") and "#VALUE!" in e and "coupon" in e
@@ -72,8 +71,8 @@ def test_a_coupon_typed_as_a_whole_number_fails_the_master_check(tmp_path):
     assert forced.exists()
 
 
-def test_the_refresh_command_names_the_failing_cells(tmp_path):
-    path = _coupon_typed_as_six(tmp_path)
+def test_the_refresh_command_names_the_failing_cells(template_copy):
+    path = _coupon_typed_as_six(template_copy)
     r = subprocess.run([sys.executable, "-m", "aicapex", "refresh", "--quiet", str(path)],
                        capture_output=True, text=True)
     assert "master check FAILING" in r.stdout

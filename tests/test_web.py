@@ -27,7 +27,6 @@ import pytest
 from aicapex.excel import vba, web
 from conftest import REPO, require_or_skip
 from openpyxl.utils.cell import coordinate_to_tuple
-from workbook_fixtures import build_template
 
 sys.path.insert(0, str(REPO / "bench"))
 import bench_replay as br  # noqa: E402 - the replay tool lives in bench/
@@ -43,16 +42,6 @@ def live(tmp_path_factory):
                     "xlwings-server is not installed (pip install -r requirements-server.txt)")
     with br.LiveServer(tmp_path_factory.mktemp("server")) as srv:
         yield srv
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    return build_template(tmp_path_factory.mktemp("web-template"))
-
-
-@pytest.fixture(scope="module")
-def refreshed(template, tmp_path_factory):
-    return br.refreshed_copy(template, tmp_path_factory.mktemp("web-refreshed"))
 
 
 def post(url: str, data: Any) -> tuple[int, Any]:
@@ -138,13 +127,13 @@ def test_the_sheet_button_is_a_shape_named_xlwings_button_linked_to_the_script_c
 # -- the web analyst's path over HTTP -------------------------------------------------------
 
 
-def web_book(refreshed, name_errors: set[tuple[str, str]],
+def web_book(refreshed_workbook, name_errors: set[tuple[str, str]],
              overrides: dict[tuple[str, str], Any]) -> dict:
     """The book payload the Office.js client sends: the refreshed workbook's values, with
     ``#NAME?`` where ``name_errors`` says (Excel on the web, desktop names) and ``overrides``."""
     from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
-    payload = _payload(refreshed)
+    payload = _payload(refreshed_workbook)
     by_name = {s["name"]: s["values"] for s in payload["sheets"]}
     for (sheet, cell), value in [*((k, "#NAME?") for k in name_errors), *overrides.items()]:
         col, row = coordinate_from_string(cell)
@@ -200,13 +189,13 @@ def set_formulas(actions: list[dict], sheets: list[str]) -> dict[tuple[str, str]
 
 
 @pytest.fixture(scope="module")
-def web_refresh(live, template, refreshed):
+def web_refresh(live, template, refreshed_workbook):
     formulas = template_cpx_formulas(template)
     cells = sorted(formulas)
     analyst_number = cells[7]  # an analyst typed a number over a CPX_ formula
     name_errors = set(cells) - {analyst_number}
     analyst_formula = ("Ratios", "X3")  # the analyst's own formula with an unknown function
-    book = web_book(refreshed, name_errors | {analyst_formula}, {analyst_number: 123.0})
+    book = web_book(refreshed_workbook, name_errors | {analyst_formula}, {analyst_number: 123.0})
     status, body = post(f"{live.url}{SCRIPT}", book)
     assert status == 200, body
     return {"formulas": formulas, "name_errors": name_errors, "analyst": analyst_number,
@@ -235,10 +224,10 @@ def test_refresh_on_the_web_rewrites_exactly_the_template_cells_showing_name_err
 
 
 def test_the_converted_formulas_replayed_over_http_give_the_headless_values(web_refresh, live,
-                                                                            refreshed):
-    formulas = br.formula_texts(openpyxl.load_workbook(refreshed))
+                                                                            refreshed_workbook):
+    formulas = br.formula_texts(openpyxl.load_workbook(refreshed_workbook))
     formulas.update(set_formulas(web_refresh["actions"], web_refresh["sheets"]))
-    replay = br.extract_calls(refreshed, formulas)
+    replay = br.extract_calls(refreshed_workbook, formulas)
     assert len(replay.calls) == br.static_count(formulas)
     assert {c.function for c in replay.calls} <= {n.lower() for n in
                                                   __import__("aicapex.udfs").udfs.__all__}

@@ -1,8 +1,10 @@
-"""Build and refresh the analyst workbook once per test session (it takes a few seconds)."""
+"""Helpers for tests of the analyst workbook. The template and its refreshed copy are built
+once per session by the ``template`` and ``refreshed_workbook`` fixtures (tests/conftest.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
 from aicapex.data.dataset import load_dataset
@@ -28,12 +30,22 @@ def build_refreshed(folder: Path, overrides: Path | None = None) -> Path:
     return path
 
 
+def refreshed_copy(template: Path, folder: Path) -> Path:
+    """A copy of ``template`` in ``folder``, refreshed headlessly as of :data:`NOW`."""
+    path = folder / template.name
+    shutil.copyfile(template, path)
+    refresh_file(path, now=NOW, backup=False)
+    return path
+
+
 def formula_cells(ws):
-    """(coordinate, formula) of every formula cell of an openpyxl worksheet."""
+    """(coordinate, formula text) of every formula cell of an openpyxl worksheet, array and
+    spilled (dynamic-array) anchors included."""
     for row in ws.iter_rows():
         for c in row:
-            if isinstance(c.value, str) and c.value.startswith("="):
-                yield c.coordinate, c.value
+            v = c.value.text if hasattr(c.value, "text") else c.value
+            if isinstance(v, str) and v.startswith("="):
+                yield c.coordinate, v
 
 
 def function_calls(formula: str) -> list[tuple[str, int]]:
