@@ -165,7 +165,7 @@ def test_schedule_identities(capex, hurdle, life, opex, margin):
 def test_schedule_rejects_bad_shapes():
     with pytest.raises(ArgumentError, match="1-D"):
         required_revenue_schedule([[1, 2]], 3, None, 0.1, 0.5)
-    with pytest.raises(ArgumentError, match="lag=-1"):
+    with pytest.raises(ArgumentError, match="delay=-1"):  # named as the argument is
         required_revenue_schedule([1, 2], 3, None, 0.1, 0.5, delay=-1)
 
 

@@ -249,12 +249,8 @@ def _book_payload(path: Path) -> dict:
             "names": client_names(path), "sheets": sheets}
 
 
-def test_refresh_script_writes_the_data_table(live, tmp_path):
-    from aicapex.data.dataset import load_dataset
-    from aicapex.excel.builder import build_analyst_workbook
-
-    path = build_analyst_workbook(tmp_path / "ai_capex_monitor.xlsm", load_dataset(overrides=None))
-    book = _book_payload(path)
+def test_refresh_script_writes_the_data_table(live, template):
+    book = _book_payload(template)
     status, body = post_json(f"{live.url}/xlwings/custom-scripts-call/refresh", book)
     assert status == 200, body
     sheets = [s["name"] for s in book["sheets"]]

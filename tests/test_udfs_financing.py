@@ -170,7 +170,7 @@ def test_scenario_sources_name_every_default(dataset):
     (["MSFT", "bonds", 2.5], "#VALUE!", "whole number"),
     (["MSFT", "bonds", 3, [["bonds.coupon"]]], "#VALUE!", "2 columns"),
     (["MSFT", "bonds", 3, [["bonds.coupn", 0.05]]], "#VALUE!", "unknown parameter 'coupn'"),
-    (["MSFT", "bonds", 3, [["bonds.coupon", 1.5]]], "#VALUE!", "bonds.coupon = 1.5"),
+    (["MSFT", "bonds", 3, [["bonds.coupon", 1.5]]], "#VALUE!", "bonds.coupon=1.5"),
     (["MSFT", "bonds", 3, [["bonds.coupon", "5%"]]], "#VALUE!", "expected a number"),
     (["MSFT", "bonds", 3, [["bonds.coupon", True]]], "#VALUE!", "TRUE/FALSE"),
     (["MSFT", "bonds", 3, [[None, 0.05]]], "#VALUE!", "has no key"),

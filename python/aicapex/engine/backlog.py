@@ -10,6 +10,7 @@ redefined in August 2024, recast back to FY2023 only); each year uses its own ba
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 import numpy as np
@@ -17,23 +18,11 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from aicapex.engine.metrics import divide, growth
-from aicapex.errors import ArgumentError
+from aicapex.engine.validation import as_output, check_range
 
 __all__ = ["BACKLOG_COLUMNS", "backlog_coverage", "backlog_growth", "backlog_table"]
 
-
-def _nonneg(name: str, value: ArrayLike, unit: str) -> NDArray[np.float64]:
-    a = np.asarray(value, dtype=float)
-    neg = a[~np.isnan(a)] < 0
-    if neg.any():
-        v = a[~np.isnan(a)][neg][0]
-        raise ArgumentError(f"{name}={v:g} is negative: expected {unit} >= 0")
-    return a
-
-
-def _out(x: NDArray) -> NDArray | float:
-    x = np.asarray(x, dtype=float)
-    return float(x) if x.ndim == 0 else x
+USD_M = "USD millions >= 0"
 
 
 def backlog_coverage(rpo: ArrayLike, revenue: ArrayLike) -> NDArray | float:
@@ -71,9 +60,9 @@ def backlog_coverage(rpo: ArrayLike, revenue: ArrayLike) -> NDArray | float:
     >>> backlog_coverage([100, 50], [0, 25]).tolist()
     [nan, 2.0]
     """
-    r = _nonneg("rpo", rpo, "USD millions")
-    v = _nonneg("revenue", revenue, "USD millions")
-    return _out(divide(r, v))
+    r = check_range("rpo", rpo, 0, math.inf, USD_M)
+    v = check_range("revenue", revenue, 0, math.inf, USD_M)
+    return as_output(divide(r, v))
 
 
 def backlog_growth(rpo: ArrayLike, axis: int = -1) -> NDArray:
@@ -104,7 +93,7 @@ def backlog_growth(rpo: ArrayLike, axis: int = -1) -> NDArray:
     >>> np.round(backlog_growth([229_000, 275_000, 375_000]), 4).tolist()
     [nan, 0.2009, 0.3636]
     """
-    return growth(_nonneg("rpo", rpo, "USD millions"), axis=axis)
+    return growth(check_range("rpo", rpo, 0, math.inf, USD_M), axis=axis)
 
 
 #: Columns of :func:`backlog_table`: the cloud-revenue coverage first, then the total-revenue

@@ -101,7 +101,7 @@ from aicapex.engine.terms import (
     PrivateCreditTerms,
     TermLoanTerms,
 )
-from aicapex.engine.validation import check_number, check_whole, scalar_or_array
+from aicapex.engine.validation import as_output, check_number, check_whole
 from aicapex.engine.waterfall import (
     CHUNK,
     WaterfallStart,
@@ -544,7 +544,7 @@ def ebitda_proxy(ocf: Any, lease_payment: Any, out: np.ndarray | None = None
     """
     if out is not None:
         return np.subtract(ocf, lease_payment, out=out)
-    return scalar_or_array(np.subtract(ocf, lease_payment), ocf, lease_payment)
+    return as_output(np.subtract(ocf, lease_payment))
 
 
 def leverage(debt: Any, ebitda: Any) -> float | np.ndarray:
@@ -575,7 +575,7 @@ def leverage(debt: Any, ebitda: Any) -> float | np.ndarray:
     d, e = np.broadcast_arrays(np.asarray(debt, dtype=float), np.asarray(ebitda, dtype=float))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         out = np.where(e > 0, d / np.where(e > 0, e, 1.0), np.nan)
-    return scalar_or_array(out, debt, ebitda)
+    return as_output(out)
 
 
 def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:

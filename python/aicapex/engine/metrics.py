@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from aicapex.engine.validation import as_output
+
 __all__ = [
     "divide",
     "divide_reason",
@@ -42,16 +44,11 @@ REASON_MISSING = "missing input"
 REASON_ZERO = "zero denominator"
 
 
-def _out(x: NDArray) -> NDArray | np.floating:
-    """numpy-financial convention: 0-d results come back as numpy scalars."""
-    return x[()] if x.ndim == 0 else x
-
-
 def _float(a: ArrayLike) -> NDArray[np.float64]:
     return np.asarray(a, dtype=float)
 
 
-def divide(numerator: ArrayLike, denominator: ArrayLike) -> NDArray | np.floating:
+def divide(numerator: ArrayLike, denominator: ArrayLike) -> NDArray | float:
     """Element-wise ``numerator / denominator`` with NaN for a zero or missing denominator.
 
     Parameters
@@ -77,7 +74,7 @@ def divide(numerator: ArrayLike, denominator: ArrayLike) -> NDArray | np.floatin
     n, d = np.broadcast_arrays(_float(numerator), _float(denominator))
     with np.errstate(divide="ignore", invalid="ignore"):
         q = np.where(d == 0, np.nan, n / np.where(d == 0, 1.0, d))
-    return _out(np.asarray(q, dtype=float))
+    return as_output(np.asarray(q, dtype=float))
 
 
 def divide_reason(numerator: ArrayLike, denominator: ArrayLike) -> NDArray[np.str_]:
@@ -94,7 +91,7 @@ def divide_reason(numerator: ArrayLike, denominator: ArrayLike) -> NDArray[np.st
     return np.where(missing, REASON_MISSING, np.where(d == 0, REASON_ZERO, REASON_OK))
 
 
-def capex_to_ocf(capex: ArrayLike, ocf: ArrayLike) -> NDArray | np.floating:
+def capex_to_ocf(capex: ArrayLike, ocf: ArrayLike) -> NDArray | float:
     """Capital expenditure as a share of operating cash flow.
 
     Parameters
@@ -123,7 +120,7 @@ def capex_to_ocf(capex: ArrayLike, ocf: ArrayLike) -> NDArray | np.floating:
     return divide(capex, ocf)
 
 
-def fcf(ocf: ArrayLike, capex: ArrayLike) -> NDArray | np.floating:
+def fcf(ocf: ArrayLike, capex: ArrayLike) -> NDArray | float:
     """Free cash flow: operating cash flow less capital expenditure.
 
     Notes
@@ -138,10 +135,10 @@ def fcf(ocf: ArrayLike, capex: ArrayLike) -> NDArray | np.floating:
     73266.0
     """
     o, c = np.broadcast_arrays(_float(ocf), _float(capex))
-    return _out(np.asarray(o - c))
+    return as_output(np.asarray(o - c))
 
 
-def fcf_margin(ocf: ArrayLike, capex: ArrayLike, revenue: ArrayLike) -> NDArray | np.floating:
+def fcf_margin(ocf: ArrayLike, capex: ArrayLike, revenue: ArrayLike) -> NDArray | float:
     """Free cash flow as a share of revenue.
 
     Notes
@@ -156,7 +153,7 @@ def fcf_margin(ocf: ArrayLike, capex: ArrayLike, revenue: ArrayLike) -> NDArray 
     return divide(fcf(ocf, capex), revenue)
 
 
-def capex_to_revenue(capex: ArrayLike, revenue: ArrayLike) -> NDArray | np.floating:
+def capex_to_revenue(capex: ArrayLike, revenue: ArrayLike) -> NDArray | float:
     """Capex intensity: capital expenditure as a share of revenue.
 
     Notes
@@ -171,7 +168,7 @@ def capex_to_revenue(capex: ArrayLike, revenue: ArrayLike) -> NDArray | np.float
     return divide(capex, revenue)
 
 
-def da_to_revenue(da: ArrayLike, revenue: ArrayLike) -> NDArray | np.floating:
+def da_to_revenue(da: ArrayLike, revenue: ArrayLike) -> NDArray | float:
     """Depreciation & amortization as a share of revenue.
 
     Notes
@@ -186,7 +183,7 @@ def da_to_revenue(da: ArrayLike, revenue: ArrayLike) -> NDArray | np.floating:
     return divide(da, revenue)
 
 
-def da_to_capex(da: ArrayLike, capex: ArrayLike) -> NDArray | np.floating:
+def da_to_capex(da: ArrayLike, capex: ArrayLike) -> NDArray | float:
     """Depreciation & amortization as a share of capex (below 1: the asset base is growing).
 
     Notes
@@ -201,7 +198,7 @@ def da_to_capex(da: ArrayLike, capex: ArrayLike) -> NDArray | np.floating:
     return divide(da, capex)
 
 
-def lease_to_fixed_assets(rou_assets: ArrayLike, ppe_net: ArrayLike) -> NDArray | np.floating:
+def lease_to_fixed_assets(rou_assets: ArrayLike, ppe_net: ArrayLike) -> NDArray | float:
     """Operating-lease right-of-use assets relative to net PP&E (leasing vs self-build).
 
     Notes
@@ -216,7 +213,7 @@ def lease_to_fixed_assets(rou_assets: ArrayLike, ppe_net: ArrayLike) -> NDArray 
     return divide(rou_assets, ppe_net)
 
 
-def net_debt(debt: ArrayLike, cash: ArrayLike) -> NDArray | np.floating:
+def net_debt(debt: ArrayLike, cash: ArrayLike) -> NDArray | float:
     """Net debt: total debt less cash and marketable securities (negative = net cash).
 
     Notes
@@ -229,7 +226,7 @@ def net_debt(debt: ArrayLike, cash: ArrayLike) -> NDArray | np.floating:
     -60.0
     """
     d, c = np.broadcast_arrays(_float(debt), _float(cash))
-    return _out(np.asarray(d - c))
+    return as_output(np.asarray(d - c))
 
 
 def growth(values: ArrayLike, axis: int = -1) -> NDArray:
@@ -253,7 +250,7 @@ def growth(values: ArrayLike, axis: int = -1) -> NDArray:
     return np.moveaxis(out, -1, axis)
 
 
-def cagr(values: ArrayLike, years: ArrayLike | None = None, axis: int = -1) -> NDArray | np.floating:
+def cagr(values: ArrayLike, years: ArrayLike | None = None, axis: int = -1) -> NDArray | float:
     """Compound annual growth rate from the first to the last value along ``axis``.
 
     Parameters
@@ -282,7 +279,7 @@ def cagr(values: ArrayLike, years: ArrayLike | None = None, axis: int = -1) -> N
     with np.errstate(divide="ignore", invalid="ignore"):
         ok = (first > 0) & (last > 0) & (n > 0)
         r = np.where(ok, np.power(np.where(ok, last / np.where(ok, first, 1), 1), 1 / np.where(n > 0, n, 1)) - 1, np.nan)
-    return _out(np.asarray(r, dtype=float))
+    return as_output(np.asarray(r, dtype=float))
 
 
 def ttm(quarterly: ArrayLike, axis: int = -1) -> NDArray:
@@ -504,7 +501,7 @@ def _peer_mask(num: NDArray, den: NDArray, axis: int, require_all: bool) -> tupl
     return both & complete, complete
 
 
-def peer_sum(values: ArrayLike, axis: int = 0, require_all: bool = True) -> NDArray | np.floating:
+def peer_sum(values: ArrayLike, axis: int = 0, require_all: bool = True) -> NDArray | float:
     """Sum across companies (``axis``); NaN where a company is missing if ``require_all``.
 
     Examples
@@ -519,12 +516,12 @@ def peer_sum(values: ArrayLike, axis: int = 0, require_all: bool = True) -> NDAr
         s = np.where(np.any(np.isnan(x), axis=axis), np.nan, s)
     else:
         s = np.where(np.all(np.isnan(x), axis=axis), np.nan, s)
-    return _out(np.asarray(s, dtype=float))
+    return as_output(np.asarray(s, dtype=float))
 
 
 def peer_ratio(
     numerators: ArrayLike, denominators: ArrayLike, axis: int = 0, require_all: bool = True
-) -> NDArray | np.floating:
+) -> NDArray | float:
     """Correctly weighted peer ratio: the ratio of sums, not the mean of ratios.
 
     Parameters
@@ -558,4 +555,4 @@ def peer_ratio(
     if require_all:
         none |= ~np.all(~np.isnan(n) & ~np.isnan(d), axis=axis)
     r = divide(sn, np.where(none, np.nan, sd))
-    return _out(np.asarray(r, dtype=float))
+    return as_output(np.asarray(r, dtype=float))

@@ -6,13 +6,15 @@ $/MWh, a whole rack's price for one GPU's), shared by :mod:`aicapex.engine.power
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from aicapex.errors import ArgumentError
+from aicapex.engine.validation import as_output, check_range
 
-__all__ = ["BOUNDS", "HOURS_PER_YEAR", "JOULES_PER_MWH", "SECONDS_PER_YEAR", "as_output",
-           "check_bound", "nonnegative"]
+__all__ = ["BOUNDS", "HOURS_PER_YEAR", "JOULES_PER_MWH", "OPEN_BELOW", "SECONDS_PER_YEAR",
+           "ZERO_ALLOWED", "as_output", "check_bound", "nonnegative"]
 
 HOURS_PER_YEAR = 8760.0
 SECONDS_PER_YEAR = HOURS_PER_YEAR * 3600.0
@@ -106,42 +108,21 @@ BOUNDS: dict[str, tuple[float, float, str, str, str]] = {
     "facility_life_years": (0.0, 100.0, "years in (0, 100]", "", "did you pass months?"),
 }
 
-_ZERO_OK = {"electricity_usd_per_mwh", "price_per_mtok"}
+#: Arguments for which 0 means "not charged" and passes below the lower bound.
+ZERO_ALLOWED = frozenset({"electricity_usd_per_mwh", "price_per_mtok"})
+#: Arguments whose lower bound itself is refused (a life, a size or a derate of 0).
+OPEN_BELOW = frozenset({"facility_mw", "accelerator_life_years", "facility_life_years",
+                        "serving_derate", "rental_alert_multiple"})
 
 
 def check_bound(name: str, value: ArrayLike) -> NDArray[np.float64]:
-    """Return ``value`` as floats, raising ArgumentError if any non-NaN entry is out of bounds."""
-    a = np.asarray(value, dtype=float)
+    """``value`` as floats, checked against its row of :data:`BOUNDS` (NaN passes) with the
+    engine's one range check, :func:`aicapex.engine.validation.check_range`."""
     lo, hi, unit, hint_lo, hint_hi = BOUNDS[name]
-    finite = a[~np.isnan(a)]
-    if finite.size == 0:
-        return a
-    zero_ok = name in _ZERO_OK
-    strict_lo = name in ("facility_mw", "accelerator_life_years", "facility_life_years",
-                         "serving_derate", "rental_alert_multiple")
-    bad_lo = finite <= lo if strict_lo else finite < lo
-    if zero_ok:
-        bad_lo &= finite != 0
-    bad_hi = finite > hi
-    bad = bad_lo | bad_hi
-    if bad.any():
-        v = finite[bad][0]
-        hint = hint_lo if v < lo or (strict_lo and v <= lo) else hint_hi
-        msg = f"{name}={v:g} is out of range: expected {unit}"
-        raise ArgumentError(msg + (f"; {hint}" if hint else ""))
-    return a
+    return check_range(name, value, lo, hi, unit, lo_open=name in OPEN_BELOW,
+                       zero_ok=name in ZERO_ALLOWED, hint_lo=hint_lo, hint_hi=hint_hi)
 
 
 def nonnegative(name: str, value: ArrayLike, unit: str) -> NDArray[np.float64]:
-    a = np.asarray(value, dtype=float)
-    neg = a[~np.isnan(a)] < 0
-    if neg.any():
-        v = a[~np.isnan(a)][neg][0]
-        raise ArgumentError(f"{name}={v:g} is negative: expected {unit} >= 0")
-    return a
-
-
-def as_output(x: NDArray) -> NDArray | float:
-    """numpy-financial convention: a 0-d result comes back as a float."""
-    x = np.asarray(x, dtype=float)
-    return float(x) if x.ndim == 0 else x
+    """``value`` as floats, every entry other than NaN >= 0 (a count, a price, a flow)."""
+    return check_range(name, value, 0.0, math.inf, f"{unit} >= 0")

@@ -21,6 +21,7 @@ Money in USD millions, rates as fractions (0.10 = 10%).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 import numpy as np
@@ -28,9 +29,11 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from aicapex.engine.metrics import divide, growth
+from aicapex.engine.validation import as_output, check_range, check_whole
 from aicapex.errors import ArgumentError
 
 __all__ = [
+    "RANGES",
     "ROI_COLUMNS",
     "blended_recovery_factor",
     "capital_recovery_factor",
@@ -51,62 +54,25 @@ __all__ = [
 ]
 
 
-def _out(x: ArrayLike) -> NDArray | float:
-    x = np.asarray(x, dtype=float)
-    return float(x) if x.ndim == 0 else x
+#: The range of each kind of argument, for :func:`aicapex.engine.validation.check_range`.
+RANGES: dict[str, dict] = {
+    "life": {"lo": 0.0, "hi": 50.0, "lo_open": True,
+             "expected": "a useful life in years > 0 (at most 50)", "hint_hi": "did you pass months?"},
+    "rate": {"lo": -1.0, "hi": 1.0, "lo_open": True,
+             "expected": "a rate as a fraction > -1 and <= 1 (0.10 = 10%)",
+             "hint_hi": "did you pass a percentage?"},
+    "margin": {"lo": 0.0, "hi": 1.0, "lo_open": True,
+               "expected": "a margin as a fraction in (0, 1]", "hint_lo": "margin must be positive",
+               "hint_hi": "did you pass a percentage?"},
+    "share": {"lo": 0.0, "hi": 1.0, "expected": "a fraction in [0, 1]",
+              "hint_hi": "did you pass a percentage?"},
+    "money": {"lo": 0.0, "expected": "USD millions >= 0 (outflows are positive)"},
+    "multiple": {"lo": 1.0, "expected": "a multiple >= 1 (total cost per dollar of capex)"},
+}
 
 
-def _finite(a: NDArray) -> NDArray:
-    return a[~np.isnan(a)]
-
-
-def _fail(name: str, a: NDArray, bad: NDArray, expected: str) -> None:
-    if bad.any():
-        v = _finite(a)[bad][0]
-        raise ArgumentError(f"{name}={v:g} is out of range: expected {expected}")
-
-
-def _check_life(name: str, lives: ArrayLike) -> NDArray:
-    a = np.asarray(lives, dtype=float)
-    f = _finite(a)
-    _fail(name, a, f <= 0, "a useful life in years > 0")
-    _fail(name, a, f > 50, "a useful life in years <= 50 (did you pass months?)")
-    return a
-
-
-def _check_rate(name: str, rate: ArrayLike) -> NDArray:
-    a = np.asarray(rate, dtype=float)
-    f = _finite(a)
-    _fail(name, a, f <= -1, "a rate as a fraction > -1 (0.10 = 10%)")
-    _fail(name, a, f > 1, "a rate as a fraction <= 1 (0.10 = 10%; did you pass a percentage?)")
-    return a
-
-
-def _check_margin(name: str, margin: ArrayLike) -> NDArray:
-    a = np.asarray(margin, dtype=float)
-    f = _finite(a)
-    _fail(name, a, f <= 0, "a margin as a fraction in (0, 1] (margin must be positive)")
-    _fail(name, a, f > 1, "a margin as a fraction in (0, 1] (did you pass a percentage?)")
-    return a
-
-
-def _check_share(name: str, share: ArrayLike) -> NDArray:
-    a = np.asarray(share, dtype=float)
-    f = _finite(a)
-    _fail(name, a, (f < 0) | (f > 1), "a fraction in [0, 1] (did you pass a percentage?)")
-    return a
-
-
-def _check_nonneg(name: str, x: ArrayLike, unit: str = "USD millions") -> NDArray:
-    a = np.asarray(x, dtype=float)
-    _fail(name, a, _finite(a) < 0, f"{unit} >= 0 (outflows are positive)")
-    return a
-
-
-def _check_lag(lag: int) -> int:
-    if isinstance(lag, bool) or int(lag) != lag or lag < 0:
-        raise ArgumentError(f"lag={lag!r} is out of range: expected a whole number of years >= 0")
-    return int(lag)
+def _checked(kind: str, name: str, value: ArrayLike) -> NDArray:
+    return check_range(name, value, **RANGES[kind])
 
 
 # -- required revenue -------------------------------------------------------------------------
@@ -142,24 +108,24 @@ def capital_recovery_factor(rate: ArrayLike, life: ArrayLike) -> NDArray | float
     >>> capital_recovery_factor(0.0, [4, 5]).tolist()
     [0.25, 0.2]
     """
-    r = _check_rate("rate", rate)
-    n = _check_life("life", life)
+    r = _checked("rate", "rate", rate)
+    n = _checked("life", "life", life)
     r, n = np.broadcast_arrays(r, n)
     with np.errstate(divide="ignore", invalid="ignore"):
         # 1 - (1+r)^-n computed as -expm1(-n log1p(r)): exact for tiny r (-> r n)
         denom = -np.expm1(-n * np.log1p(r))
         crf = np.where(r == 0, 1.0 / n, r / np.where(denom == 0, 1.0, denom))
-    return _out(crf)
+    return as_output(crf)
 
 
 def _lives_split(lives: ArrayLike, split: ArrayLike | None) -> tuple[NDArray, NDArray]:
-    lv = np.atleast_1d(_check_life("lives", lives))
+    lv = np.atleast_1d(_checked("life", "lives", lives))
     sp = np.ones(lv.shape[-1:]) / lv.shape[-1] if split is None and lv.shape[-1] == 1 else split
     if sp is None:
         raise ArgumentError(
             f"split is required with {lv.shape[-1]} lives: give the share of capex in each"
         )
-    sp = np.atleast_1d(_check_share("split", sp))
+    sp = np.atleast_1d(_checked("share", "split", sp))
     try:
         lv, sp = np.broadcast_arrays(lv, sp)
     except ValueError as exc:
@@ -207,9 +173,9 @@ def blended_recovery_factor(
     0.195963
     """
     lv, sp = _lives_split(lives, split)
-    h = _check_rate("hurdle", hurdle)
+    h = _checked("rate", "hurdle", hurdle)
     crf = capital_recovery_factor(np.asarray(h)[..., np.newaxis], lv)
-    return _out(np.sum(sp * crf, axis=-1))
+    return as_output(np.sum(sp * crf, axis=-1))
 
 
 def required_revenue(
@@ -277,11 +243,11 @@ def required_revenue(
     >>> np.round(required_revenue([100, 200], [6, 20], [0.7, 0.3], 0.10, 1.0), 4).tolist()
     [19.5963, 39.1926]
     """
-    k = _check_nonneg("capex", capex)
-    m = _check_margin("margin", margin)
-    o = _check_share("opex_share", opex_share)
+    k = _checked("money", "capex", capex)
+    m = _checked("margin", "margin", margin)
+    o = _checked("share", "opex_share", opex_share)
     crf = np.asarray(blended_recovery_factor(lives, split, hurdle))
-    return _out((k * crf + k * o) / m)
+    return as_output((k * crf + k * o) / m)
 
 
 def required_revenue_schedule(
@@ -337,21 +303,20 @@ def required_revenue_schedule(
     >>> cumulative_required_revenue([100, 100], 2, None, 0.0, 1.0).tolist()
     [0.0, 50.0, 100.0, 50.0]
     """
-    k = np.asarray(_check_nonneg("capex", capex), dtype=float)
+    k = np.asarray(_checked("money", "capex", capex), dtype=float)
     if k.ndim != 1:
         raise ArgumentError(f"capex must be 1-D (one value per vintage year), got shape {k.shape}")
     lv, sp = _lives_split(lives, split)
     if lv.ndim != 1:
         raise ArgumentError("lives and split must be 1-D in a schedule (one entry per class)")
-    m = float(_check_margin("margin", margin))
-    o = float(_check_share("opex_share", opex_share))
+    m = float(_checked("margin", "margin", margin))
+    o = float(_checked("share", "opex_share", opex_share))
     crf = np.asarray(capital_recovery_factor(hurdle, lv), dtype=float)
-    delay = _check_lag(delay)
+    delay = check_whole("delay", delay, 0, math.inf)
     n_v = k.shape[0]
     if horizon is None:
         horizon = n_v + delay + int(np.ceil(np.nanmax(lv))) - 1
-    if int(horizon) != horizon or horizon < 0:
-        raise ArgumentError(f"horizon={horizon!r} is out of range: expected a whole number >= 0")
+    horizon = check_whole("horizon", horizon, 0, math.inf)
     v = np.arange(n_v)[:, None, None]
     t = np.arange(int(horizon))[None, :, None]
     age = t - v - delay
@@ -453,13 +418,12 @@ def revenue_gap(
     >>> revenue_gap(150_000, 2, 0.5, 0, life_years=5)  # 600 / 5
     120000.0
     """
-    k = _check_nonneg("capex", capex)
-    c = np.asarray(cost_multiple, dtype=float)
-    _fail("cost_multiple", c, _finite(c) < 1, "a multiple >= 1 (total cost per dollar of capex)")
-    m = _check_margin("margin", margin)
-    r = _check_nonneg("ai_revenue", ai_revenue)
-    life = _check_life("life_years", life_years)
-    return _out(k * c / (m * life) - r)
+    k = _checked("money", "capex", capex)
+    c = _checked("multiple", "cost_multiple", cost_multiple)
+    m = _checked("margin", "margin", margin)
+    r = _checked("money", "ai_revenue", ai_revenue)
+    life = _checked("life", "life_years", life_years)
+    return as_output(k * c / (m * life) - r)
 
 
 def required_ai_revenue(
@@ -673,9 +637,9 @@ def incremental_return(op_income: ArrayLike, capex: ArrayLike, lag: int = 1) -> 
     >>> incremental_return([10, 12, 15], [20, 25, 30], lag=0).tolist()
     [nan, 0.08, 0.1]
     """
-    lag = _check_lag(lag)
+    lag = check_whole("lag", lag, 0, math.inf)
     i = np.asarray(op_income, dtype=float)
-    k = _check_nonneg("capex", capex)
+    k = _checked("money", "capex", capex)
     i, k = np.broadcast_arrays(np.atleast_1d(i), np.atleast_1d(k))
     out = np.full(i.shape, np.nan)
     n = i.shape[-1]
@@ -715,10 +679,10 @@ def payback_years(capex: ArrayLike, annual_cash_flow: ArrayLike) -> NDArray | fl
     >>> payback_years([100, 100], [0, -5]).tolist()
     [nan, nan]
     """
-    k = _check_nonneg("capex", capex)
+    k = _checked("money", "capex", capex)
     cf = np.asarray(annual_cash_flow, dtype=float)
     k, cf = np.broadcast_arrays(k, cf)
-    return _out(divide(k, np.where(cf > 0, cf, np.where(np.isnan(cf), np.nan, 0.0))))
+    return as_output(divide(k, np.where(cf > 0, cf, np.where(np.isnan(cf), np.nan, 0.0))))
 
 
 def growth_gap(x: ArrayLike, revenue: ArrayLike, axis: int = -1) -> NDArray:
@@ -805,7 +769,7 @@ def roi_table(ds: object, tickers: Iterable[str] | None = None, lag: int = 1) ->
         r_t = \\frac{OCF_t - OCF_{t-1}}{K_{t-\\text{lag}}}, \\qquad
         P_t = \\frac{K_{t-\\text{lag}}}{OCF_t - OCF_{t-1}}
     """
-    lag = _check_lag(lag)
+    lag = check_whole("lag", lag, 0, math.inf)
     names = list(ds.tickers) if tickers is None else [str(t).strip().upper() for t in tickers]
     parts = []
     for t in names:

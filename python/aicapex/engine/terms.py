@@ -138,14 +138,14 @@ class FinancingStructure:
 
     def validate(self) -> FinancingStructure:
         """Check every term's range; raise :class:`~aicapex.errors.ArgumentError` naming the
-        first bad one (``bonds.coupon = 3 is out of range; expected fraction in [0, 1]``).
+        first bad one (``bonds.coupon=3 is out of range: expected fraction in [0, 1]``).
 
         Examples
         --------
         >>> FinancingStructure(bonds=BondTerms(coupon=3.0)).validate()
         Traceback (most recent call last):
         ...
-        aicapex.errors.ArgumentError: bonds.coupon = 3.0 is out of range; expected fraction in [0, 1]
+        aicapex.errors.ArgumentError: bonds.coupon=3.0 is out of range: expected fraction in [0, 1]
         """
         inf = math.inf
         check_number("cash.keep_share", self.cash.keep_share, 0, 1, "fraction of opening cash")
