@@ -20,12 +20,14 @@ from __future__ import annotations
 import math
 from collections import Counter
 from typing import Any
+from xml.sax.saxutils import unescape
 
 from openpyxl.chart.data_source import NumData, NumRef, NumVal
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils.cell import get_column_letter, range_boundaries
 
 from aicapex.excel import layout as L
+from aicapex.formula import ParseError, parse
 
 #: Sheets of the client PDF, in order, and why each is there (the .xlsx keeps every sheet).
 PDF_SHEETS: dict[str, str] = {
@@ -454,6 +456,23 @@ def pdf_copy(xlsx: Any, dest: Any) -> None:
             zout.writestr(info, data)
 
 
+def refers_to_sheets(formula: str, sheets: set[str]) -> bool:
+    """Whether a formula (a defined name's) refers to any of ``sheets`` (case ignored, as in
+    Excel), read with the formula package's parser; an unreadable formula refers to none.
+
+    >>> refers_to_sheets("'xlwings.conf'!$A$1,Ratios!$1:$5", {"XLWINGS.CONF"})
+    True
+    >>> refers_to_sheets('SUM(Data!A1:A3)&"Changes!A1"', {"Changes"})
+    False
+    """
+    wanted = {s.lower() for s in sheets}
+    try:
+        parsed = parse(formula)
+    except ParseError:
+        return False
+    return any((node.sheet or "").lower() in wanted for node in (*parsed.refs, *parsed.names))
+
+
 def _without_sheets(xml: str, drop: set[str]) -> str:
     """workbook.xml without the ``drop`` sheets: their ``<sheet>`` entries go, names that
     point at them go, and sheet-local names are renumbered (``localSheetId`` is a position)."""
@@ -467,7 +486,7 @@ def _without_sheets(xml: str, drop: set[str]) -> str:
 
     def name_entry(m: re.Match) -> str:
         text, local = m.group(0), re.search(r'localSheetId="(\d+)"', m.group(0))
-        if any(re.search(rf"(^|[^A-Za-z0-9_.]){re.escape(d)}'?!", m.group("body")) for d in drop):
+        if refers_to_sheets(unescape(m.group("body"), {"&apos;": "'", "&quot;": '"'}), drop):
             return ""
         if local:
             i = int(local.group(1))

@@ -25,6 +25,8 @@ from pathlib import Path
 
 from aicapex.errors import AicapexError
 from aicapex.excel.cached import parse_xml, workbook_part
+from aicapex.formula import ParseError, parse
+from aicapex.formula.parser import Ref
 from aicapex.xlerrors import is_error
 
 MAX_MEMBERS = 10_000
@@ -157,8 +159,20 @@ def workbook_outline(zf: zipfile.ZipFile) -> tuple[list[str], dict[str, str]]:
     return sheets, names
 
 
-def _plain_ref(text: str) -> str:
-    return text.strip().lstrip("=").replace("$", "").replace("'", "").upper()
+def points_at(text: str, sheet: str, row: int, col: int) -> bool:
+    """Whether a defined name's formula is exactly the cell (``row``, ``col``, 1-based) of
+    ``sheet`` (``$`` and quotes ignored, case ignored as in Excel).
+
+    >>> points_at("='Cover'!$D$9", "Cover", 9, 4), points_at("Cover!D9:D10", "Cover", 9, 4)
+    (True, False)
+    """
+    try:
+        parsed = parse(text)
+    except ParseError:
+        return False
+    ref = parsed.tree
+    return (isinstance(ref, Ref) and ref.single and (ref.sheet or "").lower() == sheet.lower()
+            and (ref.r1, ref.c1) == (row, col))
 
 
 def template_signature_problems(sheets: Iterable[str], names: dict[str, str]) -> list[str]:
@@ -180,10 +194,9 @@ def template_signature_problems(sheets: Iterable[str], names: dict[str, str]) ->
     lower = {k.lower(): v for k, v in names.items()}
     for name, where in (("chk_Master", L.COVER_MASTER), ("in_AsOf", L.COVER_AS_OF)):
         text = lower.get(name.lower())
-        expected = f"COVER!{L.cell(*where)}"
         if text is None:
             problems.append(f"no {name} name")
-        elif _plain_ref(text) != expected:
+        elif not points_at(text, "Cover", where[0] + 1, where[1] + 1):
             problems.append(f"{name} points at {text.lstrip('=')}, not Cover!{L.cell(*where)}")
     return problems
 
