@@ -89,10 +89,12 @@ def checked_cpx_calls(cells, portable: set[str] | None = None) -> list[str]:
 
 def master_check_inputs(book) -> list[str]:
     """The formulas the Cover's master check adds up (one status row per timeline sheet: its
-    check total plus its engine errors), read from the master check's own SUM range."""
-    import re
+    check total plus its engine errors), read from the range of the master check's SUM."""
+    from aicapex.formula import parse
 
     cover = book["Cover"]
     master = cover.cell(L.COVER_MASTER[0] + 1, L.COVER_MASTER[1] + 1).value
-    first, last = re.search(r"SUM\(([A-Z]+\d+):([A-Z]+\d+)\)", master).groups()
-    return [c.value for row in cover[f"{first}:{last}"] for c in row]
+    (added,) = [c for c in parse(master).calls if c.name == "SUM"]
+    (area,) = added.args
+    return [cover.cell(r, c).value for r in range(area.r1, area.r2 + 1)
+            for c in range(area.c1, area.c2 + 1)]
