@@ -223,7 +223,8 @@ def test_inputs_survive_refresh_and_overrides_change_exactly_the_affected_cells(
                                                      "fcf_capex", "fcf",
                                                      "fcf_margin", "capex_to_revenue")}
     expected |= {f"{fy25}{lay.peer_rows[k] + 1}" for k in ("capex", "capex_to_ocf", "fcf",
-                                                             "fcf_margin", "company_fcf_sum")}
+                                                             "fcf_margin", "company_fcf_sum",
+                                                             "stack_MSFT")}
     assert changed == expected
     ch = after["Changes"]
     listed = {(ch.cell(r, 1).value, ch.cell(r, 2).value) for r in range(6, ch.max_row + 1)}
