@@ -37,3 +37,50 @@ def test_a_column_of_years_and_bad_keys_or_years_are_errors():
     bad = udfs.cpx_series("GOOGL", [["capex"]], [[2025.5]])
     assert isinstance(bad, XlError) and str(bad) == "#VALUE!"
     assert not any(isinstance(v, float) and math.isnan(v) for v in out[0])
+
+
+def test_the_block_equals_the_cell_by_cell_functions_it_replaces(dataset):
+    """The Ratios block used to be one CPX_VALUE per reported figure and one ratio function per
+    metric cell (1,444 calls for the template); the spilled block gives the same numbers."""
+    years = list(range(2019, 2027))
+    ratio = {"capex_to_ocf": (udfs.cpx_capex_to_ocf, ("capex", "ocf")),
+             "capex_to_revenue": (udfs.cpx_capex_to_revenue, ("capex", "revenue")),
+             "da_to_revenue": (udfs.cpx_da_to_revenue, ("da_cashflow", "revenue")),
+             "lease_to_fixed_assets": (udfs.cpx_lease_to_fixed, ("op_lease_rou_assets", "ppe_net")),
+             "net_debt": (udfs.cpx_net_debt, ("total_debt", "cash_and_marketable_securities"))}
+    fields = ["capex", "ocf", "revenue", "da_cashflow", "ppe_net", "op_lease_rou_assets",
+              "total_debt", "cash_and_marketable_securities"]
+    for t in ["MSFT", "GOOGL", "AMZN", "META", "ORCL", "AAPL"]:
+        block = udfs.cpx_series(t, [[k] for k in fields + list(ratio)], [years])
+        for i, f in enumerate(fields):
+            for j, y in enumerate(years):
+                old = udfs.cpx_value(t, f, y)
+                assert (str(block[i][j]) == str(old) if isinstance(old, XlError)
+                        else block[i][j] == old), (t, f, y)
+        for i, (metric, (func, args)) in enumerate(ratio.items(), start=len(fields)):
+            for j, y in enumerate(years):
+                old = func(*(udfs.cpx_value(t, a, y) for a in args))
+                new = block[i][j]
+                if isinstance(old, XlError):
+                    assert isinstance(new, XlError), (t, metric, y)
+                else:
+                    assert new == pytest.approx(old, rel=1e-12), (t, metric, y)
+
+
+def test_the_committed_template_makes_at_most_100_cpx_calls():
+    """Excel calls a UDF once per formula cell: every CPX_ occurrence in every formula cell of
+    the committed template is one call per full recalculation (1,444 before issue #19)."""
+    import re
+
+    import openpyxl
+    from conftest import REPO
+
+    wb = openpyxl.load_workbook(REPO / "workbook" / "ai_capex_monitor.xlsm")
+    calls = 0
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                text = getattr(c.value, "text", c.value)
+                if isinstance(text, str) and text.startswith("="):
+                    calls += len(re.findall(r"\bCPX_[A-Z_]+\(", text))
+    assert 0 < calls <= 100

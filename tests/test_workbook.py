@@ -188,7 +188,8 @@ def test_inputs_survive_refresh_and_overrides_change_exactly_the_affected_cells(
                                                      "fcf_capex", "fcf",
                                                      "fcf_margin", "capex_to_revenue")}
     expected |= {f"{fy25}{lay.peer_rows[k] + 1}" for k in ("capex", "capex_to_ocf", "fcf",
-                                                             "fcf_margin", "company_fcf_sum")}
+                                                             "fcf_margin", "company_fcf_sum",
+                                                             "stack_MSFT")}
     assert changed == expected
     ch = after["Changes"]
     listed = {(ch.cell(r, 1).value, ch.cell(r, 2).value) for r in range(6, ch.max_row + 1)}
@@ -365,3 +366,15 @@ def test_capex_basis_on_inputs_drives_the_ratios_and_the_peer_block(template_cop
     orcl = lay.blocks["ORCL"]
     assert ws[f"{fy25}{orcl.rows['capex_on_basis'] + 1}"].value == "#N/A"
     assert ws[f"{fy25}{lay.peer_rows['capex'] + 1}"].value == "#N/A"
+
+
+def test_the_peer_capex_stack_leaves_out_years_a_peer_has_not_reported(refreshed_workbook):
+    """FY2026: MSFT and ORCL have filed, GOOGL/AMZN/META have not. A stack of two companies
+    would read as capex falling by half; the stack chart's rows leave the year out."""
+    ws = _values(refreshed_workbook)["Ratios"]
+    lay = L.ratios_layout()
+    fy25, fy26 = (L.col(TIMELINE.period_col(y)) for y in (2025, 2026))
+    assert ws[f"{fy25}{lay.peer_rows['stack_MSFT'] + 1}"].value == 64551
+    assert ws[f"{fy25}{lay.peer_rows['stack_ORCL'] + 1}"].value == 21215
+    assert ws[f"{fy26}{lay.blocks['MSFT'].rows['capex'] + 1}"].value == 115948  # reported...
+    assert ws[f"{fy26}{lay.peer_rows['stack_MSFT'] + 1}"].value == "#N/A"  # ...but not stacked

@@ -366,7 +366,8 @@ def _notes_col(ws: Any) -> int | None:
 
 #: The client copy's appendix of every timeline sheet's notes column, for print.
 NOTES_SHEET = "Notes"
-NOTES_TEXT_WIDTH = 105
+NOTES_TEXT_WIDTH = 95
+NOTES_WHO_WIDTH = 24
 
 
 def gather_notes(wb: Any, stamp: dict) -> int:
@@ -383,7 +384,7 @@ def gather_notes(wb: Any, stamp: dict) -> int:
                  "each company, and where each default comes from")
     out["B2"].font = Font(name="Arial", size=10, italic=True, color="595959")
     out.column_dimensions["A"].width = 2
-    out.column_dimensions["B"].width = 12
+    out.column_dimensions["B"].width = NOTES_WHO_WIDTH
     out.column_dimensions["C"].width = 38
     out.column_dimensions["D"].width = NOTES_TEXT_WIDTH
     r = 4
@@ -396,24 +397,32 @@ def gather_notes(wb: Any, stamp: dict) -> int:
         for c in range(2, 5):
             out.cell(r, c).fill = PatternFill("solid", fgColor="1F3864")
         r += 1
+        # One line per (line, note): a note that reads the same for several companies (OCF,
+        # revenue...) is printed once with the companies it applies to.
+        grouped: dict[tuple[str, str], list[str]] = {}
         block = ""
         for rr in range(L.HEADER_ROWS + 1, last + 1):
             label = _text_of(ws, stamp, rr, 2)
             if _is_section(ws, rr) and label:
                 block = label.split(",")[0]
             note = _text_of(ws, stamp, rr, col)
-            if not note.strip():
-                continue
-            out.cell(r, 2).value = block[:24]
+            if note.strip():
+                where = grouped.setdefault((label, note), [])
+                if block not in where:
+                    where.append(block)
+        for (label, note), blocks in grouped.items():
+            out.cell(r, 2).value = _companies(blocks)
             out.cell(r, 3).value = label
             out.cell(r, 4).value = note
-            for c, size in ((2, 9), (3, 9), (4, 9)):  # 9 pt: 7 pt or more once fitted
-                out.cell(r, c).font = Font(name="Arial", size=size)
+            for c in (2, 3, 4):  # 9 pt: 7 pt or more once fitted to the page
+                out.cell(r, c).font = Font(name="Arial", size=9)
                 out.cell(r, c).alignment = Alignment(wrap_text=True, vertical="top")
-            lines = max(math.ceil(len(note) / (NOTES_TEXT_WIDTH * 1.15)),
-                        math.ceil(len(label) / (38 * 1.15)), 1)
+            # spreadsheets do not fit a row to wrapped text when they open a file: set it
+            lines = max(math.ceil(len(note) / (NOTES_TEXT_WIDTH * 1.25)),
+                        math.ceil(len(label) / (38 * 1.25)),
+                        math.ceil(len(out.cell(r, 2).value) / (NOTES_WHO_WIDTH * 1.2)), 1)
             if lines > 1:
-                out.row_dimensions[r].height = LINE_HEIGHT_PT * lines
+                out.row_dimensions[r].height = 11.5 * lines + 2  # 9 pt lines
             r += 1
             n += 1
         r += 1
@@ -424,6 +433,12 @@ def gather_notes(wb: Any, stamp: dict) -> int:
     out.sheet_properties.pageSetUpPr.fitToPage = True
     out.page_margins.left = out.page_margins.right = 0.4
     return n
+
+
+def _companies(blocks: list[str]) -> str:
+    """The company blocks a note applies to, by ticker where the block header names one."""
+    tickers = [b.split("(")[-1].rstrip(")") if "(" in b else b for b in blocks]
+    return ", ".join(t for t in tickers if t)
 
 
 def _text_of(ws: Any, stamp: dict, r: int, c: int) -> str:

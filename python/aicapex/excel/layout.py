@@ -232,7 +232,8 @@ def ratios_layout(tickers: list[str] | None = None) -> RatiosLayout:
     r += 1
     peer_rows = {}
     for key in ("capex", "ocf", "revenue", "da_cashflow", "capex_to_ocf", "fcf", "fcf_margin",
-                "da_to_revenue", "company_fcf_sum"):
+                "da_to_revenue", "company_fcf_sum",
+                *(f"stack_{t}" for t in PEER_SET if t in blocks)):
         peer_rows[key] = r
         r += 1
     r += 1

@@ -47,8 +47,9 @@ def write_dashboard(ctx: BuildContext, ws: Any) -> None:
                 continue  # empty coverage slots are not drawn
             colour = COMPANY_COLOURS.get(t, "#7F7F7F")
             control = t not in L.PEER_SET
+            row = lay.peer_rows[f"stack_{t}"] if key == "stack" else b.rows[key]
             series = {"name": f"{t} (control)" if control else t, "categories": _categories(ctx),
-                      "values": _series_ref(ctx, b.rows[key])}
+                      "values": _series_ref(ctx, row)}
             if type(ch).__name__ == "ChartLine":
                 series["line"] = {"color": colour, "width": 2}
                 if control:  # the control company is drawn apart from the AI peers
@@ -60,9 +61,11 @@ def write_dashboard(ctx: BuildContext, ws: Any) -> None:
                 series["border"] = {"none": True}
             ch.add_series(series)
 
+    # A stack with a company missing would look like a fall in capex: only the years in which
+    # every AI peer reported are stacked (Ratios' peer block: "capex in the peer stack chart").
     ch = _chart(ctx, "column", f"Capex, AI peers (AAPL control excluded), {span} ($bn)", "#,##0,",
                 "stacked")
-    per_company(ch, "capex_on_basis", only_peers=True)
+    per_company(ch, "stack", only_peers=True)
     charts.append(ch)
     ch = _chart(ctx, "line", f"Capex / operating cash flow, {span} (%)", "0%")
     per_company(ch, "capex_to_ocf")

@@ -144,6 +144,9 @@ def write_peer(ctx: BuildContext, ws: Any) -> None:
         "company_fcf_sum": ("Sum of company FCF rows (engine)", "$m"),
     }
     p = lay.peer_rows
+    for t in peers:  # the stacked capex chart: only years in which every AI peer reported
+        labels[f"stack_{t}"] = (f"Capex in the peer stack chart: {t} (years every AI peer "
+                                "reported)", "$m")
     for key, r in p.items():
         label, unit = labels[key]
         ws.write_string(r, 1, label, s("total" if key in ("capex_to_ocf",) else "label"))
@@ -162,6 +165,10 @@ def write_peer(ctx: BuildContext, ws: Any) -> None:
                 f = f"={cl}{p['fcf'] + 1}/{cl}{p['revenue'] + 1}"
             elif key == "da_to_revenue":
                 f = f"={cl}{p['da_cashflow'] + 1}/{cl}{p['revenue'] + 1}"
+            elif key.startswith("stack_"):
+                cells = ",".join(f"{cl}{lay.blocks[t].rows['capex_on_basis'] + 1}" for t in peers)
+                own = f"{cl}{lay.blocks[key[6:]].rows['capex_on_basis'] + 1}"
+                f = f"=IF(COUNT({cells})={len(peers)},{own},NA())"
             else:
                 f = "=SUM(" + ",".join(f"{cl}{lay.blocks[t].rows['fcf'] + 1}" for t in peers) + ")"
             ws.write_formula(r, c, f, s.for_unit("calc", unit), 0)
