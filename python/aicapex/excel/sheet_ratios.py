@@ -166,9 +166,10 @@ def write_peer(ctx: BuildContext, ws: Any) -> None:
             elif key == "da_to_revenue":
                 f = f"={cl}{p['da_cashflow'] + 1}/{cl}{p['revenue'] + 1}"
             elif key.startswith("stack_"):
-                cells = ",".join(f"{cl}{lay.blocks[t].rows['capex_on_basis'] + 1}" for t in peers)
+                # stacked only in years every peer reported: the peer sum above is n/a
+                # otherwise (computed once, linked here; no count of peers typed in)
                 own = f"{cl}{lay.blocks[key[6:]].rows['capex_on_basis'] + 1}"
-                f = f"=IF(COUNT({cells})={len(peers)},{own},NA())"
+                f = f"=IF(ISNUMBER({cl}{p['capex'] + 1}),{own},NA())"
             else:
                 f = "=SUM(" + ",".join(f"{cl}{lay.blocks[t].rows['fcf'] + 1}" for t in peers) + ")"
             ws.write_formula(r, c, f, s.for_unit("calc", unit), 0)
