@@ -84,6 +84,10 @@ def input_section(ds: Any) -> tuple[str, list[InputRow]]:
                                                            ["guided_fiscal_year"]))},
                  "A guided period (FY2026; MSFT's CY2026 is a calendar year); default: the "
                  "newest fiscal year at least two companies guided with a figure"),
+        InputRow("in_GuideMiss", "Alert when reported capex is off the latest guide by more "
+                 "than", "%", 0.1,
+                 {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1},
+                 "Fraction, either way; analyst assumption (10%: a miss worth a sentence)"),
     ])
 
 
@@ -326,8 +330,8 @@ def _write_checks(ctx: BuildContext, ws: Any, lay: GuidanceLayout) -> None:
         ("not_compared", "Alert: latest guides without a like-for-like growth (words only, a "
          "calendar year or a basis the filings cannot rebuild)",
          f"=SUMPRODUCT(--ISERROR({growth}))"),
-        ("missed", "Alert: reported capex off the latest guide by more than 10%",
-         f'=COUNTIFS({surprise},">0.1")+COUNTIFS({surprise},"<-0.1")'),
+        ("missed", "Alert: reported capex off the latest guide by more than in_GuideMiss",
+         f'=COUNTIFS({surprise},">"&in_GuideMiss)+COUNTIFS({surprise},"<"&-in_GuideMiss)'),
     ]
     for key, label, formula in alerts:
         r = lay.alerts[key]
