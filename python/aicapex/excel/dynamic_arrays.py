@@ -5,8 +5,10 @@ A dynamic-array (spilled) formula is stored as an array formula whose cell carri
 dynamic array (``XLDAPR``). openpyxl reads the formula (as an ``ArrayFormula``) but drops the
 attribute and the part on save, which would turn each spilled CPX_ block into a legacy
 Ctrl+Shift+Enter array. :func:`read_dynamic_arrays` notes them in the original file;
-:func:`restore_parts` gives back the parts to add to the saved file, and the anchors' ``cm``
-attributes are stamped with the cached values (:class:`aicapex.excel.cached.WithAttributes`).
+:func:`package_additions` gives what to add when the workbook is saved with
+:func:`~aicapex.excel.stamped_save.save_with_cached_values` (:func:`restore_parts`: the parts
+to put into a file saved by openpyxl), and the anchors' ``cm`` attributes are stamped with the
+cached values (:class:`aicapex.excel.cached.WithAttributes`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aicapex.excel.cached import sheet_parts
+from aicapex.excel.stamped_save import PackageAdditions
 
 METADATA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheetMetadata+xml"
 METADATA_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sheetMetadata"
@@ -64,6 +67,20 @@ def read_dynamic_arrays(path: Path) -> DynamicArrays:
                 if ref and 't="array"' in m.group("body"):
                     out.anchors[(title, ref.group(1))] = m.group("cm")
     return out
+
+
+def package_additions(state: DynamicArrays, additions: PackageAdditions | None = None
+                      ) -> PackageAdditions:
+    """What :func:`~aicapex.excel.stamped_save.save_with_cached_values` adds so that
+    ``state``'s anchors stay dynamic arrays: the metadata part, its content type and its
+    relationship (added to ``additions`` if given). The anchors' ``cm`` attributes come with
+    the values (:class:`~aicapex.excel.cached.WithAttributes`)."""
+    additions = additions if additions is not None else PackageAdditions()
+    if state:
+        additions.parts["xl/metadata.xml"] = state.metadata or b""
+        additions.content_types["xl/metadata.xml"] = METADATA_TYPE
+        additions.workbook_rels.append((METADATA_REL, "metadata.xml"))
+    return additions
 
 
 def restore_parts(saved: Path, state: DynamicArrays) -> dict[str, bytes]:

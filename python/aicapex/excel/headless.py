@@ -8,8 +8,9 @@
 5. apply the refresh plan (:mod:`aicapex.excel.refresh`);
 6. evaluate every formula — CPX_ calls through the same UDF functions Excel calls, native
    formulas with :mod:`aicapex.excel.evaluator` — and list what changed on Changes;
-7. save to a temporary file, stamp every formula's cached value, then atomically replace
-   the original (one ``.bak`` backup kept) — unless the file changed since step 1 (someone
+7. save to a temporary file with every formula's cached value (and what openpyxl drops:
+   dynamic-array metadata, the Cover's shapes; :mod:`aicapex.excel.stamped_save`), then
+   atomically replace the original (one ``.bak`` backup kept) — unless the file changed since step 1 (someone
    saved it) or was opened in Excel meanwhile: then nothing is written.
 """
 
@@ -211,10 +212,12 @@ def _refresh_locked(
     import openpyxl
 
     from aicapex.excel.atomic import atomic_write, read_snapshot
-    from aicapex.excel.cached import WithAttributes, stamp_cached_values
-    from aicapex.excel.dynamic_arrays import read_dynamic_arrays, restore_parts
+    from aicapex.excel.cached import WithAttributes
+    from aicapex.excel.dynamic_arrays import package_additions, read_dynamic_arrays
+    from aicapex.excel.stamped_save import save_with_cached_values
     from aicapex.excel.evaluator import UnsupportedFormulas, evaluate_workbook
     from aicapex.excel.safety import check_analyst_workbook, check_not_open
+    from aicapex.excel.shapes import carry_shapes, read_shape_drawings
 
     start = time.perf_counter()
     say = progress or (lambda msg: None)
@@ -228,13 +231,15 @@ def _refresh_locked(
     try:
         old = read_values(data)
         spilled = read_dynamic_arrays(io.BytesIO(data))
+        shapes = read_shape_drawings(data)
         wb = openpyxl.load_workbook(io.BytesIO(data), keep_vba=keep_vba, keep_links=False)
     except Exception as exc:  # noqa: BLE001 - calamine and openpyxl raise many kinds for a bad file
         raise _unreadable(path, exc) from exc
     missing = [s for s in ("Cover", "Data", "Sources", "Changes") if s not in wb.sheetnames]
     if missing:
         raise AicapexError(f"{path}: not an AI Capex workbook (no {', '.join(missing)} sheet)")
-    warnings = coverage_warnings(ds, old)
+    additions = package_additions(spilled)  # what openpyxl drops on save, added back
+    warnings = coverage_warnings(ds, old) + carry_shapes(wb, shapes, additions)
     for w in warnings:
         say(f"warning: {w}")
     if kind == "legacy template":
@@ -282,12 +287,7 @@ def _refresh_locked(
         values[key] = WithAttributes(values.get(key), (("cm", cm),))
 
     def write(tmp: Path) -> None:
-        raw = tmp.with_name(tmp.name + ".raw")
-        try:
-            wb.save(raw)
-            stamp_cached_values(raw, tmp, values, parts=restore_parts(raw, spilled))
-        finally:
-            raw.unlink(missing_ok=True)
+        save_with_cached_values(wb, tmp, values, additions)
 
     atomic_write(path, write, backup=backup, unchanged=state,
                  guard=lambda: check_not_open(real))
