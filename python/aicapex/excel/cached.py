@@ -86,6 +86,7 @@ _EXT_RE = re.compile(r"<(?P<p>\w+:)?extLst\b.*?</(?P=p)?extLst>", re.DOTALL)
 _DIMENSION_RE = re.compile(r'(<(?:\w+:)?dimension\b[^>]*?\bref=")([^"]*)(")')
 _DATE1904_RE = re.compile(r'<(?:\w+:)?workbookPr\b[^>]*\bdate1904="(?:1|true)"')
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_XML_SPECIAL = re.compile(r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _COORD_RE = re.compile(r"^\$?([A-Za-z]{1,3})\$?([0-9]+)$")
 
 
@@ -164,6 +165,8 @@ def split_coord(coord: str) -> tuple[int, int]:
 def xml_text(text: str) -> str:
     """``text`` escaped for XML content; characters XML cannot hold become ``_xHHHH_`` (as
     Excel writes them)."""
+    if not _XML_SPECIAL.search(text):
+        return text  # the usual case: nothing to replace
     text = _ILLEGAL_XML.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 

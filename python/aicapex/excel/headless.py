@@ -214,10 +214,10 @@ def _refresh_locked(
     from aicapex.excel.atomic import atomic_write, read_snapshot
     from aicapex.excel.cached import WithAttributes
     from aicapex.excel.dynamic_arrays import package_additions, read_dynamic_arrays
-    from aicapex.excel.stamped_save import save_with_cached_values
     from aicapex.excel.evaluator import UnsupportedFormulas, evaluate_workbook
     from aicapex.excel.safety import check_analyst_workbook, check_not_open
     from aicapex.excel.shapes import carry_shapes, read_shape_drawings
+    from aicapex.excel.stamped_save import save_with_cached_values
 
     start = time.perf_counter()
     say = progress or (lambda msg: None)

@@ -52,6 +52,7 @@ DRAWING_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationshi
 NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
 _PLACEHOLDER = "AICAPEX-SHEETDATA-PLACEHOLDER"
+_ATTR = re.compile(r'([\w:]+)="([^"]*)"')
 #: Worksheet elements that come after ``<drawing>`` (ECMA-376 CT_Worksheet order).
 _AFTER_DRAWING = re.compile(
     r"<(?:legacyDrawing|legacyDrawingHF|drawingHF|picture|oleObjects|controls|"
@@ -271,6 +272,7 @@ class _StampingSheetWriter(WorksheetWriter):
     def _rows(self):
         ws = self.ws
         stamped = self.cells
+        styles = ws.parent._cell_styles
         rows: dict[int, list[tuple[int, Any]]] = defaultdict(list)
         for (r, c), cell in ws._cells.items():
             rows[r].append((c, cell))
@@ -286,32 +288,43 @@ class _StampingSheetWriter(WorksheetWriter):
             attrs.update(dims.get(r, {}))
             yield "<row" + "".join(f" {k}={_quoteattr(v)}" for k, v in attrs.items()) + ">"
             for c, cell in sorted(rows[r], key=lambda x: x[0]):
+                col = letters.get(c) or letters.setdefault(c, get_column_letter(c))
                 key = (r, c)
                 if cell is None:
-                    col = letters.get(c) or letters.setdefault(c, get_column_letter(c))
-                    yield _value_cell(f'r="{col}{r}"', stamped[key], self.epoch)
+                    yield _value_cell(f' r="{col}{r}"', stamped[key], self.epoch)
                     continue
                 if cell._comment is not None:
                     ws._comments.append(CommentRecord.from_cell(cell))
+                style = cell._style
+                styled = style is not None and any(style)
+                if key not in stamped and cell._value is None and not styled \
+                        and not cell._comment:
+                    continue
+                if cell.data_type == "d":  # dates: openpyxl's own conversion
+                    value, attrs = _set_attributes(cell, styled)
+                    head = "".join(f' {k}="{v}"' for k, v in attrs.items() if k != "t")
+                    kind = attrs.get("t")
+                else:  # as _set_attributes, without a dict per cell
+                    if cell.hyperlink:
+                        ws._hyperlinks.append(cell.hyperlink)
+                    head = f' r="{col}{r}" s="{styles.add(style)}"' if styled else f' r="{col}{r}"'
+                    value = cell._value
+                    kind = "inlineStr" if cell.data_type == "s" else cell.data_type
                 if key in stamped:
-                    yield self._stamped_cell(cell, stamped[key])
-                    continue
-                if cell._value is None and not cell.has_style and not cell._comment:
-                    continue
-                yield _openpyxl_cell(cell)
+                    yield self._stamped_cell(cell, head, stamped[key])
+                else:
+                    yield _openpyxl_cell(cell, head, kind, value)
             yield "</row>"
 
-    def _stamped_cell(self, cell: Any, value: object) -> str:
-        _value, attrs = _set_attributes(cell, cell.has_style)  # also collects the hyperlink
-        extra: tuple[tuple[str, str], ...] = ()
+    def _stamped_cell(self, cell: Any, head: str, value: object) -> str:
+        """``head``: the cell's attributes but ``t``."""
         if isinstance(value, WithAttributes):
-            extra = value.attrs
+            names = {k for k, _ in value.attrs}
+            head = "".join(f' {k}="{v}"' for k, v in _ATTR.findall(head) if k not in names)
+            head += "".join(f" {k}={_quoteattr(v)}" for k, v in value.attrs)
             value = value.value
-        names = {k for k, _ in extra}
-        head = "".join(f' {k}="{v}"' for k, v in attrs.items() if k != "t" and k not in names)
-        head += "".join(f" {k}={_quoteattr(v)}" for k, v in extra)
         if cell.data_type != "f":
-            return _value_cell(head.lstrip(), value, self.epoch)
+            return _value_cell(head, value, self.epoch)
         formula = _formula_xml(cell._value)
         kind, text = encode_value(value, self.epoch)
         if text is None:
@@ -332,7 +345,6 @@ def _formula_xml(value: Any) -> str:
 
 def _value_cell(head: str, value: object, epoch: dt.datetime) -> str:
     """A cell without a formula holding ``value`` (``head``: its attributes but ``t``)."""
-    head = " " + head if head else ""
     kind, text = encode_value(value, epoch)
     if text is None:
         return f"<c{head}/>"
@@ -343,17 +355,16 @@ def _value_cell(head: str, value: object, epoch: dt.datetime) -> str:
     return f"<c{head}{t}><v>{xml_text(text)}</v></c>"
 
 
-def _openpyxl_cell(cell: Any) -> str:
-    """The XML openpyxl writes for a cell (``etree_write_cell``), as text."""
-    value, attrs = _set_attributes(cell, cell.has_style)
-    head = "".join(f' {k}="{v}"' for k, v in attrs.items())
+def _openpyxl_cell(cell: Any, head: str, kind: str | None, value: Any) -> str:
+    """The XML openpyxl writes for a cell (``etree_write_cell``), as text; ``head``: the
+    attributes but ``t``, ``kind``: the ``t`` attribute (none for a formula)."""
+    if kind and kind != "f":
+        head += f' t="{kind}"'
     if value is None or value == "":
         return f"<c{head}/>"
-    data_type = cell.data_type
-    if data_type == "f":
-        formula = _formula_xml(value)
-        return f"<c{head}>{formula}<v/></c>"
-    if data_type == "s":
+    if kind == "f":
+        return f"<c{head}>{_formula_xml(value)}<v/></c>"
+    if kind == "inlineStr":
         if isinstance(value, CellRichText):
             return f"<c{head}>{tostring(value.to_tree()).decode('utf-8')}</c>"
         stripped = value.strip()
