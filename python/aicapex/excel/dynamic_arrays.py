@@ -6,9 +6,8 @@ dynamic array (``XLDAPR``). openpyxl reads the formula (as an ``ArrayFormula``) 
 attribute and the part on save, which would turn each spilled CPX_ block into a legacy
 Ctrl+Shift+Enter array. :func:`read_dynamic_arrays` notes them in the original file;
 :func:`package_additions` gives what to add when the workbook is saved with
-:func:`~aicapex.excel.stamped_save.save_with_cached_values` (:func:`restore_parts`: the parts
-to put into a file saved by openpyxl), and the anchors' ``cm`` attributes are stamped with the
-cached values (:class:`aicapex.excel.cached.WithAttributes`).
+:func:`~aicapex.excel.stamped_save.save_with_cached_values`, and the anchors' ``cm`` attributes
+are stamped with the cached values (:class:`aicapex.excel.cached.WithAttributes`).
 """
 
 from __future__ import annotations
@@ -81,27 +80,3 @@ def package_additions(state: DynamicArrays, additions: PackageAdditions | None =
         additions.content_types["xl/metadata.xml"] = METADATA_TYPE
         additions.workbook_rels.append((METADATA_REL, "metadata.xml"))
     return additions
-
-
-def restore_parts(saved: Path, state: DynamicArrays) -> dict[str, bytes]:
-    """The parts of the openpyxl-saved ``saved`` to replace or add so that ``state``'s
-    anchors are dynamic arrays again: the metadata part, its content type and relationship."""
-    if not state:
-        return {}
-    with zipfile.ZipFile(saved) as zf:
-        types = zf.read("[Content_Types].xml").decode("utf-8")
-        rels = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8")
-    parts: dict[str, bytes] = {"xl/metadata.xml": state.metadata or b""}
-    if "/xl/metadata.xml" not in types:
-        types = types.replace("</Types>", f'<Override PartName="/xl/metadata.xml" '
-                                          f'ContentType="{METADATA_TYPE}"/></Types>')
-        parts["[Content_Types].xml"] = types.encode("utf-8")
-    if METADATA_REL not in rels:
-        used = set(re.findall(r'Id="(rId\d+)"', rels))
-        n = 1
-        while f"rId{n}" in used:
-            n += 1
-        rels = rels.replace("</Relationships>", f'<Relationship Id="rId{n}" Type="{METADATA_REL}" '
-                                                f'Target="metadata.xml"/></Relationships>')
-        parts["xl/_rels/workbook.xml.rels"] = rels.encode("utf-8")
-    return parts

@@ -294,7 +294,7 @@ def broadcast(fn: Callable[..., Any], args: list[Any]) -> Any:
         return [[fn(v) for v in row] for row in args[0]]
     if rectangular and all(d is None or d == (height, width) for d in dims):  # same sizes
         rows = [a if d else [[a] * width] * height for a, d in zip(args, dims, strict=True)]
-        return [[fn(*vals) for vals in zip(*cols)] for cols in zip(*rows)]
+        return [[fn(*vals) for vals in zip(*cols, strict=True)] for cols in zip(*rows, strict=True)]
     out = []
     for i in range(height):
         row = []
