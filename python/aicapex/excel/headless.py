@@ -18,18 +18,18 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import gc
 import io
 import re
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from aicapex.errors import AicapexError
 from aicapex.excel import layout as L
+from aicapex.excel.collector import collector_paused
 from aicapex.excel.refresh import (
     TableWrite,
     apply_to_openpyxl,
@@ -132,25 +132,6 @@ def _stamp_template(wb: Any) -> None:
     if TEMPLATE_PROPERTY in props.names:
         del props[TEMPLATE_PROPERTY]
     props.append(IntProperty(name=TEMPLATE_PROPERTY, value=TEMPLATE_VERSION))
-
-
-@contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector for one refresh.
-
-    A refresh builds about a million long-lived objects (the workbook model, the formula
-    graph) on top of pandas and openpyxl; each full collection walks all of them and none is
-    garbage until the refresh ends, which made the collector a sixth of a refresh's CPU time
-    (``bench/bench_process.py``). Reference counting still frees everything acyclic; cyclic
-    garbage waits for the collector, which runs again when the refresh is over.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _unreadable(path: Path, exc: BaseException) -> AicapexError:
