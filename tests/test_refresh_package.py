@@ -248,3 +248,20 @@ def test_a_workbook_saved_by_openpyxl_alone_refreshes_without_shapes(tmp_path):
     shutil.copy(plain, path)
     refresh_file(path, now=NOW, backup=False)
     assert web_button(path) is None
+
+
+def test_cells_with_finds_only_cell_start_tags_holding_the_marker():
+    from aicapex.excel.cached import cells_with
+
+    xml = ('<x:sheetData><x:row r="1">'
+           '<x:c r="A1" t="e"><x:v>#N/A</x:v></x:c>'          # prefixed element
+           '<x:c r="B1" t="e"/>'                               # self-closing: no value
+           '<x:c r="C1" t="inlineStr"><x:is><x:t>t="e"</x:t></x:is></x:c>'  # marker in text
+           '<x:c r="D1"><x:f>IF(A1="t=""e""",1,2)</x:f><x:v>2</x:v></x:c>'
+           '<x:c r="E1" s="2" t="e"><x:f>1/0</x:f><x:v>#DIV/0!</x:v></x:c>'
+           '</x:row></x:sheetData>')
+    assert list(cells_with(xml, 't="e"')) == [
+        ('r="A1" t="e"', "<x:v>#N/A</x:v>"),
+        ('r="E1" s="2" t="e"', "<x:f>1/0</x:f><x:v>#DIV/0!</x:v>"),
+    ]
+    assert list(cells_with("<c r=\"A1\"></c>", 't="e"')) == []

@@ -55,6 +55,7 @@ except ImportError:  # pragma: no cover - defusedxml is in requirements
 
 __all__ = [
     "WithAttributes",
+    "cells_with",
     "encode_value",
     "grow_dimension",
     "parse_xml",
@@ -447,9 +448,6 @@ def _stored(t: str, text: str) -> object:
         else number
 
 
-_ERROR_CELL_RE = re.compile(
-    r'<(?P<p>\w+:)?c(?=\s)(?P<attrs>[^>/]*?\bt="e"[^>/]*?)>(?P<body>.*?)</(?P=p)?c>', re.DOTALL
-)
 
 
 def _zip_source(source: Path | bytes):
@@ -472,14 +470,34 @@ def read_error_values(source: Path | bytes) -> dict[tuple[str, str], str]:
                 xml = zf.read(part).decode("utf-8")
             except KeyError:
                 continue
-            if 't="e"' not in xml:
-                continue
-            for cm in _ERROR_CELL_RE.finditer(xml):
-                ref = dict(_attrs(cm.group("attrs"))).get("r")
-                v = _V_RE.search(cm.group("body"))
+            for attrs, body in cells_with(xml, 't="e"'):
+                ref = dict(_attrs(attrs)).get("r")
+                v = _V_RE.search(body)
                 if ref and v is not None:
                     out[(title, ref)] = html.unescape(v.group("v"))
     return out
+
+
+_CELL_START = re.compile(r"<(\w+:)?c\s")
+
+
+def cells_with(xml: str, marker: str):
+    """``(attributes, body)`` of every ``<c>`` element of a sheet's XML whose start tag holds
+    ``marker`` (e.g. ``t="e"``), found from the marker's occurrences rather than by scanning
+    every cell: a sheet holds tens of thousands of cells and a few dozen of these."""
+    pos = xml.find(marker)
+    while pos >= 0:
+        start = xml.rfind("<", 0, pos)
+        tag = _CELL_START.match(xml, start)
+        end = xml.find(">", pos)
+        if end < 0:
+            return
+        nxt = xml.find(marker, end)
+        if tag is not None and end > 0 and xml[end - 1] != "/":
+            close = xml.find(f"</{tag.group(1) or ''}c>", end)
+            if close > 0:
+                yield xml[tag.end():end], xml[end + 1:close]
+        pos = nxt
 
 
 def read_formula_results(path: Path | bytes) -> dict[tuple[str, str], object]:

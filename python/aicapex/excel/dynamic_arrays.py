@@ -18,14 +18,13 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aicapex.excel.cached import sheet_parts
+from aicapex.excel.cached import cells_with, sheet_parts
 from aicapex.excel.stamped_save import PackageAdditions
 
 METADATA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheetMetadata+xml"
 METADATA_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sheetMetadata"
 
-_CELL_CM_RE = re.compile(r'<(?:\w+:)?c\b(?P<attrs>[^>]*\bcm="(?P<cm>\d+)"[^>]*)>(?P<body>.*?)</'
-                         r'(?:\w+:)?c>', re.DOTALL)
+_CM_RE = re.compile(r'\bcm="(\d+)"')
 _REF_RE = re.compile(r'\br="([A-Z]+[0-9]+)"')
 _REL_RE = re.compile(r"<Relationship\b[^>]*>", re.DOTALL)
 
@@ -61,10 +60,10 @@ def read_dynamic_arrays(path: Path) -> DynamicArrays:
             xml = zf.read(part).decode("utf-8")
             if ' cm="' not in xml:
                 continue
-            for m in _CELL_CM_RE.finditer(xml):
-                ref = _REF_RE.search(m.group("attrs"))
-                if ref and 't="array"' in m.group("body"):
-                    out.anchors[(title, ref.group(1))] = m.group("cm")
+            for attrs, body in cells_with(xml, ' cm="'):
+                ref, cm = _REF_RE.search(attrs), _CM_RE.search(attrs)
+                if ref and cm and 't="array"' in body:
+                    out.anchors[(title, ref.group(1))] = cm.group(1)
     return out
 
 
