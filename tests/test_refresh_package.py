@@ -265,3 +265,46 @@ def test_cells_with_finds_only_cell_start_tags_holding_the_marker():
         ('r="E1" s="2" t="e"', "<x:f>1/0</x:f><x:v>#DIV/0!</x:v>"),
     ]
     assert list(cells_with("<c r=\"A1\"></c>", 't="e"')) == []
+
+
+# -- the refresh's load == openpyxl's load ------------------------------------------------------
+
+
+def workbook_model(wb) -> dict:
+    """What a loaded workbook holds, sheet by sheet, for comparing two loaders."""
+    out = {"names": sorted((n, d.attr_text) for n, d in wb.defined_names.items()),
+           "sheets": wb.sheetnames}
+    for ws in wb.worksheets:
+        cells = {(r, c): (type(cell).__name__, cell._value if not hasattr(cell._value, "text")
+                          else (cell._value.text, cell._value.ref), cell.data_type,
+                          tuple(cell._style) if cell._style is not None else None,
+                          cell.hyperlink.target if cell.hyperlink else None,
+                          cell.comment.text if getattr(cell, "comment", None) else None)
+                 for (r, c), cell in ws._cells.items()}
+        out[ws.title] = (cells, sorted(ws.tables.items()),
+                         len(ws._charts), ws.legacy_drawing, str(ws.merged_cells),
+                         sorted((k, dict(v)) for k, v in ws.row_dimensions.items()),
+                         ws.sheet_state)
+    return out
+
+
+def test_the_refresh_loads_the_workbook_openpyxl_loads(refreshed_workbook, tmp_path):
+    from aicapex.excel.fast_load import load_workbook
+
+    # the analyst workbook, and a small one with rich text, blanks, whitespace and a comment
+    small = tmp_path / "small.xlsx"
+    wb = _small_workbook()
+    from openpyxl.cell.rich_text import CellRichText, TextBlock
+    from openpyxl.cell.text import InlineFont
+
+    wb["Other"]["A2"] = CellRichText("plain ", TextBlock(InlineFont(b=True), "bold"))
+    wb["Other"]["A3"] = ""
+    wb["Other"]["A4"] = " \n "
+    wb.save(small)
+    for path, vba in ((refreshed_workbook, True), (small, False)):
+        theirs = openpyxl.load_workbook(path, keep_vba=vba, keep_links=False)
+        ours = load_workbook(path, keep_vba=vba, keep_links=False)
+        assert workbook_model(ours) == workbook_model(theirs), path.name
+        for book in (theirs, ours):
+            if book.vba_archive is not None:
+                book.vba_archive.close()

@@ -5,7 +5,7 @@ objects that all live until it ends: pandas, openpyxl and the engine at import, 
 workbook model and the formula graph. Each full collection walks every one of them and finds
 nothing to free, which made the collector a sixth of a refresh process's CPU time
 (``bench/bench_process.py``). Reference counting still frees everything acyclic while it is
-paused; cyclic garbage waits for the collector, which runs again afterwards.
+paused; cyclic garbage waits for the collector's next full collection.
 """
 
 from __future__ import annotations
@@ -37,4 +37,9 @@ def collector_paused() -> Iterator[None]:
         yield
     finally:
         if enabled:
+            # What was made while paused joins the oldest generation, as if it had survived
+            # the collections skipped; left young, the first collection after the pause would
+            # walk all of it at once. Its cyclic garbage goes with the next full collection.
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()

@@ -4,7 +4,8 @@
    exclusive lock and read it once: the bytes and their :class:`~aicapex.excel.atomic.FileState`;
 2. refuse anything but our analyst template (:func:`aicapex.excel.safety.check_analyst_workbook`);
 3. read and validate the data (a failure here changes nothing);
-4. load the workbook with openpyxl (VBA and buttons kept) and its current cached values;
+4. load the workbook with openpyxl (VBA and buttons kept; :mod:`aicapex.excel.fast_load`)
+   and its current cached values;
 5. apply the refresh plan (:mod:`aicapex.excel.refresh`);
 6. evaluate every formula — CPX_ calls through the same UDF functions Excel calls, native
    formulas with :mod:`aicapex.excel.evaluator` — and list what changed on Changes;
@@ -213,12 +214,12 @@ def _refresh_locked(
     keep_unsupported: bool,
     cleanup: contextlib.ExitStack,
 ) -> RefreshResult:
-    import openpyxl
 
     from aicapex.excel.atomic import atomic_write, read_snapshot
     from aicapex.excel.cached import WithAttributes
     from aicapex.excel.dynamic_arrays import package_additions, read_dynamic_arrays
     from aicapex.excel.evaluator import UnsupportedFormulas, evaluate_workbook
+    from aicapex.excel.fast_load import load_workbook
     from aicapex.excel.safety import check_analyst_workbook, check_not_open
     from aicapex.excel.shapes import carry_shapes, read_shape_drawings
     from aicapex.excel.stamped_save import save_with_cached_values
@@ -236,7 +237,7 @@ def _refresh_locked(
         old = read_values(data)
         spilled = read_dynamic_arrays(io.BytesIO(data))
         shapes = read_shape_drawings(data)
-        wb = openpyxl.load_workbook(io.BytesIO(data), keep_vba=keep_vba, keep_links=False)
+        wb = load_workbook(io.BytesIO(data), keep_vba=keep_vba, keep_links=False)
         if wb.vba_archive is not None:  # closed now, not when the collector gets to it
             cleanup.callback(wb.vba_archive.close)
     except Exception as exc:  # noqa: BLE001 - calamine and openpyxl raise many kinds for a bad file
