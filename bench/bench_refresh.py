@@ -41,11 +41,13 @@ TARGET_RATIO = 1.5
 
 #: Where a refresh spends its time: label -> (file suffix, function name) in cProfile terms.
 REFRESH_PHASES = {
-    "openpyxl load_workbook (floor)": ("openpyxl/reader/excel.py", "load_workbook"),
-    "openpyxl save (floor)": ("openpyxl/workbook/workbook.py", "save"),
-    "evaluate_workbook (excel/evaluator.py)": ("aicapex/excel/evaluator.py", "evaluate_workbook"),
+    "load_workbook (excel/fast_load.py; floor: openpyxl's)": ("aicapex/excel/fast_load.py",
+                                                               "load_workbook"),
+    "save_with_cached_values (excel/stamped_save.py; floor: openpyxl's save)": (
+        "aicapex/excel/stamped_save.py", "save_with_cached_values"),
+    "evaluate_workbook (formula/interpreter.py)": ("aicapex/formula/interpreter.py",
+                                                   "evaluate_workbook"),
     "apply_to_openpyxl (excel/refresh.py)": ("aicapex/excel/refresh.py", "apply_to_openpyxl"),
-    "stamp_cached_values (excel/cached.py)": ("aicapex/excel/cached.py", "stamp_cached_values"),
     "read_values, calamine (excel/headless.py)": ("aicapex/excel/headless.py", "read_values"),
     "plan_refresh (excel/refresh.py)": ("aicapex/excel/refresh.py", "plan_refresh"),
     "dataset_for_refresh (excel/refresh.py)": ("aicapex/excel/refresh.py", "dataset_for_refresh"),

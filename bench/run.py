@@ -41,6 +41,7 @@ except ModuleNotFoundError:  # a checkout without the editable install
 BENCHMARKS = [
     ("refresh", "bench_refresh"),
     ("export", "bench_export"),
+    ("process", "bench_process"),
     ("peers", "bench_peers"),
     ("udfs", "bench_udfs"),
     ("montecarlo", "bench_montecarlo"),
@@ -117,6 +118,8 @@ def machine() -> dict:
         "formulas": _version("formulas"),
         "libreoffice": soffice,
         "git": f"{commit}{' (uncommitted changes)' if dirty else ''}" if commit else None,
+        # bench_process compiles the package's bytecode first; other modules run in-process
+        "PYTHONDONTWRITEBYTECODE": os.environ.get("PYTHONDONTWRITEBYTECODE") or "unset",
     }
 
 

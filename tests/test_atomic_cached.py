@@ -108,7 +108,9 @@ def book(tmp_path) -> Path:
     wb.close()
     # round-trip through openpyxl: formulas come back with empty <v/>, as in the export
     saved = tmp_path / "book.xlsm"
-    openpyxl.load_workbook(src, keep_vba=True).save(saved)
+    wb = openpyxl.load_workbook(src, keep_vba=True)
+    wb.save(saved)
+    wb.vba_archive.close()  # not left to the garbage collector (its finaliser order varies)
     return saved
 
 

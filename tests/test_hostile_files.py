@@ -102,7 +102,7 @@ def _assert_old_or_new(target: Path, before: bytes, sheets: tuple[str, ...]) -> 
     assert set(sheets) <= set(wb.sheetnames)
 
 
-KILL_POINTS = [0.05, 0.2, 0.5, 1.0, ".tmp.xlsm", ".raw", ".bak.tmp"]
+KILL_POINTS = [0.05, 0.2, 0.5, 1.0, ".tmp.xlsm", ".bak.tmp"]
 
 
 def test_refresh_killed_at_any_point_leaves_the_workbook_intact(workbook, tmp_path):
@@ -126,7 +126,7 @@ def test_refresh_killed_at_any_point_leaves_the_workbook_intact(workbook, tmp_pa
 def test_stale_temporary_files_of_a_killed_run_are_removed_by_the_next_write(workbook):
     before = workbook.read_bytes()
     killed, seen = _run_and_kill([*CLI, "refresh", "--quiet", str(workbook)], workbook.parent,
-                                 ".raw")
+                                 ".tmp.xlsm")
     assert killed and seen
     stale = _temps(workbook.parent)
     assert stale, "SIGKILL cannot be caught: the killed run's temp files are expected here"

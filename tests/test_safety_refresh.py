@@ -62,6 +62,7 @@ def _excel_style_save(path: Path, value: float) -> bytes:
     wb["Inputs"]["D19"] = value  # in_CheckTol
     tmp = path.with_name("excel-save.tmp")
     wb.save(tmp)
+    wb.vba_archive.close()  # not left to the garbage collector (its finaliser order varies)
     os.replace(tmp, path)
     return path.read_bytes()
 

@@ -2,40 +2,60 @@
 
 Each command lives in :mod:`aicapex.commands.<name>` and exposes ``register(subparsers)``,
 which adds its parser and sets ``func`` to a callable taking the parsed arguments and
-returning an exit code. User errors (:class:`aicapex.errors.AicapexError`, ``OSError``)
+returning an exit code. The modules are imported plainly; each keeps its heavy imports
+(pandas, the engine, openpyxl) inside the functions that run the command, so parsing the
+command line stays cheap and a command loads only what it uses. User errors (:class:`aicapex.errors.AicapexError`, ``OSError``)
 print one line on stderr and exit non-zero; they never print a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
 from aicapex import __version__
+from aicapex.commands import (
+    addin,
+    build,
+    data,
+    export,
+    fetch,
+    guidance,
+    metrics,
+    power,
+    refresh,
+    report,
+    roi,
+    scenario,
+    serve,
+)
 from aicapex.errors import AicapexError
 
 #: Command name -> module; the order is the order of ``--help``.
-COMMANDS: dict[str, str] = {
-    "build": "aicapex.commands.build",
-    "metrics": "aicapex.commands.metrics",
-    "data": "aicapex.commands.data",
-    "report": "aicapex.commands.report",
-    "scenario": "aicapex.commands.scenario",
-    "guidance": "aicapex.commands.guidance",
-    "power": "aicapex.commands.power",
-    "roi": "aicapex.commands.roi",
-    "fetch": "aicapex.commands.fetch",
-    "refresh": "aicapex.commands.refresh",
-    "export": "aicapex.commands.export",
-    "addin": "aicapex.commands.addin",
-    "serve": "aicapex.commands.serve",
+COMMANDS: dict[str, ModuleType] = {
+    "build": build,
+    "metrics": metrics,
+    "data": data,
+    "report": report,
+    "scenario": scenario,
+    "guidance": guidance,
+    "power": power,
+    "roi": roi,
+    "fetch": fetch,
+    "refresh": refresh,
+    "export": export,
+    "addin": addin,
+    "serve": serve,
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(commands: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or only of ``commands`` (what :func:`main` builds when the
+    command line names one: the parsers of metrics, power, roi and scenario take their
+    defaults from the engine, which would load pandas to parse any command)."""
     parser = argparse.ArgumentParser(
         prog="python -m aicapex",
         description="AI Capex Workbench: capex metrics, scenarios and Excel workbooks.",
@@ -43,19 +63,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"aicapex {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for module_name in COMMANDS.values():
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue  # command not shipped in this build
-        module.register(sub)
+    for name, module in COMMANDS.items():
+        if commands is None or name in commands:
+            module.register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser([argv[0]] if argv and argv[0] in COMMANDS else None)
     args = parser.parse_args(argv)
     try:
         if getattr(args, "allow_outliers", False):  # --allow-outliers of the data commands

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
-from aicapex.data.dataset import Dataset, load_dataset
-from aicapex.data.sec import covered_tickers
+if TYPE_CHECKING:  # the data layer (pandas) is imported when a command runs, not to parse
+    from aicapex.data.dataset import Dataset
 
 __all__ = ["add_data_arguments", "add_tickers_argument", "covered_tickers", "dataset_from_args",
            "parse_tickers", "print_notes"]
@@ -49,4 +50,14 @@ def print_notes(ds: Dataset) -> Dataset:
 
 
 def dataset_from_args(args: argparse.Namespace) -> Dataset:
+    from aicapex.data.dataset import load_dataset
+
     return print_notes(load_dataset(getattr(args, "overrides", None)))
+
+
+def covered_tickers() -> list[str]:
+    """The companies ``fetch --all-covered`` and ``refresh --online`` fetch
+    (:func:`aicapex.data.sec.covered_tickers`)."""
+    from aicapex.data.sec import covered_tickers as covered
+
+    return covered()

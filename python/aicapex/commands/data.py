@@ -8,14 +8,16 @@ field_definition`), any basis break starting in that year, its source tier and i
 from __future__ import annotations
 
 import argparse
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from aicapex.commands._common import add_data_arguments, add_tickers_argument, dataset_from_args
 from aicapex.commands._output import add_format_argument, write_frame
-from aicapex.data.dataset import Dataset
-from aicapex.engine import definitions as d
 from aicapex.errors import DataError
+
+if TYPE_CHECKING:  # pandas and the data layer load when the command runs, not to parse
+    import pandas as pd
+
+    from aicapex.data.dataset import Dataset
 
 ANNUAL_COLUMNS = ["ticker", "fiscal_year", "fiscal_year_end", "field", "value_musd",
                   "definition", "basis_break", "tier", "source", "note", "origin"]
@@ -48,6 +50,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def check_fields(ds: Dataset, text: str | None) -> list[str] | None:
     """The field names in ``text``; every unknown name in one error, with the nearest."""
+    from aicapex.engine import definitions as d
+
     if not text:
         return None
     names = [f.strip() for f in text.split(",") if f.strip()]
@@ -64,6 +68,10 @@ def reported_figures(ds: Dataset, tickers: list[str], fields: list[str] | None,
                      years: tuple[int | None, int | None] = (None, None)) -> pd.DataFrame:
     """The rows of :meth:`Dataset.select` with ``definition`` (and, annual, ``basis_break``);
     with explicit ``fields``, annual gaps as rows with an empty value."""
+    import pandas as pd
+
+    from aicapex.engine import definitions as d
+
     rows = ds.select(tickers, fields, years, freq).copy()
     rows["definition"] = [d.field_definition(t, f) for t, f in zip(rows["ticker"], rows["field"],
                                                                    strict=True)]
@@ -86,6 +94,10 @@ def _order(ds: Dataset):
 def _gaps(ds: Dataset, tickers: list[str], fields: list[str],
           years: tuple[int | None, int | None], have: pd.DataFrame) -> pd.DataFrame:
     """Annual figures a company did not report in a fiscal year it reports others for."""
+    import pandas as pd
+
+    from aicapex.engine import definitions as d
+
     lo, hi = years
     present = set(zip(have["ticker"], have["fiscal_year"], have["field"], strict=True))
     out = []

@@ -41,6 +41,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from aicapex.excel.collector import collector_paused
+
+    with collector_paused():  # one workbook model, alive to the end: nothing to collect
+        return export(args)
+
+
+def export(args: argparse.Namespace) -> int:
+    """The command itself."""
     from aicapex.excel.export import export_client_copy
 
     out = export_client_copy(

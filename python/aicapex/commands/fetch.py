@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from aicapex.commands._common import covered_tickers
-from aicapex.data.sec import FetchReport
 from aicapex.errors import ArgumentError
+
+if TYPE_CHECKING:
+    from aicapex.data.sec import FetchReport
 
 
 def register(sub: argparse._SubParsersAction) -> None:

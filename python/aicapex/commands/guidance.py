@@ -15,8 +15,6 @@ import argparse
 
 from aicapex.commands._common import add_data_arguments, add_tickers_argument, dataset_from_args
 from aicapex.commands._output import add_format_argument, write_frame
-from aicapex.data.guidance import snapshot_guidance
-from aicapex.engine.guidance import guidance_vs_outcome, latest_guidance, revisions
 
 VIEWS = ("revisions", "latest", "outcome")
 
@@ -40,6 +38,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from aicapex.data.guidance import snapshot_guidance
+    from aicapex.engine.guidance import guidance_vs_outcome, latest_guidance, revisions
+
     table = snapshot_guidance()
     tickers = ([t.strip().upper() for t in args.tickers.split(",") if t.strip()]
                if args.tickers else None)

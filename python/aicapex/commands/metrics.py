@@ -4,28 +4,26 @@ from __future__ import annotations
 
 import argparse
 import sys
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from aicapex.commands._common import add_data_arguments, add_tickers_argument, dataset_from_args
 from aicapex.commands._output import add_format_argument, write_frame
-from aicapex.engine.company_metrics import (
-    DEFAULT_METRICS,
-    METRICS,
-    PEER_COLUMNS,
-    metrics_long,
-    peer_long,
-)
-from aicapex.engine.definitions import CAPEX_BASES, CAPEX_BASIS_RULES, DEFAULT_CAPEX_BASIS, PEER
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def add_capex_basis_argument(parser: argparse.ArgumentParser) -> None:
+    from aicapex.engine.definitions import CAPEX_BASES, CAPEX_BASIS_RULES, DEFAULT_CAPEX_BASIS
+
     rules = "; ".join(f"{b}: {r}" for b, r in CAPEX_BASIS_RULES.items())
     parser.add_argument("--capex-basis", choices=CAPEX_BASES, default=DEFAULT_CAPEX_BASIS,
                         help=f"capex basis (default: {DEFAULT_CAPEX_BASIS}). {rules}")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from aicapex.engine.company_metrics import DEFAULT_METRICS, METRICS  # named in the help
+
     p = sub.add_parser(
         "metrics",
         help="capex metrics per company and fiscal year, with their definitions",
@@ -54,6 +52,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from aicapex.engine.company_metrics import PEER_COLUMNS, metrics_long, peer_long
+    from aicapex.engine.definitions import PEER
+
     ds = dataset_from_args(args)
     names = [s.strip() for s in args.metrics.split(",") if s.strip()] if args.metrics else None
     given = [t.strip() for t in args.tickers.split(",") if t.strip()] if args.tickers else None

@@ -27,9 +27,7 @@ Every default is a graded, sourced fact (``--view facility``, ``--view chips``).
 from __future__ import annotations
 
 import argparse
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from aicapex.commands._common import (
     add_data_arguments,
@@ -38,26 +36,22 @@ from aicapex.commands._common import (
     parse_tickers,
 )
 from aicapex.commands._output import add_format_argument, write_frame
-from aicapex.engine.power import (
-    CHIP_DEFAULTS,
-    DC_ECONOMICS_FIELDS,
-    FACILITY_DEFAULTS,
-    REVENUE_METHOD_DEFAULT,
-    REVENUE_METHODS,
-    backlog_table,
-    chip_facts,
-    chip_table,
-    dc_economics,
-    facility_facts,
-    revenue_method_facts,
-    revenue_words,
-)
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 VIEWS = ("economics", "chips", "chip-table", "facility", "lives", "utilization", "backlog")
-D = FACILITY_DEFAULTS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    # the defaults shown are the engine's: loaded when this parser is built
+    from aicapex.engine.power import (
+        CHIP_DEFAULTS,
+        REVENUE_METHOD_DEFAULT,
+        REVENUE_METHODS,
+    )
+    from aicapex.engine.power import FACILITY_DEFAULTS as D
+
     p = sub.add_parser(
         "power",
         help="data-center power economics per chip, the chip table, or AI-cloud backlog",
@@ -180,6 +174,11 @@ def economics_frame(args: argparse.Namespace, lives: list[float] | None = None,
     """One row per chip (or per accelerator life with ``lives``, per utilisation with
     ``utilizations``): the chip's inputs, every :data:`DC_ECONOMICS_FIELDS` column and the words
     of :func:`aicapex.engine.power.revenue_words`."""
+    import numpy as np
+    import pandas as pd
+
+    from aicapex.engine.power import DC_ECONOMICS_FIELDS, chip_table, dc_economics, revenue_words
+
     table = chip_table(chips=_chips(args.chip))
     if args.tokens_per_s_per_mw is not None:
         table["tokens_per_s_per_mw"] = float(args.tokens_per_s_per_mw)
@@ -250,6 +249,16 @@ def economics_frame(args: argparse.Namespace, lives: list[float] | None = None,
 
 
 def run(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from aicapex.engine.power import (
+        backlog_table,
+        chip_facts,
+        chip_table,
+        facility_facts,
+        revenue_method_facts,
+    )
+
     if args.view == "chips":
         frame = chip_facts(chips=_chips(args.chip))
     elif args.view == "chip-table":

@@ -55,6 +55,14 @@ def workbook_coverage(path: Path) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from aicapex.excel.collector import collector_paused
+
+    with collector_paused():  # imports and the refresh: nothing to collect until it is done
+        return refresh(args)
+
+
+def refresh(args: argparse.Namespace) -> int:
+    """The command itself (see the module docstring for its exit codes)."""
     from aicapex.commands._common import print_notes
     from aicapex.data.dataset import current_dataset
     from aicapex.excel.headless import check_workbook_file, print_progress, refresh_file

@@ -12,10 +12,13 @@ from aicapex.commands._common import (
 )
 from aicapex.commands._output import add_format_argument, write_frame
 from aicapex.commands.metrics import add_capex_basis_argument
-from aicapex.engine.findings import FINDING_COLUMNS, company_findings
 
-#: Columns the table view prints under the sentences (definitions follow as text).
-TABLE_COLUMNS = FINDING_COLUMNS[: FINDING_COLUMNS.index("finding")] + ["role"]
+
+def table_columns() -> list[str]:
+    """Columns the table view prints under the sentences (definitions follow as text)."""
+    from aicapex.engine.findings import FINDING_COLUMNS
+
+    return FINDING_COLUMNS[: FINDING_COLUMNS.index("finding")] + ["role"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,6 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from aicapex.engine.findings import company_findings
+
     ds = dataset_from_args(args)
     frame = company_findings(ds, parse_tickers(ds, args.tickers), basis=args.capex_basis,
                              peer=True)
@@ -45,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     for line in frame["finding"]:
         print(line)
     print()
-    table = frame[TABLE_COLUMNS].copy()
+    table = frame[table_columns()].copy()
     for col in ("capex_to_ocf_highest_since", "da_to_revenue_highest_since"):
         table[col] = table[col].map(lambda v: "n/a" if v is None else v)  # None prints "None"
     write_frame(table, args.format)

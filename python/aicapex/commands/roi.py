@@ -15,8 +15,7 @@ labelled); in mode ``sequoia`` accelerator spend (``--spend``, USD m; Sequoia us
 from __future__ import annotations
 
 import argparse
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from aicapex.commands._common import (
     add_data_arguments,
@@ -25,21 +24,18 @@ from aicapex.commands._common import (
     parse_tickers,
 )
 from aicapex.commands._output import add_format_argument, write_frame
-from aicapex.engine.roi import (
-    GAP_COLUMNS,
-    REVENUE_GAP_MODES,
-    SEQUOIA_SOURCE,
-    required_ai_revenue,
-    revenue_gap_table,
-    roi_table,
-)
 from aicapex.errors import ArgumentError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: The AI peers of the "$600B question" (AAPL is the control company, outside the aggregate).
 GAP_PEERS = "MSFT,GOOGL,AMZN,META,ORCL"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from aicapex.engine.roi import REVENUE_GAP_MODES  # the modes are the engine's
+
     p = sub.add_parser(
         "roi",
         help="realised return on capex per company (incremental OCF per dollar of capex)",
@@ -78,6 +74,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def gap_frame(args: argparse.Namespace) -> pd.DataFrame:
     """The $600B question: per fiscal year (mode capex) or for the given spend (mode sequoia)."""
+    import pandas as pd
+
+    from aicapex.engine.roi import (
+        GAP_COLUMNS,
+        REVENUE_GAP_MODES,
+        SEQUOIA_SOURCE,
+        required_ai_revenue,
+        revenue_gap_table,
+    )
+
     if args.mode == "sequoia":
         if args.spend is None:
             raise ArgumentError("mode sequoia needs the accelerator spend: --spend USD m (the "
@@ -95,6 +101,8 @@ def gap_frame(args: argparse.Namespace) -> pd.DataFrame:
 
 
 def run(args: argparse.Namespace) -> int:
+    from aicapex.engine.roi import roi_table
+
     if args.view == "gap":
         frame = gap_frame(args)
     else:

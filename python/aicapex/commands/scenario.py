@@ -18,9 +18,6 @@ from typing import Any
 
 from aicapex.commands._common import add_data_arguments, dataset_from_args
 from aicapex.commands._output import add_format_argument, write_frame
-from aicapex.engine.financing import MAX_YEARS
-from aicapex.engine.presets import PRESET_NAMES
-from aicapex.engine.scenario import run_scenario
 from aicapex.errors import ArgumentError
 
 #: Options that are shorthands for an override key.
@@ -37,6 +34,10 @@ FLAG_KEYS = {
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    # the presets and the horizon limit are the engine's: loaded when this parser is built
+    from aicapex.engine.financing import MAX_YEARS
+    from aicapex.engine.presets import PRESET_NAMES
+
     p = subparsers.add_parser(
         "scenario",
         help="project a financing scenario (one row per year)",
@@ -97,6 +98,8 @@ def parse_number(name: str, text: str | None) -> float | None:
 
 
 def _years(text: str) -> int:
+    from aicapex.engine.financing import MAX_YEARS
+
     try:
         value = float(text)
     except ValueError:
@@ -163,6 +166,8 @@ def scenario_overrides(args: argparse.Namespace) -> list[tuple[str, Any]]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from aicapex.engine.scenario import run_scenario
+
     years = _years(args.years)
     pairs = scenario_overrides(args)
     result = run_scenario(dataset_from_args(args), args.ticker, args.preset, pairs, years=years)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 
 from aicapex.errors import AicapexError, ArgumentError
@@ -75,6 +74,8 @@ def launch(cmd: list[str], env: dict[str, str]) -> int:
     """Become the server (POSIX: exec, so signals reach uvicorn directly) or wait for it."""
     if os.name == "posix":
         os.execve(cmd[0], cmd, env)
+    import subprocess
+
     proc = subprocess.Popen(cmd, env=env)  # noqa: S603 - our own interpreter and arguments
     try:
         return proc.wait()

@@ -128,6 +128,13 @@ def _step_used(structure: FinancingStructure, step: str) -> bool:
     return bool(getattr(structure, step).used)
 
 
+def _drops_terms(structure: FinancingStructure, pairs: tuple[tuple[str, Any], ...]) -> bool:
+    """Whether ``preset_steps_only`` drops any of ``pairs`` for ``structure`` (a term of a
+    switchable step the preset does not use); when not, it changes nothing."""
+    return any(k not in BASE_KEYS and k.split(".", 1)[0] in _SWITCHABLE
+               and not _step_used(structure, k.split(".", 1)[0]) for k, _ in pairs)
+
+
 @dataclass(frozen=True)
 class ScenarioResult:
     """A projection (:data:`~aicapex.engine.financing.COLUMNS`), the sources of its
@@ -324,6 +331,19 @@ def build_scenario(
     """
     pairs = as_pairs(overrides)
     structure = preset if isinstance(preset, FinancingStructure) else get_preset(preset)
+    preset_steps_only = preset_steps_only and _drops_terms(structure, pairs)
+    if guidance is None and not isinstance(preset, FinancingStructure):
+        # A workbook builds the same scenario for several functions (CPX_FINANCING, its
+        # sources, CPX_MONTE_CARLO, the preset's column of CPX_SCENARIOS): once per process.
+        key = (str(ticker).strip().upper(), structure.name, pairs, years, preset_steps_only)
+        return _SCENARIOS.get(ds, key, lambda: _build_scenario(
+            ds, ticker, structure, pairs, years, None, preset_steps_only))
+    return _build_scenario(ds, ticker, structure, pairs, years, guidance, preset_steps_only)
+
+
+def _build_scenario(ds: Any, ticker: str, structure: FinancingStructure,
+                    pairs: tuple[tuple[str, Any], ...], years: int | None,
+                    guidance: pd.DataFrame | None, preset_steps_only: bool) -> Scenario:
     base_over = {k: v for k, v in pairs if k in BASE_KEYS}
     terms = {k: v for k, v in pairs if k not in BASE_KEYS}
     base = base_from_dataset(ds, ticker, base_over)
@@ -367,11 +387,13 @@ class _LRU:
 
 
 _RESULTS = _LRU(128)
+_SCENARIOS = _LRU(128)
 
 
 def clear_cache() -> None:
     """Forget memoised scenarios (they are keyed by dataset identity, so this is rarely needed)."""
     _RESULTS.clear()
+    _SCENARIOS.clear()
 
 
 def run_scenario(
@@ -403,8 +425,10 @@ def run_scenario(
     [2026.0, 185000.0]
     """
     pairs = as_pairs(overrides)
-    key = (str(ticker).strip().upper(), str(preset).strip().lower(), pairs, years,
-           preset_steps_only)
+    structure = get_preset(preset)
+    # Same projection whether or not preset_steps_only when it drops nothing: one key.
+    preset_steps_only = preset_steps_only and _drops_terms(structure, pairs)
+    key = (str(ticker).strip().upper(), structure.name, pairs, years, preset_steps_only)
 
     def make() -> ScenarioResult:
         sc = build_scenario(ds, ticker, preset, pairs, years=years,

@@ -41,7 +41,6 @@ import zipfile
 from collections import defaultdict
 from collections.abc import Mapping
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 from openpyxl.utils.cell import column_index_from_string, get_column_letter
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, to_excel
@@ -56,13 +55,18 @@ except ImportError:  # pragma: no cover - defusedxml is in requirements
 
 __all__ = [
     "WithAttributes",
+    "cells_with",
+    "encode_value",
+    "grow_dimension",
     "parse_xml",
     "read_cached_values",
     "read_error_values",
     "read_formula_results",
     "sheet_parts",
+    "split_coord",
     "stamp_cached_values",
     "workbook_part",
+    "xml_text",
 ]
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -83,6 +87,7 @@ _EXT_RE = re.compile(r"<(?P<p>\w+:)?extLst\b.*?</(?P=p)?extLst>", re.DOTALL)
 _DIMENSION_RE = re.compile(r'(<(?:\w+:)?dimension\b[^>]*?\bref=")([^"]*)(")')
 _DATE1904_RE = re.compile(r'<(?:\w+:)?workbookPr\b[^>]*\bdate1904="(?:1|true)"')
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_XML_SPECIAL = re.compile(r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _COORD_RE = re.compile(r"^\$?([A-Za-z]{1,3})\$?([0-9]+)$")
 
 
@@ -150,19 +155,24 @@ _workbook_part = workbook_part  # old private name, still imported by export.py
 
 
 # --------------------------------------------------------------------------- values
-def _split_coord(coord: str) -> tuple[int, int]:
+def split_coord(coord: str) -> tuple[int, int]:
+    """``(row, column)``, 1-based, of a cell address such as ``"F12"`` or ``"$F$12"``."""
     m = _COORD_RE.match(coord.strip())
     if not m:
         raise AicapexError(f"not a cell address: {coord!r}")
     return int(m.group(2)), column_index_from_string(m.group(1).upper())
 
 
-def _xml_text(text: str) -> str:
+def xml_text(text: str) -> str:
+    """``text`` escaped for XML content; characters XML cannot hold become ``_xHHHH_`` (as
+    Excel writes them)."""
+    if not _XML_SPECIAL.search(text):
+        return text  # the usual case: nothing to replace
     text = _ILLEGAL_XML.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
-    return escape(text)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _encode(value: object, epoch: dt.datetime) -> tuple[str | None, str | None]:
+def encode_value(value: object, epoch: dt.datetime) -> tuple[str | None, str | None]:
     """(cell type or None for number, text of <v>) for a value; (None, None) for no value."""
     if value is None:
         return None, None
@@ -205,7 +215,7 @@ def _cell_xml(prefix: str, attrs: list[tuple[str, str]], body: str, value: objec
     formula = fm.group(0) if fm else ""
     ext = _EXT_RE.search(body or "")
     tail = ext.group(0) if ext else ""
-    kind, text = _encode(value, epoch)
+    kind, text = encode_value(value, epoch)
     attrs = [(k, v) for k, v in attrs if k != "t"]
     if text is None:
         return f"<{p}c{_attrs_text(attrs)}>{formula}{tail}</{p}c>" if formula or tail \
@@ -213,11 +223,11 @@ def _cell_xml(prefix: str, attrs: list[tuple[str, str]], body: str, value: objec
     if kind == "str" and not formula:
         space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
         attrs.append(("t", "inlineStr"))
-        return (f"<{p}c{_attrs_text(attrs)}><{p}is><{p}t{space}>{_xml_text(text)}</{p}t>"
+        return (f"<{p}c{_attrs_text(attrs)}><{p}is><{p}t{space}>{xml_text(text)}</{p}t>"
                 f"</{p}is>{tail}</{p}c>")
     if kind is not None:
         attrs.append(("t", kind))
-    return f"<{p}c{_attrs_text(attrs)}>{formula}<{p}v>{_xml_text(text)}</{p}v>{tail}</{p}c>"
+    return f"<{p}c{_attrs_text(attrs)}>{formula}<{p}v>{xml_text(text)}</{p}v>{tail}</{p}c>"
 
 
 def _rewrite_row(prefix: str, attrs_text: str, body: str | None, row: int,
@@ -240,7 +250,7 @@ def _rewrite_row(prefix: str, attrs_text: str, body: str | None, row: int,
     for m in _CELL_RE.finditer(body):
         attrs = _attrs(m.group("attrs"))
         ref = dict(attrs).get("r")
-        col = _split_coord(ref)[1] if ref else col + 1
+        col = split_coord(ref)[1] if ref else col + 1
         flush_before(col)
         pieces.append(body[pos:m.start()])
         if col in todo:
@@ -300,18 +310,20 @@ def _stamp_sheet(xml: str, cells: dict[int, dict[int, object]], epoch: dt.dateti
     pieces.append(rest)
     new_data = f"<{prefix}sheetData>{''.join(pieces)}</{prefix}sheetData>"
     xml = xml[:m.start()] + new_data + xml[m.end():]
-    return _grow_dimension(xml, cells)
+    return grow_dimension(xml, cells)
 
 
-def _grow_dimension(xml: str, cells: dict[int, dict[int, object]]) -> str:
+def grow_dimension(xml: str, cells: Mapping[int, Mapping[int, object]]) -> str:
+    """A worksheet's XML with its ``<dimension>`` grown to cover the non-empty ``cells``
+    (row -> column -> value)."""
     m = _DIMENSION_RE.search(xml)
     if m is None or not cells:
         return xml
     ref = m.group(2)
     try:
         first, _, last = ref.partition(":")
-        r1, c1 = _split_coord(first)
-        r2, c2 = _split_coord(last or first)
+        r1, c1 = split_coord(first)
+        r2, c2 = split_coord(last or first)
     except AicapexError:
         return xml
     rows = [r for r, cols in cells.items() if any(v is not None for v in cols.values())]
@@ -361,7 +373,7 @@ def stamp_cached_values(
     parts = dict(parts or {})
     by_sheet: dict[str, dict[int, dict[int, object]]] = defaultdict(lambda: defaultdict(dict))
     for (sheet, coord), value in values.items():
-        row, col = _split_coord(coord)
+        row, col = split_coord(coord)
         by_sheet[sheet][row][col] = value
     try:
         zin = zipfile.ZipFile(src)
@@ -436,9 +448,6 @@ def _stored(t: str, text: str) -> object:
         else number
 
 
-_ERROR_CELL_RE = re.compile(
-    r'<(?P<p>\w+:)?c(?=\s)(?P<attrs>[^>/]*?\bt="e"[^>/]*?)>(?P<body>.*?)</(?P=p)?c>', re.DOTALL
-)
 
 
 def _zip_source(source: Path | bytes):
@@ -461,14 +470,34 @@ def read_error_values(source: Path | bytes) -> dict[tuple[str, str], str]:
                 xml = zf.read(part).decode("utf-8")
             except KeyError:
                 continue
-            if 't="e"' not in xml:
-                continue
-            for cm in _ERROR_CELL_RE.finditer(xml):
-                ref = dict(_attrs(cm.group("attrs"))).get("r")
-                v = _V_RE.search(cm.group("body"))
+            for attrs, body in cells_with(xml, 't="e"'):
+                ref = dict(_attrs(attrs)).get("r")
+                v = _V_RE.search(body)
                 if ref and v is not None:
                     out[(title, ref)] = html.unescape(v.group("v"))
     return out
+
+
+_CELL_START = re.compile(r"<(\w+:)?c\s")
+
+
+def cells_with(xml: str, marker: str):
+    """``(attributes, body)`` of every ``<c>`` element of a sheet's XML whose start tag holds
+    ``marker`` (e.g. ``t="e"``), found from the marker's occurrences rather than by scanning
+    every cell: a sheet holds tens of thousands of cells and a few dozen of these."""
+    pos = xml.find(marker)
+    while pos >= 0:
+        start = xml.rfind("<", 0, pos)
+        tag = _CELL_START.match(xml, start)
+        end = xml.find(">", pos)
+        if end < 0:
+            return
+        nxt = xml.find(marker, end)
+        if tag is not None and end > 0 and xml[end - 1] != "/":
+            close = xml.find(f"</{tag.group(1) or ''}c>", end)
+            if close > 0:
+                yield xml[tag.end():end], xml[end + 1:close]
+        pos = nxt
 
 
 def read_formula_results(path: Path | bytes) -> dict[tuple[str, str], object]:

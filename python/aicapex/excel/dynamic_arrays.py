@@ -5,8 +5,9 @@ A dynamic-array (spilled) formula is stored as an array formula whose cell carri
 dynamic array (``XLDAPR``). openpyxl reads the formula (as an ``ArrayFormula``) but drops the
 attribute and the part on save, which would turn each spilled CPX_ block into a legacy
 Ctrl+Shift+Enter array. :func:`read_dynamic_arrays` notes them in the original file;
-:func:`restore_parts` gives back the parts to add to the saved file, and the anchors' ``cm``
-attributes are stamped with the cached values (:class:`aicapex.excel.cached.WithAttributes`).
+:func:`package_additions` gives what to add when the workbook is saved with
+:func:`~aicapex.excel.stamped_save.save_with_cached_values`, and the anchors' ``cm`` attributes
+are stamped with the cached values (:class:`aicapex.excel.cached.WithAttributes`).
 """
 
 from __future__ import annotations
@@ -17,13 +18,13 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aicapex.excel.cached import sheet_parts
+from aicapex.excel.cached import cells_with, sheet_parts
+from aicapex.excel.stamped_save import PackageAdditions
 
 METADATA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheetMetadata+xml"
 METADATA_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sheetMetadata"
 
-_CELL_CM_RE = re.compile(r'<(?:\w+:)?c\b(?P<attrs>[^>]*\bcm="(?P<cm>\d+)"[^>]*)>(?P<body>.*?)</'
-                         r'(?:\w+:)?c>', re.DOTALL)
+_CM_RE = re.compile(r'\bcm="(\d+)"')
 _REF_RE = re.compile(r'\br="([A-Z]+[0-9]+)"')
 _REL_RE = re.compile(r"<Relationship\b[^>]*>", re.DOTALL)
 
@@ -59,32 +60,22 @@ def read_dynamic_arrays(path: Path) -> DynamicArrays:
             xml = zf.read(part).decode("utf-8")
             if ' cm="' not in xml:
                 continue
-            for m in _CELL_CM_RE.finditer(xml):
-                ref = _REF_RE.search(m.group("attrs"))
-                if ref and 't="array"' in m.group("body"):
-                    out.anchors[(title, ref.group(1))] = m.group("cm")
+            for attrs, body in cells_with(xml, ' cm="'):
+                ref, cm = _REF_RE.search(attrs), _CM_RE.search(attrs)
+                if ref and cm and 't="array"' in body:
+                    out.anchors[(title, ref.group(1))] = cm.group(1)
     return out
 
 
-def restore_parts(saved: Path, state: DynamicArrays) -> dict[str, bytes]:
-    """The parts of the openpyxl-saved ``saved`` to replace or add so that ``state``'s
-    anchors are dynamic arrays again: the metadata part, its content type and relationship."""
-    if not state:
-        return {}
-    with zipfile.ZipFile(saved) as zf:
-        types = zf.read("[Content_Types].xml").decode("utf-8")
-        rels = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8")
-    parts: dict[str, bytes] = {"xl/metadata.xml": state.metadata or b""}
-    if "/xl/metadata.xml" not in types:
-        types = types.replace("</Types>", f'<Override PartName="/xl/metadata.xml" '
-                                          f'ContentType="{METADATA_TYPE}"/></Types>')
-        parts["[Content_Types].xml"] = types.encode("utf-8")
-    if METADATA_REL not in rels:
-        used = set(re.findall(r'Id="(rId\d+)"', rels))
-        n = 1
-        while f"rId{n}" in used:
-            n += 1
-        rels = rels.replace("</Relationships>", f'<Relationship Id="rId{n}" Type="{METADATA_REL}" '
-                                                f'Target="metadata.xml"/></Relationships>')
-        parts["xl/_rels/workbook.xml.rels"] = rels.encode("utf-8")
-    return parts
+def package_additions(state: DynamicArrays, additions: PackageAdditions | None = None
+                      ) -> PackageAdditions:
+    """What :func:`~aicapex.excel.stamped_save.save_with_cached_values` adds so that
+    ``state``'s anchors stay dynamic arrays: the metadata part, its content type and its
+    relationship (added to ``additions`` if given). The anchors' ``cm`` attributes come with
+    the values (:class:`~aicapex.excel.cached.WithAttributes`)."""
+    additions = additions if additions is not None else PackageAdditions()
+    if state:
+        additions.parts["xl/metadata.xml"] = state.metadata or b""
+        additions.content_types["xl/metadata.xml"] = METADATA_TYPE
+        additions.workbook_rels.append((METADATA_REL, "metadata.xml"))
+    return additions

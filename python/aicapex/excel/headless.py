@@ -4,17 +4,20 @@
    exclusive lock and read it once: the bytes and their :class:`~aicapex.excel.atomic.FileState`;
 2. refuse anything but our analyst template (:func:`aicapex.excel.safety.check_analyst_workbook`);
 3. read and validate the data (a failure here changes nothing);
-4. load the workbook with openpyxl (VBA and buttons kept) and its current cached values;
+4. load the workbook with openpyxl (VBA and buttons kept; :mod:`aicapex.excel.fast_load`)
+   and its current cached values;
 5. apply the refresh plan (:mod:`aicapex.excel.refresh`);
 6. evaluate every formula — CPX_ calls through the same UDF functions Excel calls, native
    formulas with :mod:`aicapex.excel.evaluator` — and list what changed on Changes;
-7. save to a temporary file, stamp every formula's cached value, then atomically replace
-   the original (one ``.bak`` backup kept) — unless the file changed since step 1 (someone
+7. save to a temporary file with every formula's cached value (and what openpyxl drops:
+   dynamic-array metadata, the Cover's shapes; :mod:`aicapex.excel.stamped_save`), then
+   atomically replace the original (one ``.bak`` backup kept) — unless the file changed since step 1 (someone
    saved it) or was opened in Excel meanwhile: then nothing is written.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import re
@@ -27,6 +30,7 @@ from typing import Any
 
 from aicapex.errors import AicapexError
 from aicapex.excel import layout as L
+from aicapex.excel.collector import collector_paused
 from aicapex.excel.refresh import (
     TableWrite,
     apply_to_openpyxl,
@@ -192,10 +196,11 @@ def refresh_file(
 
     path = Path(path)
     check_workbook_file(path)
-    with exclusive_lock(path):  # a second refresh or export of this file is refused
+    # exclusive_lock: a second refresh or export of this file is refused
+    with exclusive_lock(path), collector_paused(), contextlib.ExitStack() as cleanup:
         return _refresh_locked(path, real_path(path), overrides=overrides, now=now,
                                progress=progress, backup=backup,
-                               keep_unsupported=keep_unsupported)
+                               keep_unsupported=keep_unsupported, cleanup=cleanup)
 
 
 def _refresh_locked(
@@ -207,14 +212,17 @@ def _refresh_locked(
     progress: Callable[[str], None] | None,
     backup: bool,
     keep_unsupported: bool,
+    cleanup: contextlib.ExitStack,
 ) -> RefreshResult:
-    import openpyxl
 
     from aicapex.excel.atomic import atomic_write, read_snapshot
-    from aicapex.excel.cached import WithAttributes, stamp_cached_values
-    from aicapex.excel.dynamic_arrays import read_dynamic_arrays, restore_parts
+    from aicapex.excel.cached import WithAttributes
+    from aicapex.excel.dynamic_arrays import package_additions, read_dynamic_arrays
     from aicapex.excel.evaluator import UnsupportedFormulas, evaluate_workbook
+    from aicapex.excel.fast_load import load_workbook
     from aicapex.excel.safety import check_analyst_workbook, check_not_open
+    from aicapex.excel.shapes import carry_shapes, read_shape_drawings
+    from aicapex.excel.stamped_save import save_with_cached_values
 
     start = time.perf_counter()
     say = progress or (lambda msg: None)
@@ -228,13 +236,17 @@ def _refresh_locked(
     try:
         old = read_values(data)
         spilled = read_dynamic_arrays(io.BytesIO(data))
-        wb = openpyxl.load_workbook(io.BytesIO(data), keep_vba=keep_vba, keep_links=False)
+        shapes = read_shape_drawings(data)
+        wb = load_workbook(io.BytesIO(data), keep_vba=keep_vba, keep_links=False)
+        if wb.vba_archive is not None:  # closed now, not when the collector gets to it
+            cleanup.callback(wb.vba_archive.close)
     except Exception as exc:  # noqa: BLE001 - calamine and openpyxl raise many kinds for a bad file
         raise _unreadable(path, exc) from exc
     missing = [s for s in ("Cover", "Data", "Sources", "Changes") if s not in wb.sheetnames]
     if missing:
         raise AicapexError(f"{path}: not an AI Capex workbook (no {', '.join(missing)} sheet)")
-    warnings = coverage_warnings(ds, old)
+    additions = package_additions(spilled)  # what openpyxl drops on save, added back
+    warnings = coverage_warnings(ds, old) + carry_shapes(wb, shapes, additions)
     for w in warnings:
         say(f"warning: {w}")
     if kind == "legacy template":
@@ -282,12 +294,7 @@ def _refresh_locked(
         values[key] = WithAttributes(values.get(key), (("cm", cm),))
 
     def write(tmp: Path) -> None:
-        raw = tmp.with_name(tmp.name + ".raw")
-        try:
-            wb.save(raw)
-            stamp_cached_values(raw, tmp, values, parts=restore_parts(raw, spilled))
-        finally:
-            raw.unlink(missing_ok=True)
+        save_with_cached_values(wb, tmp, values, additions)
 
     atomic_write(path, write, backup=backup, unchanged=state,
                  guard=lambda: check_not_open(real))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+from openpyxl.utils.cell import get_column_letter
 
 from aicapex.engine.definitions import PEER_SET as PEER_SET_DEFINED
 
@@ -116,11 +116,14 @@ def timeline_for(ds: Any, tickers: list[str] | None = None) -> Timeline:
 
 
 def col(c: int) -> str:
-    return xl_col_to_name(c)
+    """Column letters of a 0-based column index (``col(0) == "A"``)."""
+    return get_column_letter(c + 1)
 
 
 def cell(r: int, c: int, row_abs: bool = False, col_abs: bool = False) -> str:
-    return xl_rowcol_to_cell(r, c, row_abs, col_abs)
+    """A1 address of a 0-based (row, column); ``$`` where absolute (as XlsxWriter's
+    ``xl_rowcol_to_cell``, without importing XlsxWriter into the headless refresh)."""
+    return f"{'$' if col_abs else ''}{get_column_letter(c + 1)}{'$' if row_abs else ''}{r + 1}"
 
 
 @dataclass(frozen=True)

@@ -289,6 +289,12 @@ def broadcast(fn: Callable[..., Any], args: list[Any]) -> Any:
         return fn(*args)
     height = max(d[0] for d in dims if d)
     width = max(d[1] for d in dims if d)
+    rectangular = all(len(row) == d[1] for a, d in zip(args, dims, strict=True) if d for row in a)
+    if len(args) == 1 and rectangular:  # one array (a sheet-wide ISERROR): nothing to expand
+        return [[fn(v) for v in row] for row in args[0]]
+    if rectangular and all(d is None or d == (height, width) for d in dims):  # same sizes
+        rows = [a if d else [[a] * width] * height for a, d in zip(args, dims, strict=True)]
+        return [[fn(*vals) for vals in zip(*cols, strict=True)] for cols in zip(*rows, strict=True)]
     out = []
     for i in range(height):
         row = []

@@ -13,14 +13,13 @@ import datetime as dt
 import functools
 import logging
 import math
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import xlwings as xw
-from xlwings.conversion import Converter
 
 from aicapex.errors import AicapexError, ArgumentError, DataError
 from aicapex.xlerrors import XlError, error_of
@@ -448,8 +447,8 @@ def _desktop_error(value: Any, variant: Callable[[int], Any]) -> Any:
     return value
 
 
-class ErrorReasons(Converter):
-    """Return converter for :class:`XlError` results, per runtime:
+def write_error_reasons(value: Any, options: dict[str, Any]) -> Any:
+    """How :class:`ErrorReasons` returns a result holding :class:`XlError` values, per runtime:
 
     * Office.js (xlwings Server / Lite, runtime 1.4+): an error object *with its message*,
       which Excel shows on the cell;
@@ -458,23 +457,48 @@ class ErrorReasons(Converter):
     * anywhere else (Office.js 1.3, macOS desktop, headless): the error code itself, which
       xlwings' Office.js engine and openpyxl turn into an error and the evaluator propagates.
     """
-
-    @staticmethod
-    def write_value(value: Any, options: dict[str, Any]) -> Any:
-        try:
-            runtime = float(options.get("runtime") or 0)
-        except (TypeError, ValueError):
-            runtime = 0.0
-        if runtime < 1.4:
-            variant = com_error_variant() if not options.get("runtime") else None
-            if variant is None:
-                return value
-            if isinstance(value, list):
-                return [[_desktop_error(c, variant) for c in row] for row in value]
-            return _desktop_error(value, variant)
+    try:
+        runtime = float(options.get("runtime") or 0)
+    except (TypeError, ValueError):
+        runtime = 0.0
+    if runtime < 1.4:
+        variant = com_error_variant() if not options.get("runtime") else None
+        if variant is None:
+            return value
         if isinstance(value, list):
-            return [[_officejs_error(c, runtime) for c in row] for row in value]
-        return _officejs_error(value, runtime)
+            return [[_desktop_error(c, variant) for c in row] for row in value]
+        return _desktop_error(value, variant)
+    if isinstance(value, list):
+        return [[_officejs_error(c, runtime) for c in row] for row in value]
+    return _officejs_error(value, runtime)
+
+
+@functools.cache
+def error_reasons_converter() -> type:
+    """The xlwings return converter ``ErrorReasons`` (:func:`write_error_reasons`); defined
+    on first use, as it subclasses xlwings' ``Converter``."""
+    from xlwings.conversion import Converter
+
+    class ErrorReasons(Converter):
+        __doc__ = write_error_reasons.__doc__
+        write_value = staticmethod(write_error_reasons)
+
+    ErrorReasons.__qualname__ = "ErrorReasons"
+    return ErrorReasons
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ErrorReasons":  # needs xlwings: built on first access
+        return error_reasons_converter()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def registers_with_xlwings() -> bool:
+    """Whether xlwings' UDF decorators do anything here. They register functions with desktop
+    Excel (Windows, macOS) and with xlwings Server / Lite (``XLWINGS_ON_SERVER=true``, set
+    before xlwings is imported); on Linux without it they are pass-through, so the headless
+    refresh and the command line skip importing xlwings (about 50 ms)."""
+    return os.environ.get("XLWINGS_ON_SERVER") == "true" or not sys.platform.startswith("linux")
 
 
 def cpx_function(volatile: bool = False, **arg_docs: str) -> Callable[[Callable[..., Any]], Any]:
@@ -485,7 +509,12 @@ def cpx_function(volatile: bool = False, **arg_docs: str) -> Callable[[Callable[
     """
 
     def decorate(func: Callable[..., Any]) -> Any:
-        f = xw.ret(ErrorReasons)(excel_errors(func))
+        f = excel_errors(func)
+        if not registers_with_xlwings():
+            return f  # what xlwings' pass-through decorators would return
+        import xlwings as xw
+
+        f = xw.ret(error_reasons_converter())(f)
         for name, doc in arg_docs.items():
             f = xw.arg(name, ndim=2, err_to_str=True, doc=doc)(f)
         return xw.func(category=CATEGORY, volatile=volatile)(f)
