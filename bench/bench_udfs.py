@@ -144,10 +144,16 @@ CASES: dict[str, dict[str, Callable[[], tuple]]] = {
         "row28": lambda: (row(_series(28, 0.5, 0.0, False)), row(_periods(28))),
         "col1000": lambda: (col(_series(1_000, 0.5, 0.0, False)), col(_periods(1_000))),
     },
+    "cpx_highest_since_text": {
+        "row28": lambda: (row(_series(28, 0.5, 0.0, False)), row(_periods(28)), one(True)),
+    },
+    "cpx_definition": {"fcf_meta": lambda: (one("META"), one("fcf"))},
     # tables
     "cpx_ratios": {"6co_all_years": lambda: ([["MSFT"], ["GOOGL"], ["AMZN"], ["META"], ["ORCL"],
                                               ["AAPL"]],)},
     "cpx_peer": {"5co": lambda: (PEERS, one("capex_to_ocf"))},
+    "cpx_series": {"msft_3_lines_7_years": lambda: (
+        one("MSFT"), col(["capex", "ocf", "fcf"]), row(list(range(2019, 2026))))},
     # power and AI cloud
     "cpx_tokens_per_watt": _ratio_cases(180_000, 1_000_000),
     "cpx_capex_per_mw": {
@@ -175,9 +181,13 @@ CASES: dict[str, dict[str, Callable[[], tuple]]] = {
     },
     "cpx_incremental_return": _ratio_cases(30_000, 15_000),
     "cpx_payback": _ratio_cases(15_000, 4_000),
+    "cpx_cloud_growth": {"4co_7_years": lambda: (
+        [["MSFT"], ["GOOGL"], ["AMZN"], ["ORCL"]], one(2022), row(list(range(2019, 2026))))},
     # financing scenarios on the bundled snapshot's latest year
     "cpx_financing": {"msft_bonds": lambda: (one("MSFT"), one("bonds"))},
     "cpx_scenarios": {"msft_5_presets": lambda: (one("MSFT"),)},
+    "cpx_scenario_sources": {"meta_hybrid": lambda: (one("META"), one("hybrid"))},
+    "cpx_guidance": {"meta_history": lambda: (one("META"), one(None), one("history"))},
     "cpx_depreciation": {
         "row28": lambda: (row(_series(28, 15_000)), row([5, 20]), row([0.6, 0.4])),
         "col1000": lambda: (col(_series(1_000, 15_000)), row([5, 20]), row([0.6, 0.4])),

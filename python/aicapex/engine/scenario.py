@@ -29,7 +29,6 @@ Every default the scenario uses is listed with its source by :meth:`Scenario.sou
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -52,10 +51,12 @@ from aicapex.engine.financing import (
     minimum_cash,
     other_uses,
     pick,
+    pick_many,
     project_financing,
     project_operations,
 )
 from aicapex.engine.guidance import GuidedCapex, scenario_capex_guidance
+from aicapex.engine.memo import DatasetMemo
 from aicapex.engine.presets import PRESET_NAMES, get_preset
 from aicapex.engine.terms import STEP_NAMES
 from aicapex.errors import ArgumentError
@@ -363,31 +364,8 @@ def _build_scenario(ds: Any, ticker: str, structure: FinancingStructure,
     return Scenario(b_all, s_all, i_all, guided, pairs)
 
 
-class _LRU:
-    """A small cache keyed by dataset identity and hashable arguments."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.data: OrderedDict[tuple, tuple[Any, Any]] = OrderedDict()
-
-    def get(self, ds: Any, key: tuple, make: Any) -> Any:
-        k = (id(ds), *key)
-        hit = self.data.get(k)
-        if hit is not None and hit[0] is ds:
-            self.data.move_to_end(k)
-            return hit[1]
-        value = make()
-        self.data[k] = (ds, value)
-        while len(self.data) > self.size:
-            self.data.popitem(last=False)
-        return value
-
-    def clear(self) -> None:
-        self.data.clear()
-
-
-_RESULTS = _LRU(128)
-_SCENARIOS = _LRU(128)
+_RESULTS = DatasetMemo(128)
+_SCENARIOS = DatasetMemo(128)
 
 
 def clear_cache() -> None:
@@ -470,7 +448,7 @@ def compare_scenarios(
     table = {}
     for s in structures:
         frame = project_financing(base, s, inputs)
-        table[s.name] = [pick(frame, m, year) for m in metrics]
+        table[s.name] = pick_many(frame, metrics, year)
     return pd.DataFrame(table, index=pd.Index(metrics, name="metric"))
 
 
@@ -501,7 +479,7 @@ def compare_presets(
     table = {}
     for p in PRESET_NAMES:
         frame = run_scenario(ds, ticker, p, overrides, years=years, preset_steps_only=True).frame
-        table[p] = [pick(frame, m, year) for m in metrics]
+        table[p] = pick_many(frame, metrics, year)
     return pd.DataFrame(table, index=pd.Index(metrics, name="metric"))
 
 

@@ -28,8 +28,6 @@ value.
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -53,6 +51,7 @@ from aicapex.engine.guidance import (
     latest_guidance,
     revisions,
 )
+from aicapex.engine.memo import DatasetMemo
 from aicapex.engine.montecarlo import BAND_COLUMNS, monte_carlo
 from aicapex.engine.presets import PRESET_NAMES, get_preset
 from aicapex.engine.scenario import (
@@ -247,27 +246,7 @@ def scenario(ds: Any, ticker: str, preset: str, years: int,
     return sc.base, sc.structure, sc.inputs
 
 
-class _Memo:
-    """A small LRU cache for Monte Carlo bands, keyed by dataset identity and arguments."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.data: OrderedDict[tuple, tuple[Any, Any]] = OrderedDict()
-
-    def get(self, ds: Any, key: tuple, make: Callable[[], Any]) -> Any:
-        k = (id(ds), *key)
-        hit = self.data.get(k)
-        if hit is not None and hit[0] is ds:
-            self.data.move_to_end(k)
-            return hit[1]
-        value = make()
-        self.data[k] = (ds, value)
-        while len(self.data) > self.size:
-            self.data.popitem(last=False)
-        return value
-
-
-_SIMULATIONS = _Memo(16)
+_SIMULATIONS = DatasetMemo(16)  # Monte Carlo bands
 
 KEYS = ("Optional: keys down a column (engine columns, e.g. capex, funding_gap); with "
         "fiscal_years, the result is keys x years along a timeline")
