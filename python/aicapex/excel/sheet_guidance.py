@@ -40,7 +40,9 @@ from aicapex.excel.sheetkit import (
     print_setup,
     section,
     sheet_check_cells,
+    write_alert_total,
     write_block,
+    write_check_total,
 )
 from aicapex.excel.styles import TAB_COLOURS
 
@@ -339,18 +341,8 @@ def _write_checks(ctx: BuildContext, ws: Any, lay: GuidanceLayout) -> None:
         ws.write_string(r, 2, "alert", s("unit"))
         ws.write_formula(r, 3, formula, s("calc", "alert"), 0)
         alert_format(ctx, ws, L.cell(r, 3))
-    r = lay.alert_total
-    ws.write_string(r, 1, "Alerts total", s("total"))
-    ws.write_string(r, 2, "alert", s("unit"))
-    a0, a1 = min(lay.alerts.values()), max(lay.alerts.values())
-    ws.write_formula(r, 3, f"=SUM({L.cell(a0, 3)}:{L.cell(a1, 3)})", s("total", "alert"), 0)
-    alert_format(ctx, ws, L.cell(r, 3))
-    r = lay.total_row
-    ws.write_string(r, 1, "Sheet check (0 = all checks pass)", s("total"))
-    ws.write_string(r, 2, "flag", s("unit"))
-    c0, c1 = min(lay.checks.values()), max(lay.checks.values())
-    ws.write_formula(r, 3, f"=MIN(1,SUM({L.cell(c0, 3)}:{L.cell(c1, 3)}))", s("total", "check"), 0)
-    check_format(ctx, ws, L.cell(r, 3))
+    write_alert_total(ctx, ws, lay.alert_total, lay.alerts.values())
+    write_check_total(ctx, ws, lay.total_row, lay.checks.values())
 
 
 #: Okabe-Ito company colours (WORKBOOK_STYLE.md §7).

@@ -41,7 +41,7 @@ from aicapex.engine.power_sources import (
 )
 from aicapex.excel import layout as L
 from aicapex.excel.layout import InputRow
-from aicapex.excel.sheetkit import BuildContext, write_block
+from aicapex.excel.sheetkit import BuildContext, write_block, write_check_total
 from aicapex.excel.sheetkit import abs_ref as _a
 from aicapex.excel.sheetkit import alert_format as _alert_format
 from aicapex.excel.sheetkit import cached_value as _cached
@@ -640,12 +640,7 @@ def _write_checks(ctx: BuildContext, ws: Any, lay: PowerLayout, dc: dict, values
     ws.write_formula(r, 3, f"={L.cell(lay.rental_alert_row, 3)}+{L.cell(lay.alert_row, 3)}",
                      s("calc", "alert"), flagged)
     _alert_format(ctx, ws, L.cell(r, 3))
-    r = lay.total_row
-    ws.write_string(r, 1, "Sheet check (0 = all checks pass)", s("total"))
-    ws.write_string(r, 2, "flag", s("unit"))
-    first, last = min(c.values()), max(c.values())
-    ws.write_formula(r, 3, f"=MIN(1,SUM({L.cell(first, 3)}:{L.cell(last, 3)}))", s("total", "check"), 0)
-    _check_format(ctx, ws, L.cell(r, 3))
+    write_check_total(ctx, ws, lay.total_row, c.values())
 
 
 def _identity(total: str, hours: str, per_hour: str) -> str:

@@ -18,7 +18,9 @@ from aicapex.excel.sheetkit import (
     section,
     sheet_check_cells,
     timeline_header,
+    write_alert_total,
     write_block,
+    write_check_total,
 )
 
 PURPOSE = ("USD millions unless stated; fiscal years as reported (MSFT ends June, ORCL May, "
@@ -185,7 +187,6 @@ def write_ratio_checks(ctx: BuildContext, ws: Any) -> None:
     lay = ctx.ratios
     tl = ctx.timeline
     section(ctx, ws, lay.checks_header, "Checks (0 = pass) and alerts")
-    first_check = min(lay.check_rows.values())
     for key, r in lay.check_rows.items():
         if key.startswith("fcf_"):
             t = key[4:]
@@ -233,17 +234,9 @@ def write_ratio_checks(ctx: BuildContext, ws: Any) -> None:
     ws.write_string(r, tl.notes_col, "Companies on the Cover's vintage table whose newest period "
                     "ended more than in_StaleDays (Inputs) before the last refresh: fetch newer "
                     "filings (python -m aicapex fetch)", s("note"))
-    first_alert = min(v for k, v in a.items() if k != "total")
-    ws.write_string(a["total"], 1, "Alerts total", s("total"))
-    ws.write_formula(a["total"], 3, f"=SUM({L.cell(first_alert, 3)}:{L.cell(a['total'] - 1, 3)})",
-                     s("total", "alert"), 0)
-    for r in a.values():
+    alert_rows = [v for k, v in a.items() if k != "total"]
+    for r in alert_rows:
         ws.write_string(r, 2, "alert", s("unit"))
         alert_format(ctx, ws, L.cell(r, 3))
-    r = lay.sheet_total_row
-    ws.write_string(r, 1, "Sheet check (0 = all checks pass)", s("total"))
-    ws.write_string(r, 2, "flag", s("unit"))
-    last_check = max(lay.check_rows.values())
-    ws.write_formula(r, 3, f"=MIN(1,SUM({L.cell(first_check, 3)}:{L.cell(last_check, 3)}))",
-                     s("total", "check"), 0)
-    check_format(ctx, ws, L.cell(r, 3))
+    write_alert_total(ctx, ws, a["total"], alert_rows)
+    write_check_total(ctx, ws, lay.sheet_total_row, lay.check_rows.values())

@@ -36,7 +36,13 @@ from aicapex import udfs
 from aicapex.engine import roi
 from aicapex.excel import layout as L
 from aicapex.excel.layout import InputRow
-from aicapex.excel.sheetkit import BuildContext, new_chart, write_block
+from aicapex.excel.sheetkit import (
+    BuildContext,
+    new_chart,
+    write_alert_total,
+    write_block,
+    write_check_total,
+)
 from aicapex.excel.sheetkit import abs_ref as _a
 from aicapex.excel.sheetkit import alert_format as _alert_format
 from aicapex.excel.sheetkit import cached_value as _cached
@@ -537,20 +543,10 @@ def _write_checks(ctx: BuildContext, ws: Any, lay: ROILayout, model: dict, value
     _note(ctx, ws, r, "With lives at least as long as the years from the base year to the last "
           "actual FY no vintage retires, so the running sum is exact")
     total_alerts = sum(int(np.isnan(model[t][k]).sum()) for t in PEERS for k in LINKS)
-    r = lay.alert_total
-    ws.write_string(r, 1, "Alerts total", s("total"))
-    ws.write_string(r, 2, "alert", s("unit"))
-    a0, a1 = min(lay.alerts.values()), max(lay.alerts.values())
-    ws.write_formula(r, 3, f"=SUM({L.cell(a0, 3)}:{L.cell(a1, 3)})", s("total", "alert"),
-                     total_alerts + retire)
-    for rr in [*lay.alerts.values(), r]:
+    for rr in lay.alerts.values():
         _alert_format(ctx, ws, L.cell(rr, 3))
-    r = lay.total_row
-    ws.write_string(r, 1, "Sheet check (0 = all checks pass)", s("total"))
-    ws.write_string(r, 2, "flag", s("unit"))
-    c0, c1 = min(lay.checks.values()), max(lay.checks.values())
-    ws.write_formula(r, 3, f"=MIN(1,SUM({L.cell(c0, 3)}:{L.cell(c1, 3)}))", s("total", "check"), 0)
-    _check_format(ctx, ws, L.cell(r, 3))
+    write_alert_total(ctx, ws, lay.alert_total, lay.alerts.values(), total_alerts + retire)
+    write_check_total(ctx, ws, lay.total_row, lay.checks.values())
 
 
 def _write_chart(ctx: BuildContext, ws: Any, lay: ROILayout) -> None:

@@ -8,7 +8,7 @@ FAST conventions of WORKBOOK_STYLE.md live in one place.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -133,6 +133,31 @@ def check_format(ctx: BuildContext, ws: Any, rng: str) -> None:
 def alert_format(ctx: BuildContext, ws: Any, rng: str) -> None:
     ws.conditional_format(rng, {"type": "cell", "criteria": ">", "value": 0,
                                 "format": ctx.styles.conditional["alert"]})
+
+
+def write_alert_total(ctx: BuildContext, ws: Any, r: int, alert_rows: Iterable[int],
+                      cached: int = 0) -> None:
+    """Row ``r``: "Alerts total", the sum of the sheet's alert flags in column D (the rows
+    from the first to the last of ``alert_rows``); the Cover adds these up."""
+    s = ctx.styles
+    rows = list(alert_rows)
+    ws.write_string(r, 1, "Alerts total", s("total"))
+    ws.write_string(r, 2, "alert", s("unit"))
+    ws.write_formula(r, 3, f"=SUM({L.cell(min(rows), 3)}:{L.cell(max(rows), 3)})",
+                     s("total", "alert"), cached)
+    alert_format(ctx, ws, L.cell(r, 3))
+
+
+def write_check_total(ctx: BuildContext, ws: Any, r: int, check_rows: Iterable[int]) -> None:
+    """Row ``r``: the sheet check, 1 when any check flag from the first to the last of
+    ``check_rows`` (column D) fails, else 0; the sheet's D3 and the master check read it."""
+    s = ctx.styles
+    rows = list(check_rows)
+    ws.write_string(r, 1, "Sheet check (0 = all checks pass)", s("total"))
+    ws.write_string(r, 2, "flag", s("unit"))
+    ws.write_formula(r, 3, f"=MIN(1,SUM({L.cell(min(rows), 3)}:{L.cell(max(rows), 3)}))",
+                     s("total", "check"), 0)
+    check_format(ctx, ws, L.cell(r, 3))
 
 
 def sheet_check_cells(ctx: BuildContext, ws: Any, total_ref: str) -> None:
