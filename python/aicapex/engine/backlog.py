@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from aicapex.engine.company_metrics import yearly_columns
 from aicapex.engine.metrics import divide, growth
 from aicapex.engine.validation import as_output, check_range
 
@@ -168,16 +169,9 @@ def backlog_table(ds: object, tickers: Iterable[str] | None = None) -> pd.DataFr
         w = ds.wide(t)
         if tickers is None and ("rpo" not in w.columns or w["rpo"].isna().all()):
             continue
-        years = [int(y) for y in w.index]
-        if not years:
+        if w.empty:
             continue
-        full = pd.RangeIndex(min(years), max(years) + 1)
-
-        def col(name: str, w: pd.DataFrame = w, full: pd.RangeIndex = full) -> NDArray:
-            s = w[name] if name in w.columns else pd.Series(np.nan, index=w.index)
-            return s.astype(float).reindex(full).to_numpy()
-
-        rpo, rev, cloud = col("rpo"), col("revenue"), col("cloud_segment_revenue")
+        full, (rpo, rev, cloud) = yearly_columns(w, ["rpo", "revenue", "cloud_segment_revenue"])
         part = pd.DataFrame(
             {
                 "ticker": t,
@@ -192,7 +186,7 @@ def backlog_table(ds: object, tickers: Iterable[str] | None = None) -> pd.DataFr
                                 for y, c in zip(full, cloud, strict=True)],
             }
         )
-        parts.append(part[part["fiscal_year"].isin(years)])
+        parts.append(part[part["fiscal_year"].isin(w.index.astype(int))])
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype=float) for c in BACKLOG_COLUMNS})
     return pd.concat(parts, ignore_index=True)[BACKLOG_COLUMNS]

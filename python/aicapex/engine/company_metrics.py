@@ -303,3 +303,40 @@ def peer_long(
                          "note": "; ".join(n for n in notes if n),
                          "members": "+".join(names)})
     return pd.DataFrame(rows, columns=PEER_COLUMNS)
+
+
+def yearly_columns(wide: pd.DataFrame, fields: Sequence[str]
+                   ) -> tuple[pd.RangeIndex, list[np.ndarray]]:
+    """A company's annual fields on every fiscal year from its first to its last.
+
+    A year the data skip, or a field the company does not report, is NaN, so a year-on-year
+    comparison never spans a hole.
+
+    Parameters
+    ----------
+    wide : DataFrame
+        One company's annual figures, a row per fiscal year (``Dataset.wide``).
+    fields : sequence of str
+        Column names; absent ones give NaN throughout.
+
+    Returns
+    -------
+    years : RangeIndex
+        First to last fiscal year of ``wide`` (empty when ``wide`` is).
+    columns : list of ndarray
+        One float array per field, aligned on ``years``.
+
+    Examples
+    --------
+    >>> w = pd.DataFrame({"capex": [1.0, 3.0]}, index=[2020, 2022])
+    >>> years, (capex, rpo) = yearly_columns(w, ["capex", "rpo"])
+    >>> list(years), capex.tolist(), rpo.tolist()
+    ([2020, 2021, 2022], [1.0, nan, 3.0], [nan, nan, nan])
+    """
+    present = [int(y) for y in wide.index]
+    years = pd.RangeIndex(min(present), max(present) + 1) if present else pd.RangeIndex(0)
+    columns = []
+    for name in fields:
+        s = wide[name] if name in wide.columns else pd.Series(np.nan, index=wide.index)
+        columns.append(s.astype(float).reindex(years).to_numpy())
+    return years, columns

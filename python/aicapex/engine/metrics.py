@@ -338,14 +338,7 @@ def highest_since(values: ArrayLike, periods: ArrayLike) -> tuple[object, bool]:
     >>> highest_since([5, 6, 7], [2019, 2020, 2021])
     (2019, True)
     """
-    x = _float(values).ravel()
-    p = np.asarray(periods, dtype=object).ravel()
-    if x.shape != p.shape:
-        from aicapex.errors import ArgumentError
-
-        raise ArgumentError(f"values ({x.size}) and periods ({p.size}) differ in length")
-    ok = ~np.isnan(x)
-    x, p = x[ok], p[ok]
+    x, p = _reported(values, periods)
     if x.size < 2:
         return None, False
     last = x[-1]
@@ -452,14 +445,7 @@ def standing(values: ArrayLike, periods: ArrayLike) -> Standing:
     >>> standing([5, 6, 9, 7], [2019, 2020, 2021, 2022]).phrase()
     'below the FY2021 peak'
     """
-    x = _float(values).ravel()
-    p = np.asarray(periods, dtype=object).ravel()
-    if x.shape != p.shape:
-        from aicapex.errors import ArgumentError
-
-        raise ArgumentError(f"values ({x.size}) and periods ({p.size}) differ in length")
-    ok = ~np.isnan(x)
-    x, p = x[ok], p[ok]
+    x, p = _reported(values, periods)
     if x.size < 2:
         return Standing("insufficient", latest_period=_plain(p[-1]) if x.size else None,
                         latest=float(x[-1]) if x.size else float("nan"))
@@ -474,6 +460,18 @@ def standing(values: ArrayLike, periods: ArrayLike) -> Standing:
         since = _plain(p[int(np.flatnonzero(earlier >= last)[-1])])
         return Standing("highest_since", since=since, **common)
     return Standing("below_peak", **common)
+
+
+def _reported(values: ArrayLike, periods: ArrayLike) -> tuple[NDArray[np.float64], NDArray]:
+    """The values that are numbers and their periods (a gap is skipped, never read as 0)."""
+    x = _float(values).ravel()
+    p = np.asarray(periods, dtype=object).ravel()
+    if x.shape != p.shape:
+        from aicapex.errors import ArgumentError
+
+        raise ArgumentError(f"values ({x.size}) and periods ({p.size}) differ in length")
+    ok = ~np.isnan(x)
+    return x[ok], p[ok]
 
 
 def _plain(v: object) -> object:
@@ -556,3 +554,4 @@ def peer_ratio(
         none |= ~np.all(~np.isnan(n) & ~np.isnan(d), axis=axis)
     r = divide(sn, np.where(none, np.nan, sd))
     return as_output(np.asarray(r, dtype=float))
+

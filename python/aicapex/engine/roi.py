@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from aicapex.engine.company_metrics import yearly_columns
 from aicapex.engine.metrics import divide, growth
 from aicapex.engine.validation import as_output, check_range, check_whole
 from aicapex.errors import ArgumentError
@@ -774,16 +775,9 @@ def roi_table(ds: object, tickers: Iterable[str] | None = None, lag: int = 1) ->
     parts = []
     for t in names:
         w = ds.wide(t)
-        years = [int(y) for y in w.index]
-        if not years:
+        if w.empty:
             continue
-        full = pd.RangeIndex(min(years), max(years) + 1)
-
-        def col(name: str, w: pd.DataFrame = w, full: pd.RangeIndex = full) -> NDArray:
-            s = w[name] if name in w.columns else pd.Series(np.nan, index=w.index)
-            return s.astype(float).reindex(full).to_numpy()
-
-        rev, ocf, capex, da = col("revenue"), col("ocf"), col("capex"), col("da_cashflow")
+        full, (rev, ocf, capex, da) = yearly_columns(w, ["revenue", "ocf", "capex", "da_cashflow"])
         inc = incremental_return(ocf, capex, lag)
         delta = np.full(ocf.shape, np.nan)
         delta[1:] = ocf[1:] - ocf[:-1]
@@ -808,7 +802,7 @@ def roi_table(ds: object, tickers: Iterable[str] | None = None, lag: int = 1) ->
                 "payback_years": payback_years(base, delta),
             }
         )
-        parts.append(part[part["fiscal_year"].isin(years)])
+        parts.append(part[part["fiscal_year"].isin(w.index.astype(int))])
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype=float) for c in ROI_COLUMNS})
     return pd.concat(parts, ignore_index=True)[ROI_COLUMNS]
