@@ -59,6 +59,31 @@ def client_names(path: str | Path) -> list[dict]:
     return out
 
 
+def book_payload(path: str | Path, book_name: str | None = None) -> dict:
+    """What the Office.js client sends for a script: every sheet's values (dates as ISO), the
+    defined names, and the book's name (``book_name``, else the file's)."""
+    import datetime as dt
+
+    import xlwings
+    from python_calamine import CalamineWorkbook
+
+    def clean(v: Any) -> Any:
+        return v.isoformat() if isinstance(v, (dt.date, dt.datetime, dt.time)) else v
+
+    sheets = []
+    wb = CalamineWorkbook.from_path(str(path))
+    for name in wb.sheet_names:
+        rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False) or [[""]]
+        width = max(len(r) for r in rows)
+        sheets.append({"name": name, "values": [[clean(v) for v in r] + [""] * (width - len(r))
+                                                for r in rows],
+                       "pictures": [], "tables": []})
+    return {"client": "Office.js", "version": xlwings.__version__,
+            "book": {"name": book_name or Path(path).name, "active_sheet_index": 0,
+                     "selection": "A1"},
+            "names": client_names(path), "sheets": sheets}
+
+
 def call_officejs(calls: list[dict], module: str = "aicapex.udfs") -> list[Any]:
     env = {**os.environ, **SERVER_ENV}
     proc = subprocess.run(

@@ -8,7 +8,6 @@ it is not installed, and fail under CI=true (``.ci/run`` installs requirements-s
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import http.client
 import importlib.util
 import inspect
@@ -34,7 +33,7 @@ from aicapex.cli import main as cli_main
 from aicapex.excel import layout as L
 from aicapex.xlerrors import XlError
 from conftest import REPO, require_or_skip
-from officejs import SERVER_ENV, payload
+from officejs import SERVER_ENV, book_payload, payload
 
 HAS_XLWINGS_SERVER = importlib.util.find_spec("xlwings_server") is not None
 START_TIMEOUT = 90  # seconds until the server must answer
@@ -226,31 +225,10 @@ def test_a_served_error_carries_its_reason(live):
     assert cell["errorType"] == "Div0" and cell["message"]
 
 
-def _book_payload(path: Path) -> dict:
-    """What the Office.js client sends for a script: every sheet's values (dates as ISO)."""
-    import xlwings
-    from python_calamine import CalamineWorkbook
-
-    def clean(v: Any) -> Any:
-        return v.isoformat() if isinstance(v, (dt.date, dt.datetime, dt.time)) else v
-
-    sheets = []
-    wb = CalamineWorkbook.from_path(str(path))
-    for name in wb.sheet_names:
-        rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False) or [[""]]
-        width = max(len(r) for r in rows)
-        sheets.append({"name": name, "values": [[clean(v) for v in r] + [""] * (width - len(r))
-                                                for r in rows],
-                       "pictures": [], "tables": []})
-    from officejs import client_names
-
-    return {"client": "Office.js", "version": xlwings.__version__,
-            "book": {"name": path.name, "active_sheet_index": 0, "selection": "A1"},
-            "names": client_names(path), "sheets": sheets}
 
 
 def test_refresh_script_writes_the_data_table(live, template):
-    book = _book_payload(template)
+    book = book_payload(template)
     status, body = post_json(f"{live.url}/xlwings/custom-scripts-call/refresh", book)
     assert status == 200, body
     sheets = [s["name"] for s in book["sheets"]]

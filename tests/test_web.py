@@ -26,6 +26,7 @@ import openpyxl
 import pytest
 from aicapex.excel import vba, web
 from conftest import REPO, require_or_skip
+from officejs import book_payload
 from openpyxl.utils.cell import coordinate_to_tuple
 
 sys.path.insert(0, str(REPO / "bench"))
@@ -133,7 +134,7 @@ def web_book(refreshed_workbook, name_errors: set[tuple[str, str]],
     ``#NAME?`` where ``name_errors`` says (Excel on the web, desktop names) and ``overrides``."""
     from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
-    payload = _payload(refreshed_workbook)
+    payload = book_payload(refreshed_workbook, "ai_capex_monitor.xlsm")
     by_name = {s["name"]: s["values"] for s in payload["sheets"]}
     for (sheet, cell), value in [*((k, "#NAME?") for k in name_errors), *overrides.items()]:
         col, row = coordinate_from_string(cell)
@@ -148,29 +149,6 @@ def web_book(refreshed_workbook, name_errors: set[tuple[str, str]],
     return payload
 
 
-def _payload(path) -> dict:
-    import datetime as dt
-
-    import xlwings
-    from python_calamine import CalamineWorkbook
-
-    def clean(v: Any) -> Any:
-        return v.isoformat() if isinstance(v, (dt.date, dt.datetime, dt.time)) else v
-
-    sheets = []
-    wb = CalamineWorkbook.from_path(str(path))
-    for name in wb.sheet_names:
-        rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False) or [[""]]
-        width = max(len(r) for r in rows)
-        sheets.append({"name": name, "values": [[clean(v) for v in r] + [""] * (width - len(r))
-                                                for r in rows],
-                       "pictures": [], "tables": []})
-    from officejs import client_names
-
-    return {"client": "Office.js", "version": xlwings.__version__,
-            "book": {"name": "ai_capex_monitor.xlsm", "active_sheet_index": 0,
-                     "selection": "A1"},
-            "names": client_names(path), "sheets": sheets}
 
 
 def set_formulas(actions: list[dict], sheets: list[str]) -> dict[tuple[str, str], str]:
