@@ -31,14 +31,13 @@ from __future__ import annotations
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_refresh import prepare_workbook, print_rows  # noqa: E402 - sibling module
+from children import run_measured  # noqa: E402 - sibling module
 
 ROUNDS = 7
 TARGET_RATIO = 1.5
@@ -74,25 +73,7 @@ def child_env() -> dict[str, str]:
 
 def timed_process(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
     """(CPU seconds: user + system, wall seconds) of one child process; raises if it fails."""
-    with tempfile.TemporaryFile() as err:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=env)
-        deadline = time.monotonic() + CHILD_TIMEOUT
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > deadline:
-                proc.kill()
-                os.wait4(proc.pid, 0)
-                raise RuntimeError(f"{' '.join(cmd[:4])} timed out after {CHILD_TIMEOUT:g} s")
-            time.sleep(0.005)
-        wall = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode != 0:
-            err.seek(0)
-            raise RuntimeError(f"{' '.join(cmd[:4])} exited {proc.returncode}: "
-                               f"{err.read().decode(errors='replace')[-2000:]}")
+    _, usage, wall = run_measured(cmd, env, CHILD_TIMEOUT, " ".join(cmd[:4]))
     return usage.ru_utime + usage.ru_stime, wall
 
 

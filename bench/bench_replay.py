@@ -51,15 +51,12 @@ import importlib.util
 import inspect
 import json
 import math
-import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +68,8 @@ try:
     import aicapex  # noqa: F401
 except ModuleNotFoundError:  # a checkout without the editable install
     sys.path.insert(0, str(REPO / "python"))
+sys.path.insert(0, str(HERE))
+from live_server import LiveServer  # noqa: E402 - bench/ helpers, also for tests/test_web.py
 
 BEFORE_COMMIT = "143bd4d"
 TEMPLATE = REPO / "workbook" / "ai_capex_monitor.xlsm"
@@ -81,7 +80,6 @@ TARGET_CALLS = 100  # issue #19 point 1: at most 100 CPX_ calls per full recalcu
 DESKTOP_IMPORTED = 0.02  # xlwings #2315: UDF imported into the workbook
 DESKTOP_STANDALONE = 0.33  # xlwings #2315: the same call from a standalone add-in
 NOW = dt.datetime(2026, 12, 1, 8, 0)  # refresh stamp, so that two runs replay the same values
-START_TIMEOUT = 90.0
 WORKBOOK_NAME = "ai_capex_monitor.xlsm"
 
 #: Office.js error types (custom functions runtime 1.4) by Excel error code.
@@ -375,62 +373,6 @@ def encoded_bodies(calls: list[Call]) -> list[bytes]:
     import xlwings
 
     return [json.dumps(officejs_payload(c, xlwings.__version__)).encode() for c in calls]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class LiveServer:
-    """``python -m aicapex serve`` on a free loopback port, in a child process; a context
-    manager that always stops it."""
-
-    def __init__(self, log_dir: Path, env: Mapping[str, str] | None = None) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = Path(log_dir) / f"server-{self.port}.log"
-        base = {k: v for k, v in (env or os.environ).items()
-                if not k.startswith("XLWINGS_") or k == "XLWINGS_LICENSE_KEY"}
-        base.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
-        base["XLWINGS_LOG_LEVEL"] = "WARNING"  # no per-request log lines in the timing
-        base["UVICORN_ACCESS_LOG"] = "false"
-        base.pop("DOTENV_PATH", None)
-        with self.log_path.open("wb") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "aicapex", "serve", "--host", "127.0.0.1",
-                 "--port", str(self.port)],
-                env=base, stdout=log, stderr=subprocess.STDOUT, cwd=log_dir)
-
-    def __enter__(self) -> LiveServer:
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}: {self.output()}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/", timeout=2) as r:  # noqa: S310
-                    if r.status == 200:
-                        return self
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"server not ready after {START_TIMEOUT:.0f} s: {self.output()}")
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace")[-3000:]
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=20)
 
 
 # -- checking a replay against the headless refresh -------------------------------------------

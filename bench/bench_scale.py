@@ -30,13 +30,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from children import run_measured  # noqa: E402 - sibling module
 
 SIZES = (50, 100, 250, 500)
 FIRST_FY = 2016
@@ -159,25 +161,10 @@ def _run_child(args: list[str]) -> tuple[dict, float]:
     env = {**os.environ}
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_PYTHON_DIR), env.get("PYTHONPATH")) if p)
     env.pop("AICAPEX_OVERRIDES", None)
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--child", *args],
-                                stdout=out, stderr=err, env=env)
-        deadline = time.monotonic() + CHILD_TIMEOUT
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > deadline:
-                proc.kill()
-                pid, status, usage = os.wait4(proc.pid, 0)
-                raise RuntimeError(f"child {args[0]} timed out after {CHILD_TIMEOUT:g} s")
-            time.sleep(0.02)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        if proc.returncode != 0:
-            raise RuntimeError(f"child {args[0]} failed: {err.read().decode(errors='replace')[-2000:]}")
-        return json.loads(out.read().decode()), usage.ru_maxrss / 1024.0  # KB -> MB on Linux
+    out, usage, _ = run_measured(
+        [sys.executable, str(Path(__file__).resolve()), "--child", *args], env, CHILD_TIMEOUT,
+        f"child {args[0]}", poll=0.02)
+    return json.loads(out.decode()), usage.ru_maxrss / 1024.0  # KB -> MB on Linux
 
 
 def build_template(folder: Path) -> Path:

@@ -20,27 +20,20 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from live_server import LiveServer  # noqa: E402 - bench/ helper
 
 REQUESTS = 3_000
 WARMUP = 200
 CONCURRENCY = 16
 MAX_SECONDS = 30.0
-START_TIMEOUT = 90.0
 TARGET_RPS_1_WORKER = 300.0
 TARGET_SCALING = 1.5
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _payload() -> dict:
@@ -52,50 +45,6 @@ def _payload() -> dict:
             "caller_address": "[ai_capex_monitor.xlsm]Ratios!F12", "session_id": "bench",
             "culture_info_name": "en-US", "date_format": "M/d/yyyy",
             "version": xlwings.__version__, "runtime": "1.4"}
-
-
-class _Server:
-    def __init__(self, workers: int, log_dir: str) -> None:
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ}
-        env.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
-        env["XLWINGS_LOG_LEVEL"] = "WARNING"  # no per-request log lines in the timing
-        env["UVICORN_ACCESS_LOG"] = "false"
-        self.log_path = os.path.join(log_dir, f"server-{workers}.log")
-        with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "aicapex", "serve", "--host", "127.0.0.1",
-                 "--port", str(self.port), "--workers", str(workers)],
-                env=env, stdout=log, stderr=subprocess.STDOUT)
-        self._wait_ready()
-
-    def _wait_ready(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {self._log_tail()}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/", timeout=2) as r:  # noqa: S310
-                    if r.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"server not ready after {START_TIMEOUT:.0f} s: {self._log_tail()}")
-
-    def _log_tail(self) -> str:
-        with open(self.log_path, errors="replace") as f:
-            return f.read()[-2000:]
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=20)
 
 
 def _server_cpu_seconds(pid: int) -> float | None:
@@ -157,8 +106,7 @@ async def _load(url: str, body: dict, total: int, max_seconds: float) -> dict:
 def measure(workers: int) -> dict:
     body = _payload()
     with tempfile.TemporaryDirectory() as tmp:
-        server = _Server(workers, tmp)
-        try:
+        with LiveServer(tmp, workers=workers) as server:
             url = f"{server.url}/xlwings/custom-functions-call"
             asyncio.run(_load(url, body, WARMUP, MAX_SECONDS))
             cpu0 = _server_cpu_seconds(server.proc.pid)
@@ -167,8 +115,6 @@ def measure(workers: int) -> dict:
             result["server_cpu_ms_per_request"] = (
                 1e3 * (cpu1 - cpu0) / result["requests"] if cpu0 is not None and cpu1 else None)
             return {"workers": workers, **result}
-        finally:
-            server.stop()
 
 
 def run() -> list[dict]:
