@@ -133,6 +133,11 @@ def test_refreshed_values_match_the_filings(refreshed_workbook):
     assert cover[L.cell(*L.COVER_MASTER)].value == 0
     # The newest fiscal year end in the data: MSFT FY2026 (10-K, year to 2026-06-30).
     assert str(cover[L.cell(*L.COVER_AS_OF)].value)[:10] == "2026-06-30"
+    # ...and the Cover says so where the date is read: ORCL's Q1 FY2027 (to 2026-08-31) is newer,
+    # so "data cut-off" alone would misstate it.
+    r, c = L.COVER_AS_OF
+    assert cover.cell(r + 1, 2).value == "As of (newest fiscal year end)"
+    assert "quarters can be newer" in cover.cell(r + 1, 4).value
 
 
 def test_peer_block_is_ratio_of_sums(refreshed_workbook, dataset):

@@ -33,7 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", metavar="FILE",
                    help="output .xlsx file or folder (default: next to PATH)")
     p.add_argument("--as-of", metavar="YYYY-MM-DD",
-                   help="data cut-off date (default: the workbook's in_AsOf)")
+                   help="as-of date in the file name and on the Cover (default: the "
+                   "workbook's in_AsOf, the newest fiscal year end in its data)")
     p.add_argument("--pdf", action="store_true", help="also render a PDF with LibreOffice")
     p.add_argument("--force", action="store_true",
                    help="export although checks fail; Cover says CHECKS FAILING")

@@ -609,7 +609,7 @@ def _write_cover(wb, *, client: str, as_of: str, generated: dt.datetime, failing
     r = start
     section(r, "Client copy")
     line(r + 1, "Client", client)
-    line(r + 2, "As of", dt.datetime.fromisoformat(as_of), "yyyy-mm-dd")
+    line(r + 2, "As of (newest fiscal year end)", dt.datetime.fromisoformat(as_of), "yyyy-mm-dd")
     line(r + 3, "Generated", generated, 'yyyy-mm-dd hh:mm "UTC"')
     if failing:
         line(r + 4, "Checks", FAILING, font=Font(name="Arial", size=12, bold=True,

@@ -45,9 +45,10 @@ def write_cover(ctx: BuildContext, ws: Any) -> None:
     vba.add_button(ws, "B5", "ImportPythonUDFs", "Import Functions", width=150, height=22)
     ws.write_string(4, 3, "Import Functions: register the CPX_ functions (once per machine)", s("note"))
     r, c = L.COVER_AS_OF
-    ws.write_string(r, 1, "As of (data cut-off)", s("label"))
+    ws.write_string(r, 1, "As of (newest fiscal year end)", s("label"))
     ws.write_formula(r, c, '=""', s("calc", "date"), "")
-    ws.write_string(r, 3, "Stamped by Refresh", s("note"))
+    ws.write_string(r, 3, "Stamped by Refresh: the newest fiscal year end in the data; quarters "
+                    "can be newer (each company's latest quarter: vintage table below)", s("note"))
     ws.write_string(L.COVER_REFRESHED[0], 1, "Last refreshed", s("label"))
     ws.write_string(L.COVER_REFRESHED[0], 2, "not yet refreshed", s("calc"))
     ws.write_string(L.COVER_VINTAGE[0], 1, "Data vintage (latest fiscal year per company)",
